@@ -1,0 +1,218 @@
+/**
+ * The VS Code side of local-llm-lsp: starts the server through vscode-languageclient (which
+ * registers the inline completion provider when the server advertises
+ * `inlineCompletionProvider`), maps settings to initializationOptions (config.ts), shows the model
+ * state in the status bar (status.ts) and explanations in a webview (explainView.ts), and
+ * contributes the commands `localLlm.explainSelection`, `localLlm.restartServer`,
+ * `localLlm.showLog`. It holds no completion logic of its own.
+ */
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { needsRestart, type PathContext, type RawSettings, toInitializationOptions, toServerCommand } from './config';
+import { explanationHtml } from './explainView';
+import { type ModelStatus, parseStatus, statusBarView } from './status';
+
+export const LANGUAGES = ['python', 'javascript', 'typescript', 'typescriptreact', 'go', 'rust', 'c', 'cpp', 'java'];
+const EXPLAIN_COMMAND = 'localLlm.explain';
+
+let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel;
+let statusItem: vscode.StatusBarItem;
+let explanationPanel: vscode.WebviewPanel | undefined;
+
+function readSettings(): RawSettings {
+  const cfg = vscode.workspace.getConfiguration('localLlm');
+  return {
+    serverCommand: cfg.get('serverCommand'),
+    modelPath: cfg.get('modelPath'),
+    model: cfg.get('model'),
+    latencyTargetMs: cfg.get('latencyTargetMs'),
+    maxTokens: cfg.get('maxTokens'),
+    disabledLanguages: cfg.get('disabledLanguages'),
+  };
+}
+
+function pathContext(): PathContext {
+  return { home: os.homedir(), workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath };
+}
+
+function showStatus(status: ModelStatus | undefined, failed?: string): void {
+  const view = failed
+    ? { text: '$(error) LLM', tooltip: `Local LLM: the server did not start\n${failed}\nClick to show the log.`, error: true }
+    : statusBarView(status);
+  statusItem.text = view.text;
+  statusItem.tooltip = view.tooltip;
+  statusItem.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  statusItem.show();
+}
+
+async function renderMarkdown(markdown: string): Promise<string | undefined> {
+  try {
+    // The built-in Markdown extension's renderer (the one its preview uses).
+    const html = await vscode.commands.executeCommand<string>('markdown.api.render', markdown);
+    return typeof html === 'string' ? html : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function showExplanation(markdown: string, title: string): Promise<void> {
+  if (!explanationPanel) {
+    explanationPanel = vscode.window.createWebviewPanel(
+      'localLlm.explanation',
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: false, enableFindWidget: true },
+    );
+    explanationPanel.onDidDispose(() => (explanationPanel = undefined));
+  }
+  explanationPanel.title = title;
+  const webview = explanationPanel.webview;
+  webview.html = explanationHtml(markdown, await renderMarkdown(markdown), webview.cspSource, title);
+  explanationPanel.reveal(vscode.ViewColumn.Beside, true);
+}
+
+function explanationTitle(args: unknown[] | undefined): string {
+  const first = args?.[0] as { uri?: string; range?: { start: { line: number }; end: { line: number } } } | undefined;
+  if (!first?.uri || !first.range) {
+    return 'Explanation';
+  }
+  const name = path.posix.basename(first.uri);
+  return `Explanation: ${decodeURIComponent(name)}:${first.range.start.line + 1}-${first.range.end.line + 1}`;
+}
+
+async function startClient(): Promise<void> {
+  const raw = readSettings();
+  const ctx = pathContext();
+  const { command, args } = toServerCommand(raw, ctx);
+  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: LANGUAGES.flatMap((language) => [
+      { scheme: 'file', language },
+      { scheme: 'untitled', language },
+    ]),
+    initializationOptions: toInitializationOptions(raw, ctx),
+    outputChannel: output,
+    middleware: {
+      // VS Code shows inline completions; the server's textDocument/completion item is the
+      // fallback for editors without them and would only run the model a second time here.
+      provideCompletionItem: () => undefined,
+      // "Explain this code" code actions run the server command; show what it returns.
+      executeCommand: async (cmd, cmdArgs, next) => {
+        const result: unknown = await next(cmd, cmdArgs);
+        if (cmd === EXPLAIN_COMMAND && typeof result === 'string' && result.trim() !== '') {
+          await showExplanation(result, explanationTitle(cmdArgs));
+        }
+        return result;
+      },
+    },
+  };
+  const c = new LanguageClient('localLlm', 'Local LLM', serverOptions, clientOptions);
+  client = c;
+  c.onNotification('localLlm/status', (payload: unknown) => {
+    const status = parseStatus(payload);
+    if (status) {
+      showStatus(status);
+    }
+  });
+  showStatus(undefined);
+  try {
+    await c.start();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    output.error(`could not start ${[command, ...args].join(' ')}: ${message}`);
+    showStatus(undefined, message);
+    const choice = await vscode.window.showErrorMessage(
+      `Local LLM: could not start the server (${command}). Set "localLlm.serverCommand" or install local-llm-lsp.`,
+      'Open Settings',
+      'Show Log',
+    );
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'localLlm');
+    } else if (choice === 'Show Log') {
+      output.show(true);
+    }
+  }
+}
+
+async function stopClient(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) {
+    try {
+      await c.stop(5000);
+    } catch (err) {
+      output.warn(`stop: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+async function explainSelection(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('Local LLM: open a file and select the code to explain.');
+    return;
+  }
+  if (!client || !client.isRunning()) {
+    void vscode.window.showWarningMessage('Local LLM: the server is not running (see "Local LLM: Show Log").');
+    return;
+  }
+  const c = client;
+  const doc = editor.document;
+  const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
+  const args = [{ uri: c.code2ProtocolConverter.asUri(doc.uri), range: c.code2ProtocolConverter.asRange(range) }];
+  const result = await vscode.window.withProgress<unknown>(
+    { location: vscode.ProgressLocation.Notification, title: 'Local LLM: explaining…', cancellable: true },
+    (_progress, token) => c.sendRequest(ExecuteCommandRequest.type, { command: EXPLAIN_COMMAND, arguments: args }, token),
+  );
+  if (typeof result !== 'string' || result.trim() === '') {
+    void vscode.window.showWarningMessage('Local LLM: the model returned no explanation.');
+    return;
+  }
+  await showExplanation(result, explanationTitle(args));
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel('Local LLM', { log: true });
+  statusItem = vscode.window.createStatusBarItem('localLlm.status', vscode.StatusBarAlignment.Right, 100);
+  statusItem.name = 'Local LLM';
+  statusItem.command = 'localLlm.showLog';
+  context.subscriptions.push(
+    output,
+    statusItem,
+    vscode.commands.registerCommand('localLlm.explainSelection', explainSelection),
+    vscode.commands.registerCommand('localLlm.restartServer', async () => {
+      await stopClient();
+      await startClient();
+    }),
+    vscode.commands.registerCommand('localLlm.showLog', () => output.show(true)),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!e.affectsConfiguration('localLlm')) {
+        return;
+      }
+      if (needsRestart((s) => e.affectsConfiguration(s))) {
+        await stopClient();
+        await startClient();
+      } else if (client?.isRunning()) {
+        await client.sendNotification(DidChangeConfigurationNotification.type, {
+          settings: { localLlm: toInitializationOptions(readSettings(), pathContext()) },
+        });
+      }
+    }),
+  );
+  await startClient();
+}
+
+export async function deactivate(): Promise<void> {
+  await stopClient();
+}

@@ -1,0 +1,226 @@
+-- Drives a real Neovim session against the real server: run by tests/clients/test_neovim.py as
+--   nvim --headless --clean -c 'luafile tests/clients/nvim/e2e_driver.lua'
+-- Inputs (environment): LOCAL_LLM_PLUGIN (editor-clients/neovim), LOCAL_LLM_CMD (JSON list, the
+-- server command), LOCAL_LLM_MODEL (a GGUF), LOCAL_LLM_FILE (a Python file to edit),
+-- LOCAL_LLM_RESULT (where to write the JSON report), LOCAL_LLM_STEP_TIMEOUT_MS.
+-- The steps run in a coroutine resumed by timers, so Neovim's main loop processes typed keys and
+-- LSP messages between them. Every observation goes into the report; the pytest side asserts.
+
+local env = vim.env
+local report = { steps = {}, errors = {} }
+local step_timeout = tonumber(env.LOCAL_LLM_STEP_TIMEOUT_MS or '') or 60000
+
+local function write_report()
+  local f = assert(io.open(env.LOCAL_LLM_RESULT, 'w'))
+  f:write(vim.json.encode(report))
+  f:close()
+end
+
+local function finish(ok)
+  report.ok = ok
+  report.messages = vim.fn.execute('messages')
+  report.status = require('local_llm.status').current
+  report.statusline = require('local_llm').status()
+  pcall(write_report)
+  vim.cmd(ok and 'qall!' or 'cquit! 1')
+end
+
+local co
+local function resume()
+  local ok, err = coroutine.resume(co)
+  if not ok then
+    table.insert(report.errors, debug.traceback(co, tostring(err)))
+    finish(false)
+  elseif coroutine.status(co) == 'dead' then
+    finish(#report.errors == 0)
+  end
+end
+
+local function sleep(ms)
+  vim.defer_fn(resume, ms)
+  coroutine.yield()
+end
+
+--- Wait until cond() returns a truthy value; error after `timeout` ms.
+local function wait_for(what, cond, timeout)
+  local deadline = vim.uv.now() + (timeout or step_timeout)
+  while true do
+    local value = cond()
+    if value then
+      return value
+    end
+    if vim.uv.now() > deadline then
+      error('timed out waiting for ' .. what)
+    end
+    sleep(50)
+  end
+end
+
+local function feed(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'tm', false)
+end
+
+local function lines()
+  return vim.api.nvim_buf_get_lines(0, 0, -1, true)
+end
+
+local function client()
+  return vim.lsp.get_clients({ bufnr = 0, name = 'local_llm' })[1]
+end
+
+local function inline_marks()
+  local ns = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
+  if not ns then
+    return nil
+  end
+  local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
+  return #marks > 0 and marks or nil
+end
+
+local function floats()
+  local found = {}
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= '' then
+      local buf = vim.api.nvim_win_get_buf(win)
+      table.insert(found, { win = win, lines = vim.api.nvim_buf_get_lines(buf, 0, -1, true) })
+    end
+  end
+  return #found > 0 and found or nil
+end
+
+local function step(name, fn)
+  local t0 = vim.uv.now()
+  local entry = { name = name }
+  table.insert(report.steps, entry)
+  local ok, err = pcall(fn, entry)
+  entry.ms = vim.uv.now() - t0
+  entry.ok = ok
+  if not ok then
+    entry.error = tostring(err)
+    table.insert(report.errors, name .. ': ' .. tostring(err))
+  end
+  return ok
+end
+
+local function main()
+  vim.opt.runtimepath:prepend(env.LOCAL_LLM_PLUGIN)
+  vim.o.swapfile = false
+  vim.o.statusline = "%f %{%v:lua.require'local_llm'.status()%}"
+
+  require('local_llm').setup({
+    cmd = vim.json.decode(env.LOCAL_LLM_CMD),
+    init_options = { modelPath = env.LOCAL_LLM_MODEL, maxTokens = 16, latencyTargetMs = 5000 },
+  })
+  report.inline_completion_api = vim.lsp.inline_completion ~= nil
+
+  vim.cmd.edit(vim.fn.fnameescape(env.LOCAL_LLM_FILE))
+
+  if not step('attach', function(e)
+    local c = wait_for('the server to attach', client)
+    e.server_capabilities = {
+      inlineCompletionProvider = c.server_capabilities.inlineCompletionProvider ~= nil,
+      completionProvider = c.server_capabilities.completionProvider ~= nil,
+      codeActionProvider = c.server_capabilities.codeActionProvider ~= nil,
+      executeCommandProvider = c.server_capabilities.executeCommandProvider,
+    }
+  end) then
+    return
+  end
+
+  step('model ready', function(e)
+    local st = require('local_llm.status')
+    wait_for('localLlm/status ready', function()
+      return st.current.state == 'ready' or st.current.state == 'error'
+    end)
+    e.status = vim.deepcopy(st.current)
+    e.statusline = require('local_llm').status()
+    if st.current.state ~= 'ready' then
+      error('model state ' .. tostring(st.current.state) .. ': ' .. st.current.message)
+    end
+  end)
+
+  step('inline completion', function(e)
+    e.enabled = vim.lsp.inline_completion.is_enabled({ bufnr = 0 })
+    -- Type a new line at the end of the file, in insert mode, as a user would.
+    feed('Go' .. 'result = add(')
+    local marks = wait_for('an inline suggestion', inline_marks)
+    e.mode = vim.api.nvim_get_mode().mode
+    e.virt_text = marks[1][4].virt_text
+    local cap = vim.lsp._capability.all.inline_completion.active[vim.api.nvim_get_current_buf()]
+    local item = cap and cap.current
+    e.item = item
+      and {
+        insert_text = item.insert_text,
+        range = item.range and {
+          start = { item.range.start.row, item.range.start.col },
+          ['end'] = { item.range.end_.row, item.range.end_.col },
+        },
+      }
+    e.before = lines()
+    local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+    e.cursor = { row, col }
+    -- Expected line after accepting: the item's range (or the cursor) replaced by its text.
+    local line = e.before[row]
+    local s, en = col, col
+    if item and item.range then
+      s, en = item.range.start.col, item.range.end_.col
+    end
+    local text = type(item.insert_text) == 'string' and item.insert_text or item.insert_text.value
+    local new = line:sub(1, s) .. text .. line:sub(en + 1)
+    e.expected = vim.list_extend(vim.list_slice(e.before, 1, row - 1), vim.split(new, '\n', { plain = true }))
+    vim.list_extend(e.expected, vim.list_slice(e.before, row + 1))
+    -- Accept with the plugin's default keymap (<Tab>).
+    feed('<Tab>')
+    wait_for('the suggestion in the buffer', function()
+      return not vim.deep_equal(lines(), e.before)
+    end, 5000)
+    sleep(100)
+    e.after = lines()
+    feed('<Esc>')
+    sleep(50)
+  end)
+
+  step('fix code action', function(e)
+    -- Cursor into the body of `add`, then ask for code actions as `gra` would.
+    vim.api.nvim_win_set_cursor(0, { 2, 4 })
+    e.before = lines()
+    local offered = {}
+    vim.lsp.buf.code_action({
+      filter = function(action)
+        table.insert(offered, { title = action.title, kind = action.kind })
+        return action.title:lower():find('fix', 1, true) ~= nil
+          and (action.kind == nil or action.kind:find('^refactor') ~= nil)
+      end,
+      apply = true,
+    })
+    wait_for('the fix to change the buffer', function()
+      return not vim.deep_equal(lines(), e.before)
+    end)
+    e.offered = offered
+    e.after = lines()
+  end)
+
+  step('explain', function(e)
+    vim.cmd('stopinsert')
+    -- Select the lines of `add` linewise, then :'<,'>LocalLlmExplain.
+    vim.api.nvim_win_set_cursor(0, { 1, 0 })
+    feed('Vj<Esc>')
+    sleep(50)
+    vim.cmd("'<,'>LocalLlmExplain")
+    local found = wait_for('the explanation float', function()
+      local fl = floats()
+      return fl and require('local_llm.explain').last and fl
+    end)
+    e.float_lines = found[1].lines
+    e.explanation = require('local_llm.explain').last
+  end)
+end
+
+-- Overall watchdog: never hang the test run.
+vim.defer_fn(function()
+  table.insert(report.errors, 'driver watchdog fired')
+  finish(false)
+end, tonumber(env.LOCAL_LLM_TOTAL_TIMEOUT_MS or '') or 240000)
+
+co = coroutine.create(main)
+vim.schedule(resume)

@@ -1,0 +1,118 @@
+"""Completion gating: before the model runs, decide whether to complete at a cursor and how much.
+
+Owns the rules that look at the document around the cursor (identifier boundaries, code right of
+the cursor, comments and strings, block openers, open brackets). Per-language differences are
+data in `queries/rules.toml`, read through `lsp_server.syntax.textops`.
+Must not parse (it gets the document's current tree), call the model, or cut model output
+(that is `lsp_server.syntax.truncation`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import tree_sitter
+
+from lsp_server.syntax import textops
+
+BLOCK_MAX_LINES = 24
+STATEMENT_MAX_LINES = 12
+EXPRESSION_MAX_LINES = 8
+
+_WORD = re.compile(r"\w")
+# What may stand right of the cursor: closing brackets and quotes, `;`, `:`, `,` (as Copilot's
+# "valid middle of the line" check and llama.vim's short-suffix rule allow).
+_TRIVIAL_RIGHT = re.compile(r"""[\s)\]}>"'`;:,]*""")
+
+
+@dataclass(frozen=True)
+class Gate:
+    complete: bool  # False: do not call the model at all
+    scope: str  # "line", "block", "expression" or "statement" (see decide)
+    max_lines: int  # hard cap on lines of the suggestion (1 for comments/strings)
+    reason: str  # short human-readable why (for logs)
+
+
+def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
+    """Whether and how much to complete in `text` (the whole document) at str index `offset`.
+
+    Scopes: "line": the rest of the cursor line. "block": the body of the block the cursor line
+    (or the non-blank line above an empty cursor line) opens, or the rest of the block an empty
+    line ends. "expression": up to the bracket that closes the expression the cursor is inside.
+    "statement": one statement (compound statements with their bodies) on an empty line.
+    `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
+    """
+    rules = textops.rules_for(language)
+    line_start, line_end = textops.line_bounds(text, offset)
+    left = text[line_start:offset]
+    right = text[offset:line_end]
+
+    if left[-1:] and right[:1] and _WORD.match(left[-1]) and _WORD.match(right[0]):
+        return Gate(False, "line", 0, "inside an identifier")
+    if not _TRIVIAL_RIGHT.fullmatch(right):
+        return Gate(False, "line", 0, "code right of the cursor")
+
+    start = textops.window_start(text, offset)
+    stack, inside = textops.bracket_state(text[start:offset], rules)
+    kind = _inside_node(rules, tree, text, offset) if tree is not None else (inside and inside.kind)
+    if kind:
+        return Gate(True, "line", 1, f"inside a {kind}")
+
+    # an open `{` in a brace language is a block: the cursor is among statements there
+    in_expression = bool(stack) and (rules.indent_blocks or stack[-1][0] != "{")
+    code = left.rstrip()
+    if code.strip():
+        if textops.opens_block(rules, code) and (rules.indent_blocks or stack):
+            return Gate(True, "block", BLOCK_MAX_LINES, "the line opens a block")
+        if in_expression:
+            at_open = code.endswith(stack[-1][0])
+            return Gate(True, "expression", EXPRESSION_MAX_LINES if at_open else 1,
+                        f"inside an open {stack[-1][0]!r}")
+        return Gate(True, "line", 1, "rest of the line")
+
+    previous = textops.previous_nonblank_line(text, line_start)
+    if previous is not None and textops.opens_block(rules, textops.code_of(rules, previous)):
+        return Gate(True, "block", BLOCK_MAX_LINES, "empty line after a block opener")
+    if in_expression:
+        return Gate(True, "expression", EXPRESSION_MAX_LINES, f"empty line inside an open {stack[-1][0]!r}")
+    indent = max(textops.indent_width(left), textops.indent_width(previous or ""))
+    if _ends_block(text, line_end, indent):
+        return Gate(True, "block", BLOCK_MAX_LINES, "empty line at the end of a block")
+    return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line")
+
+
+def _inside_node(rules: textops.Rules, tree: tree_sitter.Tree, text: str, offset: int) -> str | None:
+    """"comment" or "string" if the cursor is inside one (per the tree), else None."""
+    byte = len(text[:offset].encode("utf-8"))
+    node = tree.root_node.descendant_for_byte_range(max(byte - 1, 0), byte)
+    while node is not None:
+        t = node.type
+        if t in rules.code_in_string_nodes and node.start_byte < byte < node.end_byte:
+            return None
+        if t in rules.comment_nodes:
+            # a line comment holds the cursor at its end too; a closed block comment does not
+            if node.start_byte < byte < node.end_byte or (
+                byte == node.end_byte and not node.text.rstrip().endswith(b"*/")
+            ):
+                return "comment"
+        if t in rules.string_nodes and node.start_byte < byte < node.end_byte:
+            return "string"
+        node = node.parent
+    return None
+
+
+def _ends_block(text: str, line_end: int, indent: int) -> bool:
+    """Is the empty line ending at `line_end` the last line of its block (the next non-blank
+    line is indented less than `indent`, or there is none)?"""
+    pos = line_end
+    for _ in range(200):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return True
+        nxt = text.find("\n", nl + 1)
+        line = text[nl + 1 : len(text) if nxt < 0 else nxt]
+        if line.strip():
+            return textops.indent_width(line) < indent
+        pos = nl + 1
+    return False

@@ -1,0 +1,292 @@
+"""Pure text helpers shared by completion gating and truncation.
+
+Owns: the per-language rules in `queries/rules.toml` (loaded once), line and indentation maths,
+and a small regex lexer that finds brackets outside comments and strings, for when there is no
+tree (unknown language, the model's partial output while it streams).
+Must not run tree-sitter, know about LSP positions, or call the model.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from lsp_server.syntax.languages import spec_for
+
+RULES_FILE = Path(__file__).with_name("queries") / "rules.toml"
+
+OPENERS = "([{"
+CLOSERS = ")]}"
+PAIRS = {")": "(", "]": "[", "}": "{"}
+MATCHING = {"(": ")", "[": "]", "{": "}"}
+TAB_SIZE = 8  # Python's rule for comparing indentation that mixes tabs and spaces
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    kind: str  # "comment" or "string"
+    end: str | None  # literal closing delimiter; None: the start regex matches the whole token
+    multiline: bool
+    end_re: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    name: str
+    comment_nodes: frozenset[str]
+    string_nodes: frozenset[str]
+    code_in_string_nodes: frozenset[str]
+    block_opener: re.Pattern[str]
+    indent_blocks: bool
+    tokens: tuple[TokenRule, ...]
+    lexer: re.Pattern[str]  # token starts as groups t0, t1, ..., then "open" and "close"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "open", "close", "comment", "string"
+    start: int
+    end: int
+    closed: bool = True  # comment/string: terminated before the end of the text
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    with RULES_FILE.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _compile(name: str, table: dict) -> Rules:
+    tokens: list[TokenRule] = []
+    parts: list[str] = []
+    for i, tok in enumerate(table["tokens"]):
+        end = tok.get("end")
+        multiline = bool(tok.get("multiline", False))
+        end_re = None
+        if end is not None:
+            body = r"(?:\\[\s\S]|[^\\])*?" if multiline else r"(?:\\.|[^\\\n])*?"
+            end_re = re.compile(body + re.escape(end))
+        parts.append(f"(?P<t{i}>{tok.get('regex') or tok['start']})")
+        tokens.append(TokenRule(tok["kind"], end, multiline, end_re))
+    parts += [r"(?P<open>[(\[{])", r"(?P<close>[)\]}])"]
+    return Rules(
+        name=name,
+        comment_nodes=frozenset(table["comment_nodes"]),
+        string_nodes=frozenset(table["string_nodes"]),
+        code_in_string_nodes=frozenset(table["code_in_string_nodes"]),
+        block_opener=re.compile(table["block_opener"]),
+        indent_blocks=bool(table["indent_blocks"]),
+        tokens=tuple(tokens),
+        lexer=re.compile("|".join(parts)),
+    )
+
+
+@lru_cache(maxsize=None)
+def rules_for(language: str | None) -> Rules:
+    """The rules of a language (canonical name or LSP languageId); "generic" when unknown."""
+    data = _data()
+    spec = spec_for(language) if language else None
+    name = spec.name if spec is not None and spec.name in data else "generic"
+    table = data[name]
+    while "inherit" in table:
+        table = {**data[table["inherit"]], **{k: v for k, v in table.items() if k != "inherit"}}
+    return _compile(name, table)
+
+
+# -- lexing -----------------------------------------------------------------------------------
+
+
+def lex(text: str, rules: Rules, pos: int = 0) -> Iterator[Token]:
+    """Brackets, comments and strings of `text` from `pos`, in order. Other code is skipped."""
+    search = rules.lexer.search
+    n = len(text)
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return
+        kind = m.lastgroup
+        if kind == "open" or kind == "close":
+            yield Token(kind, m.start(), m.end())
+            pos = m.end()
+            continue
+        rule = rules.tokens[int(kind[1:])]
+        if rule.end_re is None:
+            end = m.end()
+            # a line comment that runs to the end of the text is still open
+            closed = not (rule.kind == "comment" and end == n)
+        else:
+            mm = rule.end_re.match(text, m.end())
+            if mm is not None:
+                end, closed = mm.end(), True
+            elif rule.multiline:
+                end, closed = n, False
+            else:
+                nl = text.find("\n", m.end())
+                end, closed = (n, False) if nl < 0 else (nl, True)  # broken at the newline
+        yield Token(rule.kind, m.start(), end, closed)
+        if end <= m.start():  # pragma: no cover - empty token regex
+            end = m.start() + 1
+        pos = end
+
+
+def bracket_state(text: str, rules: Rules, pos: int = 0) -> tuple[list[tuple[str, int]], Token | None]:
+    """The brackets still open at the end of `text` (char, offset), and the comment or string
+    the end of `text` is inside (or None). Closers without an opener are ignored."""
+    stack: list[tuple[str, int]] = []
+    last: Token | None = None
+    for tok in lex(text, rules, pos):
+        last = tok
+        if tok.kind == "open":
+            stack.append((text[tok.start], tok.start))
+        elif tok.kind == "close":
+            want = PAIRS[text[tok.start]]
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][0] == want:
+                    del stack[i:]
+                    break
+    inside = last if last is not None and not last.closed and last.end == len(text) else None
+    return stack, inside
+
+
+# -- lines and indentation ---------------------------------------------------------------------
+
+
+def eol_of(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def leading_ws(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def indent_width(line: str) -> int:
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width = (width // TAB_SIZE + 1) * TAB_SIZE
+        else:
+            break
+    return width
+
+
+def line_bounds(text: str, offset: int) -> tuple[int, int]:
+    """Start and end (before the newline and any \\r) of the line holding `offset`."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    if end < 0:
+        end = len(text)
+    if end > start and text[end - 1] == "\r":
+        end -= 1
+    return start, max(end, offset)
+
+
+def previous_nonblank_line(text: str, line_start: int, max_lines: int = 50) -> str | None:
+    """The closest non-blank line before the line starting at `line_start` (without eol)."""
+    end = line_start - 1
+    for _ in range(max_lines):
+        if end < 0:
+            return None
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            return line
+        end = start - 1
+    return None
+
+
+def window_start(text: str, offset: int, max_lines: int = 200) -> int:
+    """Where to start reading `text` to understand `offset`: the closest line before the cursor
+    line that starts at column 0 with code, at most `max_lines` lines back."""
+    end = text.rfind("\n", 0, offset)
+    for _ in range(max_lines):
+        if end < 0:
+            return 0
+        start = text.rfind("\n", 0, end) + 1
+        ch = text[start : start + 1]
+        if ch and not ch.isspace() and ch not in CLOSERS:
+            return start
+        end = start - 1
+    return end + 1
+
+
+def window_end(text: str, max_lines: int = 80) -> int:
+    """How much of a suffix to read: through the first line (after the first) that starts at
+    column 0 with code, at most `max_lines` lines."""
+    pos = text.find("\n")
+    if pos < 0:
+        return len(text)
+    for _ in range(max_lines):
+        nxt = text.find("\n", pos + 1)
+        line_end = len(text) if nxt < 0 else nxt
+        ch = text[pos + 1 : pos + 2]
+        if nxt < 0 or (ch and not ch.isspace() and ch not in CLOSERS):
+            return line_end
+        pos = nxt
+    return pos
+
+
+def opens_block(rules: Rules, code: str) -> bool:
+    """Does a line whose code (comments excluded) is `code` open a block at its end?"""
+    return bool(rules.block_opener.search(code.rstrip()))
+
+
+def code_of(rules: Rules, line: str) -> str:
+    """A line without its trailing comment."""
+    for tok in lex(line, rules):
+        if tok.kind == "comment":
+            return line[: tok.start]
+    return line
+
+
+def reindent(lines: list[str], use_tabs: bool, unit: int) -> list[str]:
+    """Leading indentation of `lines` in the document's style: tabs, or `unit` spaces."""
+    out = []
+    for line in lines:
+        ws = leading_ws(line)
+        if not ws:
+            out.append(line)
+            continue
+        if use_tabs and " " in ws:
+            width = len(ws.replace("\t", " " * unit))
+            ws = "\t" * (width // unit) + " " * (width % unit)
+        elif not use_tabs and "\t" in ws:
+            ws = ws.replace("\t", " " * unit)
+        out.append(ws + line[len(leading_ws(line)):])
+    return out
+
+
+def indent_style(text: str, max_lines: int = 200) -> tuple[bool, int] | None:
+    """(uses tabs, indentation unit in spaces) of a document, from its indented lines;
+    None when no line is indented."""
+    tabs = spaces = 0
+    unit = 0
+    for line in text.splitlines()[:max_lines]:
+        ws = leading_ws(line)
+        if not ws or not line.strip():
+            continue
+        if ws[0] == "\t":
+            tabs += 1
+        else:
+            spaces += 1
+            if "\t" not in ws:
+                unit = len(ws) if unit == 0 else _gcd(unit, len(ws))
+    if not tabs and not spaces:
+        return None
+    return tabs > spaces, unit if unit >= 2 else 4
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a

@@ -71,13 +71,17 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
                         f"inside an open {stack[-1][0]!r}")
         return Gate(True, "line", 1, "rest of the line")
 
+    # An empty line gets a multi-line block when nothing follows it in its block (as Copilot
+    # does for an empty block), else one statement: the code below stays as it is.
     previous = textops.previous_nonblank_line(text, line_start)
+    prev_indent = textops.indent_width(previous or "")
     if previous is not None and textops.opens_block(rules, textops.code_of(rules, previous)):
-        return Gate(True, "block", BLOCK_MAX_LINES, "empty line after a block opener")
+        if _ends_block(text, line_end, prev_indent + 1):
+            return Gate(True, "block", BLOCK_MAX_LINES, "empty block after a block opener")
+        return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line after a block opener")
     if in_expression:
         return Gate(True, "expression", EXPRESSION_MAX_LINES, f"empty line inside an open {stack[-1][0]!r}")
-    indent = max(textops.indent_width(left), textops.indent_width(previous or ""))
-    if _ends_block(text, line_end, indent):
+    if _ends_block(text, line_end, max(textops.indent_width(left), prev_indent)):
         return Gate(True, "block", BLOCK_MAX_LINES, "empty line at the end of a block")
     return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line")
 

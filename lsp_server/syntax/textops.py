@@ -47,6 +47,7 @@ class Rules:
     code_in_string_nodes: frozenset[str]
     block_opener: re.Pattern[str]
     indent_blocks: bool
+    indent_tabs: bool
     tokens: tuple[TokenRule, ...]
     lexer: re.Pattern[str]  # token starts as groups t0, t1, ..., then "open" and "close"
 
@@ -85,6 +86,7 @@ def _compile(name: str, table: dict) -> Rules:
         code_in_string_nodes=frozenset(table["code_in_string_nodes"]),
         block_opener=re.compile(table["block_opener"]),
         indent_blocks=bool(table["indent_blocks"]),
+        indent_tabs=bool(table.get("indent_tabs", False)),
         tokens=tuple(tokens),
         lexer=re.compile("|".join(parts)),
     )

@@ -26,6 +26,7 @@ CASES = [
     ("python", "end-of-def", "def f(x):‸\n", BLOCK),
     ("python", "empty-line-after-if", "def f(x):\n    if x:\n        ‸\n    return 1\n", BLOCK),
     ("python", "empty-line-after-def-no-indent", "def f(x):\n‸\n", BLOCK),
+    ("python", "empty-line-after-def-body-follows", "def f(x):\n    ‸\n    return x\n", STMT),
     ("python", "in-comment", "x = 1  # set ‸\n", LINE),
     ("python", "in-string", 'x = "abc‸"\n', LINE),
     ("python", "in-docstring", 'def f():\n    """Return ‸\n    """\n', LINE),
@@ -67,6 +68,7 @@ CASES = [
     # go
     ("go", "func-brace", "package main\n\nfunc f() {‸\n}\n", BLOCK),
     ("go", "if-brace-empty-line", "package main\n\nfunc f() {\n\tif x {\n\t\t‸\n\t}\n}\n", BLOCK),
+    ("go", "empty-line-after-brace-body-follows", "package main\n\nfunc f() {\n\t‸\n\treturn\n}\n", STMT),
     ("go", "statement-in-body", "package main\n\nfunc f() {\n\tx := 1\n\t‸\n\treturn\n}\n", STMT),
     ("go", "raw-string", "package main\n\nvar s = `abc‸`\n", LINE),
     ("go", "call", "package main\n\nfunc f() {\n\tfmt.Println(‸)\n}\n", EXPR),

@@ -1,0 +1,272 @@
+"""Truncation: after (and while) the model generates, cut its output to what fits the code.
+
+Owns `clean` (characters that have no place in code), `truncate` (the syntax-aware cut: the
+longest cut of the output, within the scope the gate chose, whose completed file has no more
+tree-sitter ERROR/MISSING nodes than the file without it and keeps the code after the cursor
+as it was) and `StopChecker` (stop generating once that cut is certain).
+Must not decide whether to complete (`gating`), build prompts, or call the model.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter
+
+from lsp_server.syntax import textops
+from lsp_server.syntax.gating import Gate
+from lsp_server.syntax.languages import new_parser, spec_for
+
+PREFIX_WINDOW_LINES = 200  # lines of prefix parsed with each cut (snapped to a column-0 line)
+SUFFIX_WINDOW_LINES = 80
+MAX_PARSES = 32
+STRUCTURE_LEAVES = 24  # tokens after the cursor that must keep their types
+
+_INVISIBLE = (
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_CLEAN_TABLE = {
+    cp: None
+    for cp in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *map(ord, _INVISIBLE)]
+    if chr(cp) not in "\t\n\r"
+}
+
+
+def clean(text: str) -> str:
+    """`text` without bidi overrides/isolates, zero-width characters and control characters
+    other than tab, newline and carriage return."""
+    return text.translate(_CLEAN_TABLE)
+
+
+assert all(unicodedata.category(chr(cp)) in ("Cc", "Cf") for cp in _CLEAN_TABLE)
+
+
+@dataclass
+class _Context:
+    """What truncation needs to know about the document around the cursor."""
+
+    rules: textops.Rules
+    gate: Gate
+    eol: str
+    prefix: str  # window of the prefix, "\n" line ends
+    suffix: str  # window of the suffix, "\n" line ends
+    left: str  # the cursor line left of the cursor
+    right: str  # the cursor line right of the cursor, stripped
+    next_line: str | None  # the first non-blank line after the cursor line, right-stripped
+    header_floor: int | None  # block scope under a header: body lines must be at least this deep
+    style: tuple[bool, int] | None  # (tabs, unit) of the document's indentation
+
+    @classmethod
+    def build(cls, language: str | None, prefix: str, suffix: str, gate: Gate) -> "_Context":
+        rules = textops.rules_for(language)
+        pstart = textops.window_start(prefix, len(prefix), PREFIX_WINDOW_LINES)
+        pw = prefix[pstart:]
+        sw = suffix[: textops.window_end(suffix, SUFFIX_WINDOW_LINES)]
+        eol = "\r\n" if "\r\n" in pw or "\r\n" in sw else "\n"
+        pw, sw = pw.replace("\r\n", "\n"), sw.replace("\r\n", "\n")
+        left = pw[pw.rfind("\n") + 1 :]
+        first, _, rest = sw.partition("\n")
+        next_line = next((ln.rstrip() for ln in rest.split("\n") if ln.strip()), None)
+        header_floor = None
+        if gate.scope == "block":
+            if left.strip():
+                header_floor = textops.indent_width(left) + 1
+            else:
+                prev = textops.previous_nonblank_line(pw, len(pw) - len(left))
+                if prev is not None and textops.opens_block(rules, textops.code_of(rules, prev)):
+                    header_floor = textops.indent_width(prev) + 1
+        style = textops.indent_style(pw[-8000:]) or ((True, 4) if rules.indent_tabs else None)
+        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, header_floor, style)
+
+    def normalize(self, candidate: str) -> str:
+        """Cleaned model output with "\\n" line ends, indented in the document's style."""
+        text = clean(candidate).replace("\r\n", "\n").replace("\r", "\n")
+        if self.style is None or "\n" not in text and self.left.strip():
+            return text
+        lines = text.split("\n")
+        head = [] if not self.left.strip() else [lines.pop(0)]
+        return "\n".join(head + textops.reindent(lines, *self.style))
+
+
+@dataclass
+class _Scan:
+    end: int | None  # where the scope ends in the candidate; None: not yet known
+    cuts: list[int] = field(default_factory=list)  # extra cut points: around closing brackets
+
+
+def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
+    """Walk the candidate line by line and find where the gate's scope ends.
+
+    `final`: the candidate is complete (else its last line may still grow, and the end is only
+    reported once it is certain)."""
+    gate = ctx.gate
+    left_blank = not ctx.left.strip()
+    starts = [0] + [i + 1 for i, c in enumerate(cand) if c == "\n"]
+    n_lines = len(starts)
+    scan = _Scan(None)
+    events: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []  # comments and strings that span lines
+    if gate.scope != "line":
+        for tok in textops.lex(cand, ctx.rules):
+            if tok.kind == "open":
+                events.append((tok.start, 1))
+            elif tok.kind == "close":
+                events.append((tok.start, -1))
+            elif "\n" in cand[tok.start : tok.end]:
+                spans.append((tok.start, tok.end))
+    first = (ctx.left + cand[: starts[1] - 1 if n_lines > 1 else len(cand)]) if left_blank else ctx.left
+    start_indent = textops.indent_width(first)
+    floor = ctx.header_floor if ctx.header_floor is not None else start_indent
+    depth = 0
+    ev = 0
+    seen_code = bool(first.strip())
+    for i in range(n_lines):
+        ls = starts[i]
+        le = starts[i + 1] - 1 if i + 1 < n_lines else len(cand)
+        complete = i + 1 < n_lines or final
+        line = cand[ls:le]
+        before = ls - 1 if i else 0  # cut point that drops this line
+        if i and line.strip() and not any(s < ls < e for s, e in spans):
+            indent = textops.indent_width(line)
+            closer = line.lstrip()[0] in textops.CLOSERS
+            if gate.scope in ("block", "statement") and indent < floor and not closer:
+                scan.end = before
+                return scan
+            if gate.scope == "statement" and depth == 0 and seen_code and indent <= start_indent and not closer:
+                scan.end = before
+                return scan
+        if complete and ctx.next_line is not None and (i or left_blank):
+            full = ctx.left + line if i == 0 else line
+            if full.rstrip() == ctx.next_line:
+                scan.end = before
+                return scan
+        while ev < len(events) and events[ev][0] < le:
+            pos, step = events[ev]
+            ev += 1
+            depth += step
+            if depth >= 0:
+                continue
+            scan.cuts += [pos, pos + 1]
+            if gate.scope == "statement":
+                scan.end = before if i and not cand[ls:pos].strip() else pos
+                return scan
+            if not complete:
+                return scan
+            scan.end = le
+            return scan
+        seen_code = seen_code or bool(line.strip())
+        if gate.scope == "line" or i + 1 >= gate.max_lines:
+            if complete:
+                scan.end = le
+            return scan
+    if final:
+        scan.end = len(cand)
+    return scan
+
+
+def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate) -> str:
+    """The part of `candidate` (model output at the cursor between `prefix` and `suffix`) to
+    insert: cut to the gate's scope, without what the suffix already has, and only if it does
+    not break the file. Line ends follow the document's; "" when nothing fits."""
+    if not gate.complete:
+        return ""
+    ctx = _Context.build(language, prefix, suffix, gate)
+    cand = ctx.normalize(candidate)
+    scan = _scan(ctx, cand, final=True)
+    region = cand[: scan.end]
+    points = {len(region), *(i for i, c in enumerate(region) if c == "\n"), *(p for p in scan.cuts if p <= len(region))}
+    texts = {region[:p].rstrip() for p in points}
+    for t in list(texts):  # what the cursor line already has right of the cursor
+        for k in range(len(ctx.right), 0, -1):
+            if t.endswith(ctx.right[:k]):
+                texts.add(t[:-k].rstrip())
+    texts.discard("")
+    ordered = sorted(texts, key=len, reverse=True)
+    name = _parser_name(language)
+    if name is None:
+        chosen = ordered[-1] if ordered and ctx.right else (ordered[0] if ordered else "")
+        return _finish(ctx, chosen)
+    checker = _ParseCheck(name, ctx.prefix, ctx.suffix)
+    for t in ordered[:MAX_PARSES]:
+        if checker.fits(t):
+            return _finish(ctx, t)
+    return ""
+
+
+def _finish(ctx: _Context, text: str) -> str:
+    return text.replace("\n", ctx.eol) if ctx.eol != "\n" else text
+
+
+@lru_cache(maxsize=None)
+def _parser_name(language: str | None) -> str | None:
+    spec = spec_for(language) if language else None
+    return spec.name if spec is not None and new_parser(spec.name) is not None else None
+
+
+class _ParseCheck:
+    """Does prefix + text + suffix parse with no more errors than prefix + suffix, and with the
+    tokens after the cursor unchanged (when prefix + suffix had no errors)?"""
+
+    def __init__(self, language: str, prefix: str, suffix: str) -> None:
+        self._parser = new_parser(language)
+        self._prefix = prefix.encode("utf-8")
+        self._suffix = suffix.encode("utf-8")
+        tree = self._parser.parse(self._prefix + self._suffix)
+        self._errors = _count_errors(tree.root_node)
+        self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
+
+    def fits(self, text: str) -> bool:
+        middle = text.encode("utf-8")
+        tree = self._parser.parse(self._prefix + middle + self._suffix)
+        if _count_errors(tree.root_node) > self._errors:
+            return False
+        if self._leaves is None:
+            return True
+        return _leaf_types(tree.root_node, len(self._prefix) + len(middle)) == self._leaves
+
+
+def _count_errors(node: tree_sitter.Node) -> int:
+    if not node.has_error:
+        return 0
+    n = 1 if node.is_error or node.is_missing else 0
+    for child in node.children:
+        n += _count_errors(child)
+    return n
+
+
+def _leaf_types(root: tree_sitter.Node, start: int) -> list[str]:
+    """Types of the first STRUCTURE_LEAVES tokens that start at or after byte `start`."""
+    out: list[str] = []
+    cursor = root.walk()
+    while len(out) < STRUCTURE_LEAVES:
+        node = cursor.node
+        if node.end_byte <= start and node.end_byte > node.start_byte or node.end_byte < start:
+            pass  # entirely before the cursor
+        elif cursor.goto_first_child():
+            continue
+        elif node.start_byte >= start and not node.is_missing:
+            out.append(node.type)
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return out
+    return out
+
+
+class StopChecker:
+    """Tells the generation loop when the cut point is certain, so decoding can stop early.
+
+    feed() gets the whole output so far after each token and is cheap (a regex lex and a walk
+    over its lines; no parsing). It never stops earlier than `truncate` would cut."""
+
+    def __init__(self, language: str | None, prefix: str, suffix: str, gate: Gate) -> None:
+        self._ctx = _Context.build(language, prefix, suffix, gate)
+        self._complete = gate.complete
+
+    def feed(self, text_so_far: str) -> bool:
+        if not self._complete:
+            return True
+        cand = self._ctx.normalize(text_so_far)
+        return _scan(self._ctx, cand, final=False).end is not None

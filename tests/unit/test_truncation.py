@@ -194,8 +194,11 @@ STOPS = [
     ("javascript", "block-closing-line-unfinished", "function f() {", "\n", "\n  return 1;\n}", False),
     ("go", "expression-closed", "package main\nfunc f() {\n\tg(", ")\n}\n", "a, b)\n", True),
     ("rust", "max-lines", "fn f() {\n    let v = vec![", "];\n}\n", "1,\n" * 8, True),
-    ("c", "repeats-next-line", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n", "    x++;\n    return x;\n", True),
-    ("c", "next-line-not-yet-repeated", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n", "    x++;\n    retur", False),
+    ("c", "repeats-next-line", "int f() {\n", "\n}\n", "    x++;\n}\n", True),
+    ("c", "block-body-going-on", "int f() {\n", "\n}\n", "    x++;\n", False),
+    ("c", "statement-done-at-next-statement", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n",
+     "    x++;\n    ret", True),
+    ("c", "statement-not-yet-done", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n", "    if (x)\n", False),
 ]
 
 

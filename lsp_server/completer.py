@@ -1,0 +1,152 @@
+"""From (document, position) to a suggestion: snapshot, gating, reuse, model call, staleness.
+
+Owns the request-side flow that both completion features and the one-shot CLI share: take a
+snapshot of the document, ask the gating whether and how much to complete, serve the rest of the
+previous suggestion when the user typed exactly what it proposed, otherwise ask the model (a
+newer request for the same document supersedes an older one), and drop a result computed for a
+document version that has since changed. Knows nothing of LSP types (features adapt them).
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from urllib.parse import unquote, urlparse
+
+from lsp_server.config import Settings
+from lsp_server.documents import DocumentStore, Snapshot
+from lsp_server.model.client import RequestCancelled, WorkerError
+from lsp_server.model.manager import ModelManager, ModelUnavailable
+from lsp_server.syntax.gating import decide
+
+log = logging.getLogger(__name__)
+
+PREFIX_CHARS = 48_000  # text sent to the worker around the cursor; windows are cut in tokens there
+SUFFIX_CHARS = 16_000
+
+
+@dataclass
+class Suggestion:
+    text: str
+    offset: int  # where it is inserted (string offset in the snapshot's text)
+    version: int
+    source: str  # "model" or "reuse"
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    gated_out: int = 0
+    reused: int = 0
+    model_calls: int = 0
+    stale_dropped: int = 0
+    cancelled: int = 0
+    unavailable: int = 0
+    errors: int = 0
+
+
+def document_path(uri: str) -> str:
+    """A short path for the prompt's file header: the last two path components of the URI."""
+    parsed = urlparse(uri)
+    path = unquote(parsed.path or parsed.netloc or uri)
+    parts = [p for p in path.split("/") if p]
+    return posixpath.join(*parts[-2:]) if parts else ""
+
+
+class RecentSuggestions:
+    """A small cache of recent suggestions, keyed by document and the text before the cursor.
+
+    When the user types a prefix of what was suggested, the rest is served without the model.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # uri -> (prefix, suffix, text)
+        self.size = size
+
+    def remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+        self._items[uri] = (prefix, suffix, text)
+        self._items.move_to_end(uri)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
+        item = self._items.get(uri)
+        if item is None:
+            return None
+        old_prefix, old_suffix, text = item
+        if not prefix.startswith(old_prefix) or suffix != old_suffix:
+            return None
+        typed = prefix[len(old_prefix):]
+        if len(typed) < len(text) and text.startswith(typed):
+            return text[len(typed):]
+        return None
+
+
+class Completer:
+    def __init__(self, docs: DocumentStore, manager: ModelManager, settings: Callable[[], Settings]) -> None:
+        self.docs = docs
+        self.manager = manager
+        self.settings = settings
+        self.recent = RecentSuggestions()
+        self.counters = Counters()
+
+    async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
+        self.counters.requests += 1
+        snap = self.docs.snapshot(uri, line, character, encoding)
+        if snap is None:
+            return None  # never opened: nothing is read from disk
+        settings = self.settings()
+        if snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
+            return None
+        gate = decide(snap.language, snap.tree, snap.text, snap.offset)
+        if not gate.complete:
+            self.counters.gated_out += 1
+            log.debug("no completion at %s:%d:%d: %s", uri, line, character, gate.reason)
+            return None
+        if max_lines is not None:
+            gate = type(gate)(**{**asdict(gate), "max_lines": min(gate.max_lines, max_lines)})
+        prefix, suffix = snap.prefix, snap.suffix
+        reused = self.recent.lookup(uri, prefix, suffix)
+        if reused:
+            self.counters.reused += 1
+            return Suggestion(reused, snap.offset, snap.version, "reuse")
+        result = await self._ask_model(snap, gate, settings)
+        if result is None:
+            return None
+        current = self.docs.get(uri)
+        if current is None or current.version != snap.version:
+            self.counters.stale_dropped += 1
+            return None
+        text = result["text"]
+        if not text:
+            return None
+        self.recent.remember(uri, prefix, suffix, text)
+        return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
+
+    async def _ask_model(self, snap: Snapshot, gate, settings: Settings) -> dict | None:
+        request = {
+            "prefix": snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
+            "suffix": snap.text[snap.offset: snap.offset + SUFFIX_CHARS],
+            "path": document_path(snap.uri),
+            "language": snap.language,
+            "gate": asdict(gate),
+            "max_tokens": settings.max_tokens,
+            "prefix_tokens": settings.prefix_tokens,
+            "suffix_tokens": settings.suffix_tokens,
+        }
+        self.counters.model_calls += 1
+        try:
+            return await self.manager.complete(snap.uri, request)
+        except RequestCancelled:
+            self.counters.cancelled += 1
+        except ModelUnavailable as exc:
+            self.counters.unavailable += 1
+            log.debug("model unavailable: %s", exc)
+        except WorkerError as exc:
+            self.counters.errors += 1
+            log.warning("completion failed: %s", exc)
+        return None

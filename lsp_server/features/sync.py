@@ -1,0 +1,33 @@
+"""Text synchronization: didOpen / didChange / didClose into the server's own document store.
+
+Incremental sync; positions in the negotiated encoding. pygls keeps its own copy of each
+document too, but the server reads only its own store (LSP line splitting, tree-sitter trees).
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+
+def register(server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.docs.open(doc.uri, doc.language_id, doc.version, doc.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                r = change.range
+                doc.apply_change(change.text, (r.start.line, r.start.character, r.end.line, r.end.character), ls.encoding)
+            else:
+                doc.apply_change(change.text, None, ls.encoding)
+        doc.version = params.text_document.version
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        ls.docs.close(params.text_document.uri)

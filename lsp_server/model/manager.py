@@ -1,0 +1,177 @@
+"""The model's life in the server: which model, its state, loading it, restarting a dead worker.
+
+Owns the state machine loading -> ready | error, the choice of model file (a setting or `--model`
+first, else the bundled model), the user-facing messages about it (through callbacks the server
+wires to `window/showMessage`, `$/progress` and `localLlm/status`), and the rule that a newer
+completion for a document supersedes the older one. Requests made while the model is not ready
+fail fast with ModelUnavailable; nothing here blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsp_server.config import Settings
+from lsp_server.model.bundled import BUNDLED
+from lsp_server.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
+
+log = logging.getLogger(__name__)
+
+LOADING, READY, ERROR = "loading", "ready", "error"
+MAX_RESTARTS = 3  # within RESTART_WINDOW seconds; then the server stays in the error state
+RESTART_WINDOW = 300.0
+
+
+class ModelUnavailable(Exception):
+    pass
+
+
+@dataclass
+class Status:
+    state: str
+    model: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"state": self.state, "model": self.model, "message": self.message}
+
+
+class ModelManager:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cli_model: str | None = None,
+        on_status: Callable[[Status], None] = lambda s: None,
+        on_progress: Callable[[dict], None] = lambda e: None,
+    ) -> None:
+        self.settings = settings
+        self.cli_model = cli_model
+        self.on_status = on_status
+        self.on_progress = on_progress
+        self.client: WorkerClient | None = None
+        self.status = Status(LOADING, None, "not started")
+        self.info: dict = {}
+        self._ready = asyncio.Event()
+        self._loading: asyncio.Task | None = None
+        self._active: dict[str, str] = {}  # document uri -> the worker job of its latest completion
+        self._crashes: list[float] = []
+
+    # -- which model ------------------------------------------------------------------------------
+    def model_source(self) -> dict:
+        """The load parameters: an explicit path, or a bundled model key."""
+        explicit = self.cli_model or self.settings.model_path
+        if explicit:
+            return {"path": str(Path(explicit).expanduser()), "bundled": None, "label": explicit}
+        model = BUNDLED[self.settings.model]
+        return {"path": None, "bundled": model.key, "label": model.title}
+
+    def _set_status(self, state: str, message: str) -> None:
+        self.status = Status(state, self.model_source()["label"], message)
+        self.on_status(self.status)
+
+    # -- loading -----------------------------------------------------------------------------------
+    def start(self) -> asyncio.Task:
+        """Start (or restart) the worker and load the model in the background."""
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        self._loading = asyncio.create_task(self._load())
+        return self._loading
+
+    async def _load(self) -> None:
+        self._ready.clear()
+        source = self.model_source()
+        self._set_status(LOADING, f"loading {source['label']}")
+        if self.client is not None:
+            await self.client.stop()
+        self.client = WorkerClient(on_progress=self.on_progress)
+        try:
+            await self.client.start()
+            event = await self.client.load(
+                path=source["path"],
+                bundled=source["bundled"],
+                n_ctx=self.settings.context_size,
+                threads=self.settings.threads,
+                template=self.settings.fim_template,
+            )
+        except WorkerCrashed as exc:
+            self._set_status(
+                ERROR,
+                f"llama.cpp crashed while loading {source['label']} ({exc}); the file is probably corrupt "
+                "or not a supported model. Check it with `local-llm-lsp model verify`, or set modelPath to another GGUF.",
+            )
+            return
+        if event.get("event") != "loaded":
+            self._set_status(ERROR, f"cannot load the model: {event.get('message', 'unknown error')}")
+            return
+        self.info = event["info"]
+        if not self.info.get("fim_ok", False):
+            self._set_status(
+                ERROR,
+                f"{self.info.get('name')} has no fill-in-the-middle tokens (template {self.info.get('template')!r} "
+                f"needs them), so it cannot complete code; use a FIM code model such as Qwen2.5-Coder.",
+            )
+            return
+        self._ready.set()
+        self._set_status(READY, f"{self.info.get('name')} ready ({self.info.get('template')} template)")
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
+        if self.client is not None:
+            await self.client.stop()
+
+    def _on_crash(self, exc: Exception) -> None:
+        now = time.monotonic()
+        self._crashes = [t for t in self._crashes if now - t < RESTART_WINDOW] + [now]
+        if len(self._crashes) > MAX_RESTARTS:
+            self._ready.clear()
+            self._set_status(ERROR, f"the model worker crashed {len(self._crashes)} times in a row ({exc}); not restarting. "
+                             "Restart the server after checking the log.")
+            return
+        log.error("model worker crashed (%s); restarting", exc)
+        self.start()
+
+    # -- jobs --------------------------------------------------------------------------------------
+    async def _call(self, op: str, job_id: str | None = None, **params) -> dict:
+        if not self._ready.is_set() or self.client is None or not self.client.alive:
+            raise ModelUnavailable(self.status.message)
+        try:
+            return await self.client.call(op, job_id, **params)
+        except WorkerCrashed as exc:
+            self._on_crash(exc)
+            raise ModelUnavailable(str(exc)) from exc
+
+    async def complete(self, uri: str, request: dict) -> dict:
+        """Run one completion. A newer one for the same document stops this one in the worker,
+        between tokens; this call then raises RequestCancelled."""
+        if self.client is None:
+            raise ModelUnavailable(self.status.message)
+        previous = self._active.get(uri)
+        if previous is not None:
+            self.client.cancel(previous)
+        job_id = self.client.new_id("complete")
+        self._active[uri] = job_id
+        try:
+            return await self._call("complete", job_id, request=request)
+        finally:
+            if self._active.get(uri) == job_id:
+                del self._active[uri]
+
+    async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
+        return await self._call("chat", messages=messages, max_tokens=max_tokens)
+
+
+__all__ = ["ModelManager", "ModelUnavailable", "RequestCancelled", "WorkerError", "Status", "READY", "LOADING", "ERROR"]

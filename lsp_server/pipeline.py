@@ -1,0 +1,106 @@
+"""One completion, from a request to the text an editor shows: prompt, generation, truncation.
+
+Owns the completion path that the language server, the one-shot CLI and the quality benchmark
+all share: build the FIM prompt from the model's tokens (context side), generate greedily with a
+stop check that ends generation as soon as the cut point is certain (model side), then cut and
+clean the text with the syntax-aware truncation. Runs where the engine lives (the worker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from lsp_server.context.fim import build_fim_prompt
+from lsp_server.context.templates import FimTemplate
+from lsp_server.model.engine import Cancelled, Engine, EvalStats
+from lsp_server.syntax.gating import Gate
+from lsp_server.syntax.truncation import StopChecker, clean, truncate
+
+
+@dataclass
+class CompletionRequest:
+    prefix: str
+    suffix: str
+    path: str = ""
+    language: str | None = None
+    gate: dict | None = None  # a serialized Gate; None means "no gating" (raw output)
+    max_tokens: int = 128
+    prefix_tokens: int = 1024
+    suffix_tokens: int = 256
+    truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CompletionRequest":
+        names = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class CompletionResult:
+    text: str
+    raw: str
+    stats: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def gate_from_dict(data: dict | None) -> Gate | None:
+    if data is None:
+        return None
+    names = Gate.__dataclass_fields__.keys()
+    return Gate(**{k: v for k, v in data.items() if k in names})
+
+
+def stop_token_ids(engine: Engine, template: FimTemplate) -> frozenset[int]:
+    ids = {engine.info.roles[r] for r in template.stop_roles if r in engine.info.roles}
+    return frozenset(ids)
+
+
+def run_completion(
+    engine: Engine, template: FimTemplate, req: CompletionRequest, cancelled: Cancelled
+) -> CompletionResult:
+    prompt = build_fim_prompt(
+        template,
+        engine.info.roles,
+        engine.tokenize,
+        req.prefix,
+        req.suffix,
+        path=req.path,
+        prefix_budget=req.prefix_tokens,
+        suffix_budget=req.suffix_tokens,
+        bos=engine.bos,
+    )
+    gate = gate_from_dict(req.gate)
+    checker = StopChecker(req.language, req.prefix, req.suffix, gate) if gate is not None and req.truncate else None
+    stats = EvalStats()
+    pieces: list[str] = []
+    stopped_early = False
+    for piece in engine.generate(
+        prompt.tokens,
+        max_tokens=req.max_tokens,
+        cancelled=cancelled,
+        stop_tokens=stop_token_ids(engine, template),
+        stats=stats,
+    ):
+        pieces.append(piece)
+        text = "".join(pieces)
+        if any(s in text for s in template.stop_text):
+            stopped_early = True
+            break
+        if checker is not None and checker.feed(text):
+            stopped_early = True
+            break
+    raw = "".join(pieces)
+    for stop in template.stop_text:
+        raw = raw.split(stop, 1)[0]
+    if stopped_early:
+        stats.stop_reason = "stop_check"
+    text = raw
+    if req.truncate and gate is not None:
+        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate)
+    elif req.truncate:
+        text = clean(raw)
+    data = stats.as_dict()
+    data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens)
+    return CompletionResult(text=text, raw=raw, stats=data)

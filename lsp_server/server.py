@@ -1,0 +1,202 @@
+"""The language server: composes the features onto one pygls LanguageServer, and runs it.
+
+Owns the server object's state (settings, documents, model manager, completer), the lifecycle
+(initialize -> load the model in the background; shutdown -> stop the worker), the user-facing
+reports about the model (`window/showMessage` once per problem, `$/progress`, `localLlm/status`)
+and the transports (stdio; TCP on 127.0.0.1 only). Feature logic lives in `features/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import uuid
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from lsp_server import __version__
+from lsp_server.completer import Completer
+from lsp_server.config import Settings, parse_settings
+from lsp_server.documents import DocumentStore
+from lsp_server.model.manager import ERROR, READY, ModelManager, Status
+from lsp_server.transport import StreamReaderAdapter, ThreadedStdin, read_loop
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "localLlm/status"
+
+
+class Protocol(LanguageServerProtocol):
+    """pygls' protocol without its own document copies: the server keeps its own store.
+
+    pygls 2.1.1 splits lines on form feeds and U+2028 and reads unopened files from disk;
+    skipping its workspace updates keeps every document where our text model has it.
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class LocalLlmServer(LanguageServer):
+    def __init__(self, cli_model: str | None = None, settings: Settings | None = None) -> None:
+        super().__init__("local-llm-lsp", __version__, protocol_cls=Protocol)
+        self.settings = settings or Settings()
+        self.docs = DocumentStore()
+        self.manager = ModelManager(
+            self.settings, cli_model=cli_model, on_status=self._on_status, on_progress=self._on_progress
+        )
+        self.completer = Completer(self.docs, self.manager, lambda: self.settings)
+        self._shown_errors: set[str] = set()
+        self._progress_token: str | None = None
+
+    # -- negotiated things ---------------------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        enc = self.protocol.server_capabilities.position_encoding if self.protocol.server_capabilities else None
+        return str(enc.value if hasattr(enc, "value") else enc or "utf-16")
+
+    def _supports_progress(self) -> bool:
+        caps = self.client_capabilities
+        return bool(caps and caps.window and caps.window.work_done_progress)
+
+    # -- reports to the user ---------------------------------------------------------------------
+    def show_message(self, message: str, kind: types.MessageType = types.MessageType.Error, *, once: bool = True) -> None:
+        if once:
+            if message in self._shown_errors:
+                return
+            self._shown_errors.add(message)
+        log.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, "%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"local-llm-lsp: {message}"))
+
+    def _on_status(self, status: Status) -> None:
+        self.protocol.notify(STATUS_NOTIFICATION, status.as_dict())
+        if status.state == ERROR:
+            self._end_progress(status.message)
+            self.show_message(status.message)
+        elif status.state == READY:
+            self._end_progress(status.message)
+            self._shown_errors.clear()
+
+    def _on_progress(self, event: dict) -> None:
+        if not self._supports_progress():
+            return
+        stage, done, total = event.get("stage", ""), int(event.get("done", 0)), max(1, int(event.get("total", 1)))
+        if stage == "preempted":
+            return
+        titles = {"assemble": "Assembling the bundled model (first use)", "load": "Loading the model"}
+        message = f"{titles.get(stage, stage)}"
+        percent = min(100, done * 100 // total)
+        if self._progress_token is None:
+            token = self._progress_token = f"local-llm-lsp-{uuid.uuid4().hex[:8]}"
+            self.work_done_progress.create(token)
+            self.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="local-llm-lsp", message=message, percentage=percent, cancellable=False)
+            )
+        else:
+            self.work_done_progress.report(self._progress_token, types.WorkDoneProgressReport(message=message, percentage=percent))
+
+    def _end_progress(self, message: str) -> None:
+        if self._progress_token is not None:
+            self.work_done_progress.end(self._progress_token, types.WorkDoneProgressEnd(message=message))
+            self._progress_token = None
+
+    def apply_settings(self, raw) -> None:
+        settings, warnings = parse_settings(raw, self.settings)
+        for warning in warnings:
+            self.show_message(f"settings: {warning}", types.MessageType.Warning)
+        reload = (settings.model_path, settings.model, settings.context_size, settings.threads, settings.fim_template) != (
+            self.settings.model_path, self.settings.model, self.settings.context_size, self.settings.threads, self.settings.fim_template
+        )
+        self.settings = settings
+        self.manager.settings = settings
+        if reload and self.manager.client is not None:
+            self.manager.start()
+
+    # -- transports -------------------------------------------------------------------------------
+    def serve_stdio(self) -> None:
+        import os
+
+        # JSON-RPC gets a private copy of stdout; anything else printed goes to stderr.
+        out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        sys.stdout = sys.stderr
+        stdin = sys.stdin.buffer
+
+        class Writer:
+            def write(self, data: bytes) -> None:
+                out.write(data)
+
+            def close(self) -> None:
+                out.close()
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(Writer())
+        reader = ThreadedStdin(stdin)
+
+        async def main() -> None:
+            try:
+                await read_loop(self.protocol, reader.readline, reader.readexactly, self._stop_event)
+            finally:
+                await self.manager.stop()
+
+        try:
+            asyncio.run(main())
+        except (BrokenPipeError, KeyboardInterrupt):
+            pass
+        finally:
+            self.shutdown()
+
+    def serve_tcp(self, port: int, host: str = "127.0.0.1") -> None:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the server listens on loopback only")
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            adapter = StreamReaderAdapter(reader)
+            try:
+                await read_loop(self.protocol, adapter.readline, adapter.readexactly, stop)
+            finally:
+                await self.manager.stop()
+                server.close()
+
+        async def main() -> None:
+            nonlocal server
+            server = await asyncio.start_server(connection, host, port, limit=1 << 16)
+            log.warning("listening on %s:%d", host, port)
+            async with server:
+                try:
+                    await server.serve_forever()
+                except asyncio.CancelledError:
+                    pass
+
+        server = None
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            pass
+
+
+def create_server(cli_model: str | None = None) -> LocalLlmServer:
+    from lsp_server.features import completion, inline_completion, lifecycle, sync
+
+    server = LocalLlmServer(cli_model=cli_model)
+    for feature in (lifecycle, sync, inline_completion, completion):
+        feature.register(server)
+    return server

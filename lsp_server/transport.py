@@ -1,0 +1,159 @@
+"""JSON-RPC framing over stdio and TCP, hardened against malformed input.
+
+Owns reading LSP messages off a byte stream and handing them to pygls' protocol object. It
+replaces pygls' own read loop, which (2.1.1) exits or allocates without bound on an absurd
+`Content-Length`, leaves requests with invalid params unanswered, and answers nothing to
+invalid JSON. Here: headers are parsed with limits; a bad frame is answered with the JSON-RPC
+error it deserves (Parse error, Invalid Request, Invalid params, with the request's id where
+one can be read) and the loop resynchronises on the next header; the server never exits for
+bad input. TCP listens on loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+
+from lsprotocol.types import ResponseError
+from pygls.exceptions import JsonRpcException
+
+log = logging.getLogger(__name__)
+
+MAX_CONTENT_LENGTH = 64 << 20  # 64 MiB: far above any real LSP message
+MAX_HEADER_LINE = 8192
+PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
+
+ReadLine = Callable[[int], Awaitable[bytes]]
+ReadExactly = Callable[[int], Awaitable[bytes]]
+
+
+def _send_error(protocol, msg_id, code: int, message: str) -> None:
+    protocol._send_response(msg_id, None, ResponseError(code=code, message=message))
+
+
+def dispatch(protocol, body: bytes) -> None:
+    """Decode one message body and hand it to pygls, answering errors that pygls would drop."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("invalid JSON in message body: %s", exc)
+        _send_error(protocol, None, PARSE_ERROR, f"Parse error: {exc}")
+        return
+    if not isinstance(raw, dict) or raw.get("jsonrpc") != "2.0":
+        msg_id = raw.get("id") if isinstance(raw, dict) else None
+        _send_error(protocol, msg_id if isinstance(msg_id, (int, str)) else None, INVALID_REQUEST,
+                    "Invalid Request: expected a JSON-RPC 2.0 object")
+        return
+    msg_id = raw.get("id")
+    is_request = "method" in raw and isinstance(msg_id, (int, str))
+    if "method" in raw and not isinstance(raw.get("method"), str):
+        _send_error(protocol, msg_id if isinstance(msg_id, (int, str)) else None, INVALID_REQUEST,
+                    "Invalid Request: method must be a string")
+        return
+    try:
+        message = json.loads(body, object_hook=protocol.structure_message)
+    except JsonRpcException as exc:
+        log.warning("cannot structure %s: %s", raw.get("method"), exc)
+        if is_request:
+            _send_error(protocol, msg_id, INVALID_PARAMS, f"Invalid params for {raw.get('method')}")
+        return
+    except Exception as exc:  # pragma: no cover - pygls wraps errors itself
+        log.exception("cannot structure message")
+        if is_request:
+            _send_error(protocol, msg_id, INVALID_PARAMS, f"Invalid params: {exc}")
+        return
+    try:
+        protocol.handle_message(message)
+    except Exception:
+        log.exception("error handling %s", raw.get("method"))
+        if is_request:
+            _send_error(protocol, msg_id, -32603, "Internal error")
+
+
+async def read_loop(protocol, readline: ReadLine, readexactly: ReadExactly, stop: threading.Event) -> None:
+    """Read frames until EOF or `stop`; never raises for malformed input."""
+    while not stop.is_set():
+        content_length: int | None = None
+        bad_header = False
+        saw_header = False
+        while True:
+            line = await readline(MAX_HEADER_LINE)
+            if not line:
+                return  # EOF
+            if not line.endswith(b"\n"):
+                # A header line longer than any real one: skip the rest of it.
+                bad_header = True
+                continue
+            # After a dropped frame its body runs straight into the next frame's header.
+            at = line.find(b"Content-Length:")
+            if at > 0:
+                line = line[at:]
+            stripped = line.strip()
+            if not stripped:
+                if saw_header:
+                    break
+                continue  # stray blank lines between frames
+            saw_header = True
+            name, _, value = stripped.partition(b":")
+            if name.strip().lower() == b"content-length":
+                value = value.strip()
+                if value.isdigit() and int(value) <= MAX_CONTENT_LENGTH:
+                    content_length = int(value)
+                else:
+                    bad_header = True
+        if content_length is None or bad_header:
+            log.warning("dropping a frame with a missing, invalid or oversized Content-Length")
+            _send_error(protocol, None, PARSE_ERROR,
+                        f"Parse error: Content-Length missing, invalid or above {MAX_CONTENT_LENGTH} bytes")
+            continue  # resynchronise: the body is read as (ignored) header lines
+        body = await readexactly(content_length)
+        if len(body) < content_length:
+            return  # EOF in the middle of a body
+        dispatch(protocol, body)
+
+
+class ThreadedStdin:
+    """Blocking reads of a binary stream, off the event loop."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    async def readline(self, limit: int) -> bytes:
+        return await asyncio.to_thread(self.stream.readline, limit)
+
+    async def readexactly(self, n: int) -> bytes:
+        def read() -> bytes:
+            chunks, left = [], n
+            while left > 0:
+                chunk = self.stream.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+
+        return await asyncio.to_thread(read)
+
+
+class StreamReaderAdapter:
+    """asyncio.StreamReader with the same interface (TCP)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def readline(self, limit: int) -> bytes:
+        try:
+            return await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+        except asyncio.LimitOverrunError as exc:
+            return await self.reader.read(exc.consumed or limit)
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.reader.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial

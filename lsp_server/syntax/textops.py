@@ -209,17 +209,24 @@ def previous_nonblank_line(text: str, line_start: int, max_lines: int = 50) -> s
 
 def window_start(text: str, offset: int, max_lines: int = 200) -> int:
     """Where to start reading `text` to understand `offset`: the closest line before the cursor
-    line that starts at column 0 with code, at most `max_lines` lines back."""
+    line that starts at column 0 with code, at most `max_lines` lines back; failing that, the
+    closest of the least indented lines there (e.g. the header of the enclosing method)."""
     end = text.rfind("\n", 0, offset)
+    best, best_indent = end + 1, None
     for _ in range(max_lines):
         if end < 0:
             return 0
         start = text.rfind("\n", 0, end) + 1
-        ch = text[start : start + 1]
+        line = text[start:end]
+        ch = line[:1]
         if ch and not ch.isspace() and ch not in CLOSERS:
             return start
+        if line.strip() and line.lstrip()[0] not in CLOSERS:
+            indent = indent_width(line)
+            if best_indent is None or indent < best_indent:
+                best, best_indent = start, indent
         end = start - 1
-    return end + 1
+    return best
 
 
 def window_end(text: str, max_lines: int = 80) -> int:

@@ -19,9 +19,12 @@ from lsp_server.syntax import textops
 from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.languages import new_parser, spec_for
 
-PREFIX_WINDOW_LINES = 200  # lines of prefix parsed with each cut (snapped to a column-0 line)
-SUFFIX_WINDOW_LINES = 80
-MAX_PARSES = 32
+# Each cut is checked by parsing a window around the cursor, not the whole file: the prefix from
+# the closest column-0 line (else the least indented line) at most PREFIX_WINDOW_LINES back, the
+# suffix through its next column-0 line, at most SUFFIX_WINDOW_LINES.
+PREFIX_WINDOW_LINES = 80
+SUFFIX_WINDOW_LINES = 40
+MAX_PARSES = 24
 STRUCTURE_LEAVES = 24  # tokens after the cursor that must keep their types
 
 _INVISIBLE = (

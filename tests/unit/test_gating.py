@@ -65,6 +65,7 @@ CASES = [
     ("tsx", "jsx-call", "const el = render(‸);\n", EXPR),
     ("tsx", "function-brace", "function App() {‸\n}\n", BLOCK),
     ("tsx", "string", "const s = 'ab‸';\n", LINE),
+    ("tsx", "mid-identifier", "const el = <Butt‸on />;\n", NO),
     # go
     ("go", "func-brace", "package main\n\nfunc f() {‸\n}\n", BLOCK),
     ("go", "if-brace-empty-line", "package main\n\nfunc f() {\n\tif x {\n\t\t‸\n\t}\n}\n", BLOCK),
@@ -84,6 +85,7 @@ CASES = [
     ("c", "string", 'int main(void) {\n    printf("%d‸");\n}\n', LINE),
     ("c", "call-args", "int main(void) {\n    printf(‸);\n}\n", EXPR),
     ("c", "block-comment-open", "/* ‸\n", LINE),
+    ("c", "mid-identifier", "int main(void) {\n    int cou‸nt = 0;\n}\n", NO),
     ("c", "rest-of-line", "int main(void) {\n    int x = ‸\n}\n", LINE),
     # cpp
     ("cpp", "class-method-brace", "class A {\n  int m() {‸\n  }\n};\n", BLOCK),

@@ -20,7 +20,7 @@ from lsp_server.config import Settings
 from lsp_server.documents import DocumentStore, Snapshot
 from lsp_server.model.client import RequestCancelled, WorkerError
 from lsp_server.model.manager import ModelManager, ModelUnavailable
-from lsp_server.syntax.gating import decide
+from lsp_server.syntax.gating import Gate, decide
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,20 @@ def document_path(uri: str) -> str:
     path = unquote(parsed.path or parsed.netloc or uri)
     parts = [p for p in path.split("/") if p]
     return posixpath.join(*parts[-2:]) if parts else ""
+
+
+def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> dict:
+    """The worker's completion request (CompletionRequest fields) for a snapshot and a gate."""
+    return {
+        "prefix": snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
+        "suffix": snap.text[snap.offset: snap.offset + SUFFIX_CHARS],
+        "path": document_path(snap.uri),
+        "language": snap.language,
+        "gate": asdict(gate),
+        "max_tokens": settings.max_tokens,
+        "prefix_tokens": settings.prefix_tokens,
+        "suffix_tokens": settings.suffix_tokens,
+    }
 
 
 class RecentSuggestions:
@@ -127,17 +141,8 @@ class Completer:
         self.recent.remember(uri, prefix, suffix, text)
         return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
 
-    async def _ask_model(self, snap: Snapshot, gate, settings: Settings) -> dict | None:
-        request = {
-            "prefix": snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
-            "suffix": snap.text[snap.offset: snap.offset + SUFFIX_CHARS],
-            "path": document_path(snap.uri),
-            "language": snap.language,
-            "gate": asdict(gate),
-            "max_tokens": settings.max_tokens,
-            "prefix_tokens": settings.prefix_tokens,
-            "suffix_tokens": settings.suffix_tokens,
-        }
+    async def _ask_model(self, snap: Snapshot, gate: Gate, settings: Settings) -> dict | None:
+        request = make_request(snap, gate, settings)
         self.counters.model_calls += 1
         try:
             return await self.manager.complete(snap.uri, request)

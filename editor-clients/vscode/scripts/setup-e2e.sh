@@ -31,8 +31,11 @@ done
 if (( ${#missing[@]} )); then
   log "apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}"; } >"$E2E/apt.log" 2>&1; then
+    tail -n 30 "$E2E/apt.log" >&2
+    exit 1
+  fi
 else
   log "Debian packages present"
 fi

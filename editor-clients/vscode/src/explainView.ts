@@ -40,3 +40,18 @@ ${body}
 </body>
 </html>`;
 }
+
+/** The panel title for `localLlm.explain` arguments: `Explanation: file.py:3-7`. */
+export function explanationTitle(args: unknown[] | undefined): string {
+  const first = args?.[0] as
+    | { uri?: string; range?: { start: { line: number }; end: { line: number; character?: number } } }
+    | undefined;
+  if (typeof first?.uri !== 'string' || !first.range) {
+    return 'Explanation';
+  }
+  const name = decodeURIComponent(first.uri.split('/').pop() || first.uri);
+  const { start, end } = first.range;
+  // A selection that ends at the start of a line does not include that line.
+  const last = end.character === 0 && end.line > start.line ? end.line : end.line + 1;
+  return last === start.line + 1 ? `Explanation: ${name}:${last}` : `Explanation: ${name}:${start.line + 1}-${last}`;
+}

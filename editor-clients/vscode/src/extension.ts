@@ -8,7 +8,6 @@
  */
 
 import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
@@ -19,7 +18,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { needsRestart, type PathContext, type RawSettings, toInitializationOptions, toServerCommand } from './config';
-import { explanationHtml } from './explainView';
+import { explanationHtml, explanationTitle } from './explainView';
 import { type ModelStatus, parseStatus, statusBarView } from './status';
 
 export const LANGUAGES = ['python', 'javascript', 'typescript', 'typescriptreact', 'go', 'rust', 'c', 'cpp', 'java'];
@@ -80,15 +79,6 @@ async function showExplanation(markdown: string, title: string): Promise<void> {
   const webview = explanationPanel.webview;
   webview.html = explanationHtml(markdown, await renderMarkdown(markdown), webview.cspSource, title);
   explanationPanel.reveal(vscode.ViewColumn.Beside, true);
-}
-
-function explanationTitle(args: unknown[] | undefined): string {
-  const first = args?.[0] as { uri?: string; range?: { start: { line: number }; end: { line: number } } } | undefined;
-  if (!first?.uri || !first.range) {
-    return 'Explanation';
-  }
-  const name = path.posix.basename(first.uri);
-  return `Explanation: ${decodeURIComponent(name)}:${first.range.start.line + 1}-${first.range.end.line + 1}`;
 }
 
 async function startClient(): Promise<void> {

@@ -8,6 +8,14 @@
 
 local env = vim.env
 local report = { steps = {}, errors = {} }
+-- Record notifications (e.g. "No code actions available") so steps can fail fast on them.
+local notified = {}
+local orig_notify = vim.notify
+vim.notify = function(msg, level, opts)
+  table.insert(notified, tostring(msg))
+  return orig_notify(msg, level, opts)
+end
+
 local step_timeout = tonumber(env.LOCAL_LLM_STEP_TIMEOUT_MS or '') or 60000
 
 local function write_report()
@@ -19,6 +27,7 @@ end
 local function finish(ok)
   report.ok = ok
   report.messages = vim.fn.execute('messages')
+  report.notified = notified
   report.status = require('local_llm.status').current
   report.statusline = require('local_llm').status()
   pcall(write_report)
@@ -184,6 +193,9 @@ local function main()
     -- Cursor into the body of `add`, then ask for code actions as `gra` would.
     vim.api.nvim_win_set_cursor(0, { 2, 4 })
     e.before = lines()
+    if not client():supports_method('textDocument/codeAction') then
+      error('the server offers no code actions')
+    end
     local offered = {}
     vim.lsp.buf.code_action({
       filter = function(action)
@@ -193,7 +205,13 @@ local function main()
       end,
       apply = true,
     })
+    local seen = #notified
     wait_for('the fix to change the buffer', function()
+      for i = seen + 1, #notified do
+        if notified[i]:find('No code actions', 1, true) then
+          error(notified[i] .. '; offered: ' .. vim.inspect(offered))
+        end
+      end
       return not vim.deep_equal(lines(), e.before)
     end)
     e.offered = offered
@@ -206,10 +224,14 @@ local function main()
     vim.api.nvim_win_set_cursor(0, { 1, 0 })
     feed('Vj<Esc>')
     sleep(50)
+    local explain = require('local_llm.explain')
     vim.cmd("'<,'>LocalLlmExplain")
     local found = wait_for('the explanation float', function()
+      if explain.last_error then
+        error(explain.last_error)
+      end
       local fl = floats()
-      return fl and require('local_llm.explain').last and fl
+      return fl and explain.last and fl
     end)
     e.float_lines = found[1].lines
     e.explanation = require('local_llm.explain').last

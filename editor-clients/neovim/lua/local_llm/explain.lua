@@ -13,6 +13,10 @@ M.float_opts = { border = 'rounded', max_width = 100, max_height = 30 }
 ---@type string?
 M.last = nil
 
+--- The last failure message (for tests and `:LocalLlmStatus`).
+---@type string?
+M.last_error = nil
+
 local function get_client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr, name = require('local_llm.status').client_name })[1]
 end
@@ -45,13 +49,16 @@ end
 
 local function on_result(err, result)
   if err then
-    vim.notify('local-llm: explain failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    M.last_error = 'explain failed: ' .. (err.message or vim.inspect(err))
+    vim.notify('local-llm: ' .. M.last_error, vim.log.levels.ERROR)
     return
   end
   if type(result) ~= 'string' or result == '' then
-    vim.notify('local-llm: the model returned no explanation', vim.log.levels.WARN)
+    M.last_error = 'the model returned no explanation'
+    vim.notify('local-llm: ' .. M.last_error, vim.log.levels.WARN)
     return
   end
+  M.last_error = nil
   M.show(result)
 end
 

@@ -1,0 +1,254 @@
+"""Multi-language check: holes cut from real source files that ship on this machine, completed
+through the server's code path, scored by exact match, edit similarity and "breaks the file".
+
+Usage: .venv/bin/python -m benchmarks.quality.multilang --model default|small [--n 20] [--seed 0]
+           [--prefix-tokens 256] [--suffix-tokens 64] [--languages python,go,...]
+
+Sources (found deterministically: fixed roots, sorted paths, then a seeded shuffle):
+  python      the interpreter's own standard library (sysconfig stdlib, top-level *.py)
+  javascript  Debian's npm (/usr/lib/node_modules/npm/node_modules/**/*.js)
+  typescript  npm rxjs 7.8.2 sources (src/**/*.ts), installed into benchmarks/work/npm (gitignored)
+  go          /usr/share/doc/git/contrib/**/*.go (git's docs), /usr/lib/go*/src if present
+  rust        Debian librust-memchr-dev 2.5.0-1 (`apt-get download`, `dpkg-deb -x` into
+              benchmarks/work/deb/root), /usr/share/cargo/registry, rustup's docs
+  c           /usr/share/doc/**/*.c (dev packages' examples), site-packages *.c
+  cpp         CUDA's *.hpp headers (inline function bodies), CMake's and CPython's test *.cpp
+  java        npm cordova-android 15.1.0 (**/*.java), installed into benchmarks/work/npm
+To recreate benchmarks/work: `npm install --ignore-scripts --prefix benchmarks/work/npm
+rxjs@7.8.2 cordova-android@15.1.0` and `apt-get download librust-memchr-dev=2.5.0-1` then
+`dpkg-deb -x` into benchmarks/work/deb/root.
+
+A hole: a random non-blank, non-comment line strictly inside a function body without parse
+errors (tree-sitter), one per file per round (more rounds when there are few files); the cursor goes either after the line's indentation (the whole line is the hole) or at
+a random point of its code (the rest of the line is the hole); the hole's text is removed, the
+line break stays. The model runs once raw (truncate=False); modes: raw, first-line cut, and the
+project's syntax-aware `truncate` with the gate ("" when gated out). "Breaks the file": the
+completed file has more tree-sitter ERROR/MISSING nodes than the original file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import random
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+from benchmarks.quality import common
+from lsp_server.completer import make_request
+from lsp_server.config import Settings
+from lsp_server.documents import DocumentStore
+from lsp_server.pipeline import CompletionRequest, run_completion
+from lsp_server.syntax.gating import decide
+from lsp_server.syntax.languages import new_parser
+from lsp_server.syntax.truncation import clean, truncate
+
+WORK = common.REPO / "benchmarks" / "work"
+STDLIB = sysconfig.get_paths()["stdlib"]
+SOURCES: dict[str, list[str]] = {
+    "python": [f"{STDLIB}/*.py"],
+    "javascript": ["/usr/lib/node_modules/npm/node_modules/**/*.js"],
+    "typescript": [f"{WORK}/npm/node_modules/rxjs/src/**/*.ts"],
+    "go": ["/usr/share/doc/git/contrib/**/*.go", "/usr/lib/go*/src/**/*.go"],
+    "rust": [f"{WORK}/deb/root/usr/share/cargo/registry/**/*.rs", "/usr/share/cargo/registry/**/*.rs",
+             "/root/.rustup/toolchains/stable-*/share/doc/rust/html/**/*.rs"],
+    "c": ["/usr/share/doc/**/*.c", "/root/.pyenv/versions/*/lib/python*/site-packages/**/*.c"],
+    "cpp": ["/usr/local/cuda*/include/**/*.hpp", "/usr/share/cmake*/Modules/**/*.cpp",
+            "/root/.pyenv/versions/*/lib/python*/test/**/*.cpp"],
+    "java": [f"{WORK}/npm/node_modules/cordova-android/**/*.java"],
+}
+FUNCTION_TYPES = {
+    "python": {"function_definition"},
+    "javascript": {"function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function_declaration"},
+    "typescript": {"function_declaration", "function_expression", "arrow_function", "method_definition"},
+    "go": {"function_declaration", "method_declaration", "func_literal"},
+    "rust": {"function_item", "closure_expression"},
+    "c": {"function_definition"},
+    "cpp": {"function_definition"},
+    "java": {"method_declaration", "constructor_declaration"},
+}
+MAX_FILE_BYTES = 200_000
+MODES = ("raw", "first-line", "syntax-aware")
+
+
+def source_files(language: str) -> list[str]:
+    files: set[str] = set()
+    for pattern in SOURCES[language]:
+        files.update(p for p in glob.glob(pattern, recursive=True) if not p.endswith(".d.ts"))
+    return sorted(p for p in files if Path(p).is_file() and 200 < Path(p).stat().st_size <= MAX_FILE_BYTES and ".min." not in p)
+
+
+def body_lines(language: str, text: str) -> list[int]:
+    """0-based rows strictly inside function bodies that have no parse error."""
+    tree = new_parser(language).parse(text.encode("utf-8"))
+    rows: set[int] = set()
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type in FUNCTION_TYPES[language]:
+            body = node.child_by_field_name("body")
+            if body is not None and not body.has_error and body.end_point[0] - body.start_point[0] >= 2:
+                start = body.start_point[0] + (0 if language == "python" else 1)
+                rows.update(range(start, body.end_point[0]))
+    return sorted(rows)
+
+
+def make_holes(language: str, n: int, seed: int) -> list[dict]:
+    """`n` holes: files in a seeded order, one hole per file per round, more rounds while the
+    corpus is too small (a row is used once)."""
+    rng = random.Random(f"{seed}:{language}")
+    files = source_files(language)
+    rng.shuffle(files)
+    comment = "#" if language == "python" else "//"
+    candidates: dict[str, tuple[str, list[int]]] = {}
+    holes: list[dict] = []
+    for _round in range(n):
+        added = False
+        for path in files:
+            if len(holes) >= n:
+                return holes
+            if path not in candidates:
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except (UnicodeDecodeError, OSError):
+                    text = ""
+                lines = text.split("\n")
+                if not text or "\r" in text or max(len(l) for l in lines) > 300:
+                    rows = []
+                else:
+                    rows = [r for r in body_lines(language, text)
+                            if 4 <= len(lines[r].strip()) <= 120 and not lines[r].strip().startswith((comment, "/*", "*", '"""'))]
+                candidates[path] = (text, rows)
+            text, rows = candidates[path]
+            if not rows:
+                continue
+            row = rows.pop(rng.randrange(len(rows)))
+            lines = text.split("\n")
+            line = lines[row]
+            indent = len(line) - len(line.lstrip())
+            code_end = len(line.rstrip())
+            col = indent if rng.random() < 0.5 else rng.randrange(indent + 1, code_end)
+            line_start = sum(len(l) + 1 for l in lines[:row])
+            holes.append({
+                "file": path, "row": row, "column": col, "whole_line": col == indent,
+                "original": text, "offset": line_start + col, "hole": line[col:],
+                "text": text[: line_start + col] + text[line_start + len(line):],
+            })
+            added = True
+        if not added:
+            break
+    return holes
+
+
+def run(language: str, holes: list[dict], engine, template, settings: Settings) -> list[dict]:
+    store = DocumentStore()
+    rows = []
+    for i, h in enumerate(holes):
+        uri = "file:///bench/" + "/".join(Path(h["file"]).parts[-2:])
+        doc = store.open(uri, language, i + 1, h["text"])
+        line, character = doc.position_at(h["offset"])
+        snap = store.snapshot(uri, line, character)
+        gate = decide(snap.language, snap.tree, snap.text, snap.offset)
+        request = make_request(snap, gate, settings)
+        res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), lambda: False)
+        req = CompletionRequest.from_dict(request)
+        completions = {
+            "raw": res.raw,
+            "first-line": common.first_line_cut(res.raw),
+            "syntax-aware": truncate(req.language, req.prefix, clean(res.raw), req.suffix, gate) if gate.complete else "",
+        }
+        base_errors = common.ts_errors(language, h["original"])
+        scores = {}
+        for mode, completion in completions.items():
+            filled = snap.text[: snap.offset] + completion + snap.text[snap.offset:]
+            scores[mode] = {
+                "exact": common.first_nonempty_line(completion) == h["hole"].strip(),
+                "edit_sim": round(common.edit_similarity(completion, h["hole"]), 4),
+                "breaks": common.ts_errors(language, filled) > base_errors,
+            }
+        rows.append({
+            "file": h["file"], "row": h["row"], "column": h["column"], "whole_line": h["whole_line"], "hole": h["hole"],
+            "gate": {"complete": gate.complete, "scope": gate.scope, "reason": gate.reason},
+            "generated_tokens": res.stats.get("generated_tokens"), "stop_reason": res.stats.get("stop_reason"),
+            "completions": completions, "scores": scores,
+        })
+        print(f"[{language} {i + 1}/{len(holes)}] gate={gate.scope if gate.complete else 'no'} "
+              f"tok={res.stats.get('generated_tokens')} exact={scores['syntax-aware']['exact']}", file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.quality.multilang", description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--n", type=int, default=20, help="holes per language")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--languages", default=",".join(SOURCES))
+    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--prefix-tokens", type=int, default=256)
+    ap.add_argument("--suffix-tokens", type=int, default=64)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    commit = common.git_commit()  # of the code this run imports
+    settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens)
+    languages = [l for l in args.languages.split(",") if l]
+    holes = {l: make_holes(l, args.n, args.seed) for l in languages}
+    engine, template, path = common.load_engine(args.model, settings)
+    t0 = time.perf_counter()
+    results = {l: run(l, holes[l], engine, template, settings) for l in languages if holes[l]}
+    generation_s = time.perf_counter() - t0
+    engine.close()
+
+    name = f"multilang-{args.model if args.model in ('default', 'small') else Path(args.model).stem}-n{args.n}-s{args.seed}"
+    meta = {
+        "command": ".venv/bin/python -m benchmarks.quality.multilang " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
+        "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
+        "date": common.now(), "commit": commit, "generation_s": generation_s,
+        "results_file": f"benchmarks/results/{name}.json",
+    }
+    lines = [
+        f"### Multi-language check, {meta['model_file']}, {args.n} holes per language (seed {args.seed})",
+        "",
+        f"- command: `{meta['command']}`",
+        f"- model: {meta['model_file']} ({template.name} template), max_tokens {args.max_tokens}, prompt windows "
+        f"{args.prefix_tokens} prefix / {args.suffix_tokens} suffix tokens (reduced from the server's 1024/256 to fit the time box), greedy",
+        f"- machine: {meta['machine']}",
+        f"- date: {meta['date']}; git commit: {meta['commit']}; generation took {generation_s:.0f} s",
+        f"- results: `{meta['results_file']}`",
+        "",
+        "| language | holes | gated out | exact (first-line) | exact (syntax-aware) | edit sim (first-line) | edit sim (syntax-aware) | breaks file (raw) | breaks file (first-line) | breaks file (syntax-aware) | syntax-aware worse? |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    summary = {}
+    for l in languages:
+        rows = results.get(l, [])
+        if not rows:
+            lines.append(f"| {l} | 0 (no sources found) | | | | | | | | | |")
+            continue
+        n = len(rows)
+        agg = {m: {k: sum(r["scores"][m][k] for r in rows) / n for k in ("exact", "edit_sim", "breaks")} for m in MODES}
+        gated = sum(not r["gate"]["complete"] for r in rows)
+        fl, sa = agg["first-line"], agg["syntax-aware"]
+        worse = sa["exact"] < fl["exact"] or sa["edit_sim"] < fl["edit_sim"] or sa["breaks"] > fl["breaks"]
+        summary[l] = {"n": n, "gated_out": gated, **{m: agg[m] for m in MODES}}
+        lines.append(f"| {l} | {n} | {gated} | {100 * fl['exact']:.0f}% | {100 * sa['exact']:.0f}% | {fl['edit_sim']:.3f} | "
+                     f"{sa['edit_sim']:.3f} | {100 * agg['raw']['breaks']:.0f}% | {100 * fl['breaks']:.0f}% | {100 * sa['breaks']:.0f}% | "
+                     f"{'yes' if worse else 'no'} |")
+    md = "\n".join(lines)
+    print(md)
+    if not args.no_write:
+        for rows in results.values():
+            for r in rows:
+                r["file"] = r["file"].replace(str(common.REPO) + "/", "")
+        (common.RESULTS_DIR / f"{name}.json").write_text(
+            json.dumps({"meta": meta, "summary": summary, "holes": results}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        common.update_results_md(name, md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -194,9 +194,9 @@ class LocalLlmServer(LanguageServer):
 
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:
-    from lsp_server.features import completion, inline_completion, lifecycle, sync
+    from lsp_server.features import code_actions, completion, explain, inline_completion, lifecycle, sync
 
     server = LocalLlmServer(cli_model=cli_model)
-    for feature in (lifecycle, sync, inline_completion, completion):
+    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain):
         feature.register(server)
     return server

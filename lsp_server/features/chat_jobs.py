@@ -1,0 +1,101 @@
+"""Running one chat job for a feature: progress, cancellation, and what the user is told.
+
+Shared by `code_actions` and `explain` (not a feature itself: it registers nothing). Owns
+`run_chat`: server-initiated `$/progress` (cancellable) when the client supports it, and the
+wiring that turns `$/cancelRequest` or a progress cancel into cancelling the awaiting task (the
+model client then cancels the job in the worker, between tokens). Must not build prompts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+log = logging.getLogger(__name__)
+
+PROGRESS_CREATE_TIMEOUT = 5.0
+
+
+@dataclass
+class ChatCounters:
+    chats: int = 0
+    cancelled: int = 0
+    failed: int = 0
+
+
+def counters(ls) -> ChatCounters:
+    if not hasattr(ls, "chat_counters"):
+        ls.chat_counters = ChatCounters()
+    return ls.chat_counters
+
+
+def _cancel_task_when_cancelled(fut: Future | asyncio.Future | None, task: asyncio.Task) -> None:
+    if fut is None:
+        return
+    loop = asyncio.get_running_loop()
+
+    def done(f) -> None:
+        if f.cancelled():
+            loop.call_soon_threadsafe(task.cancel)
+
+    fut.add_done_callback(done)
+
+
+def follow_request_cancel(ls) -> None:
+    """Cancel the current task when the client cancels the request it serves.
+
+    pygls (2.1.1) runs `workspace/executeCommand` handlers as an inner task of its own built-in
+    handler, and `$/cancelRequest` cancels only the outer future: it answers the request but would
+    leave the command (and the model job) running. This links the two.
+    """
+    task = asyncio.current_task()
+    msg_id = ls.protocol.msg_id
+    outer = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
+    if task is not None and outer is not None and outer is not task:
+        _cancel_task_when_cancelled(outer, task)
+
+
+async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str:
+    """The model's answer to `messages`. Raises ModelUnavailable, WorkerError, RequestCancelled,
+    or asyncio.CancelledError when the client cancels."""
+    stats = counters(ls)
+    stats.chats += 1
+    token = await _begin_progress(ls, title)
+    task = asyncio.current_task()
+    if token is not None and task is not None:
+        _cancel_task_when_cancelled(ls.work_done_progress.tokens.get(token), task)
+    ended = "done"
+    try:
+        result = await ls.manager.chat(messages, max_tokens=max_tokens)
+        return str(result.get("text", ""))
+    except asyncio.CancelledError:
+        stats.cancelled += 1
+        ended = "cancelled"
+        raise
+    except Exception:
+        stats.failed += 1
+        ended = "failed"
+        raise
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=ended))
+            ls.work_done_progress.tokens.pop(token, None)
+
+
+async def _begin_progress(ls, title: str) -> str | None:
+    if not ls._supports_progress():
+        return None
+    token = f"local-llm-lsp-chat-{uuid.uuid4().hex[:8]}"
+    try:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT)
+    except Exception as exc:  # a client that refuses or never answers: no progress, same work
+        log.debug("no progress for %s: %s", title, exc)
+        return None
+    ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True,
+                                                                    message="waiting for the model"))
+    return token

@@ -1,0 +1,71 @@
+"""Whether a proposed replacement of a node may be offered, and if not, why (in words).
+
+Owns the checks every fix passes whatever the model wrote: bounded size, an actual change,
+edits inside the node, no syntax error that the document did not already have (tree-sitter,
+whole document re-parsed), and, when a function or class is replaced, a function or class in
+its place. Pure: the caller checks the document version.
+"""
+
+from __future__ import annotations
+
+from lsp_server.fixes.scopes import Offsets, count_errors
+from lsp_server.syntax.languages import new_parser
+
+MAX_LINES = 400
+MAX_GROWTH = 4  # the replacement may be at most this many times the node's size ...
+MIN_BUDGET = 400  # ... or this many characters, whichever is larger
+
+
+def check(*, text: str, language: str | None, start: int, end: int, node_type: str, kind: str,
+          new: str, edits: list[tuple[int, int, str]]) -> str | None:
+    """None if replacing text[start:end] by `new` through `edits` is acceptable, else the reason."""
+    old = text[start:end]
+    if new == old or not edits:
+        return "the model proposed no change"
+    lines = new.count("\n") + 1
+    if lines > MAX_LINES:
+        return f"the fix is too large ({lines} lines; the limit is {MAX_LINES})"
+    budget = max(MAX_GROWTH * len(old), MIN_BUDGET)
+    if len(new) > budget:
+        return f"the fix is too large ({len(new)} characters for a {len(old)}-character {kind}; the limit is {budget})"
+    for e_start, e_end, _ in edits:
+        if not (0 <= e_start <= e_end <= len(old)):
+            return "the fix would change text outside the code it was asked to fix"
+    parser = new_parser(language) if language else None
+    if parser is None:
+        return f"no parser for {language or 'this language'}: the fix cannot be checked, so it is not offered"
+    before = Offsets(text)
+    after_text = text[:start] + new + text[end:]
+    after = Offsets(after_text)
+    old_tree = parser.parse(before.data)
+    new_tree = parser.parse(after.data)
+    s_old, e_old = before.to_byte(start), before.to_byte(end)
+    s_new, e_new = after.to_byte(start), after.to_byte(start + len(new))
+    inside_old = count_errors(old_tree.root_node, s_old, e_old)
+    inside_new = count_errors(new_tree.root_node, s_new, e_new)
+    total_old, total_new = count_errors(old_tree.root_node), count_errors(new_tree.root_node)
+    if inside_new > inside_old or total_new > total_old:
+        added = max(inside_new - inside_old, total_new - total_old)
+        line = _first_error_line(new_tree.root_node, s_new, e_new, after.data)
+        where = f" (first at line {line})" if line else ""
+        return f"the model's code does not parse: it would add {added} syntax error(s){where}"
+    if kind in ("function", "class"):
+        node = new_tree.root_node.descendant_for_byte_range(s_new, max(s_new, e_new - 1))
+        while node is not None and not (node.type == node_type and node.start_byte == s_new):
+            node = node.parent
+        if node is None:
+            return f"the model's answer is not a {kind} (`{node_type}`) in place of the original"
+    return None
+
+
+def _first_error_line(node, start_byte: int, end_byte: int, data: bytes) -> int | None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.end_byte < start_byte or n.start_byte > end_byte:
+            continue
+        if n.is_error or n.is_missing:
+            return n.start_point[0] + 1
+        if n.has_error:
+            stack.extend(reversed(n.children))
+    return None

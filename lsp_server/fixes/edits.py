@@ -24,6 +24,15 @@ def minimal_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or _same_but_blank(a[i1:i2], b[j1:j2]):
             continue
+        # Keep blank lines at the edges of a hunk as they were (the model dropped or added them).
+        while i1 < i2 and not a[i1].strip() and (j1 == j2 or b[j1].strip()):
+            i1 += 1
+        while j1 < j2 and not b[j1].strip() and (i1 == i2 or a[i1].strip()):
+            j1 += 1
+        while i2 > i1 and not a[i2 - 1].strip() and (j1 == j2 or b[j2 - 1].strip()):
+            i2 -= 1
+        while j2 > j1 and not b[j2 - 1].strip() and (i1 == i2 or a[i2 - 1].strip()):
+            j2 -= 1
         edits.append((starts[i1], starts[i2], "".join(b[j1:j2])))
     return edits
 

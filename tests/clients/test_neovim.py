@@ -46,7 +46,7 @@ def test_plugin_unit():
     assert " 0 failed" in out, out
 
 
-def run_driver(tmp_path: Path, model: Path, source: str) -> tuple[dict, str]:
+def run_driver(tmp_path: Path, model: Path, source: str, expect_fix_edit: bool) -> tuple[dict, str]:
     work = tmp_path / "project"
     work.mkdir()
     (work / ".git").mkdir()  # a root marker, as in a real checkout
@@ -63,8 +63,9 @@ def run_driver(tmp_path: Path, model: Path, source: str) -> tuple[dict, str]:
         LOCAL_LLM_MODEL=str(model),
         LOCAL_LLM_FILE=str(sample),
         LOCAL_LLM_RESULT=str(result),
-        LOCAL_LLM_STEP_TIMEOUT_MS="60000",
-        LOCAL_LLM_TOTAL_TIMEOUT_MS="240000",
+        LOCAL_LLM_STEP_TIMEOUT_MS="120000",
+        LOCAL_LLM_EXPECT_FIX_EDIT="1" if expect_fix_edit else "0",
+        LOCAL_LLM_TOTAL_TIMEOUT_MS="420000",
         XDG_STATE_HOME=str(tmp_path / "state"),  # :LspLog lands here, not in the user's home
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         XDG_DATA_HOME=str(tmp_path / "data"),
@@ -75,7 +76,7 @@ def run_driver(tmp_path: Path, model: Path, source: str) -> tuple[dict, str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,
     )
     server_log = log_file.read_text(errors="replace") if log_file.exists() else "(no server log)"
     lsp_log = tmp_path / "state" / "nvim" / "lsp.log"
@@ -85,16 +86,17 @@ def run_driver(tmp_path: Path, model: Path, source: str) -> tuple[dict, str]:
         f"nvim lsp.log (tail):\n{lsp_log.read_text(errors='replace')[-4000:] if lsp_log.exists() else '-'}"
     )
     assert result.exists(), "the driver wrote no report\n" + diagnostics
+    artifacts = ROOT / "tests" / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / f"neovim-{tmp_path.name}.json").write_text(result.read_text())
     return json.loads(result.read_text()), diagnostics
 
 
-SAMPLE = "def add(a, b):\n    return a + b\n"
+# `add` has a bug for the fix step; the driver types a new last line for the inline step.
+SAMPLE = "def add(a, b):\n    return a - b\n"
 
 
-@needs_nvim
-@pytest.mark.editor
-def test_neovim_end_to_end(tmp_path, tiny_model_path):
-    report, diagnostics = run_driver(tmp_path, Path(tiny_model_path), SAMPLE)
+def check_report(report: dict, diagnostics: str, expect_fix_edit: bool) -> None:
     steps = {s["name"]: s for s in report["steps"]}
     context = json.dumps(report, indent=1)[-6000:] + "\n" + diagnostics
 
@@ -113,19 +115,41 @@ def test_neovim_end_to_end(tmp_path, tiny_model_path):
     assert inline["item"]["insert_text"], context
     # Tab accepted exactly the suggested item into the buffer.
     assert inline["after"] == inline["expected"], context
-    assert inline["after"][2].startswith("result = add("), context
+    assert inline["after"][-1].startswith("result = add("), context
     assert inline["after"] != inline["before"], context
 
     fix = steps["fix code action"]
     assert fix["ok"], context
-    assert any("fix" in a["title"].lower() for a in fix["offered"]), context
-    assert fix["after"] != fix["before"], context
+    assert any(a["title"] == "Fix this function" for a in fix["offered"]), context
+    if expect_fix_edit:
+        assert fix["outcome"] == "edit", context
+    if fix["outcome"] == "edit":
+        assert fix["after"] != fix["before"], context
+        assert fix["after"][0].startswith("def add("), context
+    else:
+        # The tiny random model's answer is noise: the server checks it and says why it made no edit.
+        assert "no fix" in fix["server_message"], context
 
     explain = steps["explain"]
     assert explain["ok"], context
     assert explain["explanation"].strip(), context
     shown = "\n".join(explain["float_lines"])
     first_line = next(line for line in explain["explanation"].splitlines() if line.strip())
-    assert first_line.strip() in shown, context
+    assert first_line.strip()[:40] in shown, context
 
     assert report["ok"], context
+
+
+@needs_nvim
+@pytest.mark.editor
+def test_neovim_end_to_end(tmp_path, tiny_model_path):
+    report, diagnostics = run_driver(tmp_path, Path(tiny_model_path), SAMPLE, expect_fix_edit=False)
+    check_report(report, diagnostics, expect_fix_edit=False)
+
+
+@needs_nvim
+@pytest.mark.editor
+@pytest.mark.real_model
+def test_neovim_end_to_end_real_model(tmp_path, real_model_path):
+    report, diagnostics = run_driver(tmp_path, Path(real_model_path), SAMPLE, expect_fix_edit=True)
+    check_report(report, diagnostics, expect_fix_edit=True)

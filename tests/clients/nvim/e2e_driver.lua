@@ -205,15 +205,28 @@ local function main()
       end,
       apply = true,
     })
+    -- The server answers with an edit, or (when the model's answer does not check out) with a
+    -- message; LOCAL_LLM_EXPECT_FIX_EDIT=1 accepts only the edit.
     local seen = #notified
-    wait_for('the fix to change the buffer', function()
+    local want_edit = env.LOCAL_LLM_EXPECT_FIX_EDIT == '1'
+    e.outcome = wait_for('the fix to change the buffer', function()
       for i = seen + 1, #notified do
         if notified[i]:find('No code actions', 1, true) then
           error(notified[i] .. '; offered: ' .. vim.inspect(offered))
         end
+        if not want_edit and notified[i]:find('LSP[local_llm]', 1, true) then
+          e.server_message = notified[i]
+          return 'message'
+        end
       end
-      return not vim.deep_equal(lines(), e.before)
+      return not vim.deep_equal(lines(), e.before) and 'edit'
     end)
+    if e.outcome == 'message' then
+      sleep(500) -- an edit may still follow the message
+      if not vim.deep_equal(lines(), e.before) then
+        e.outcome = 'edit'
+      end
+    end
     e.offered = offered
     e.after = lines()
   end)

@@ -46,7 +46,9 @@ def test_plugin_unit():
     assert " 0 failed" in out, out
 
 
-def run_driver(tmp_path: Path, model: Path, source: str, expect_fix_edit: bool) -> tuple[dict, str]:
+def run_driver(
+    tmp_path: Path, model: Path, source: str, expect_fix_edit: bool = False, mode: str = "inline"
+) -> tuple[dict, str]:
     work = tmp_path / "project"
     work.mkdir()
     (work / ".git").mkdir()  # a root marker, as in a real checkout
@@ -65,6 +67,7 @@ def run_driver(tmp_path: Path, model: Path, source: str, expect_fix_edit: bool) 
         LOCAL_LLM_RESULT=str(result),
         LOCAL_LLM_STEP_TIMEOUT_MS="120000",
         LOCAL_LLM_EXPECT_FIX_EDIT="1" if expect_fix_edit else "0",
+        LOCAL_LLM_MODE=mode,
         LOCAL_LLM_TOTAL_TIMEOUT_MS="420000",
         XDG_STATE_HOME=str(tmp_path / "state"),  # :LspLog lands here, not in the user's home
         XDG_CONFIG_HOME=str(tmp_path / "config"),
@@ -153,3 +156,19 @@ def test_neovim_end_to_end(tmp_path, tiny_model_path):
 def test_neovim_end_to_end_real_model(tmp_path, real_model_path):
     report, diagnostics = run_driver(tmp_path, Path(real_model_path), SAMPLE, expect_fix_edit=True)
     check_report(report, diagnostics, expect_fix_edit=True)
+
+
+@needs_nvim
+@pytest.mark.editor
+def test_neovim_completion_fallback(tmp_path, tiny_model_path):
+    """The Neovim 0.11 path (`inline_completion = false`): the suggestion as a completion item."""
+    report, diagnostics = run_driver(tmp_path, Path(tiny_model_path), SAMPLE, mode="completion")
+    steps = {s["name"]: s for s in report["steps"]}
+    context = json.dumps(report, indent=1)[-6000:] + "\n" + diagnostics
+    menu = steps["completion menu"]
+    assert menu["ok"], context
+    assert len(menu["items"]) >= 1, context
+    assert menu["before"][-1] == "result = add(", context
+    assert menu["after"][-1].startswith("result = add("), context
+    assert len(menu["after"][-1]) > len("result = add("), context
+    assert report["ok"], context

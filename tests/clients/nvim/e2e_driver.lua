@@ -116,9 +116,13 @@ local function main()
   vim.o.swapfile = false
   vim.o.statusline = "%f %{%v:lua.require'local_llm'.status()%}"
 
+  -- LOCAL_LLM_MODE=completion: the Neovim 0.11 path (textDocument/completion in the menu).
+  local completion_mode = env.LOCAL_LLM_MODE == 'completion'
+  vim.o.completeopt = 'menu,menuone,noinsert'
   require('local_llm').setup({
     cmd = vim.json.decode(env.LOCAL_LLM_CMD),
     init_options = { modelPath = env.LOCAL_LLM_MODEL, maxTokens = 16, latencyTargetMs = 5000 },
+    inline_completion = not completion_mode,
   })
   report.inline_completion_api = vim.lsp.inline_completion ~= nil
 
@@ -147,6 +151,29 @@ local function main()
       error('model state ' .. tostring(st.current.state) .. ': ' .. st.current.message)
     end
   end)
+
+  if completion_mode then
+    step('completion menu', function(e)
+      -- Typing '(' (a trigger character) opens the menu through vim.lsp.completion's autotrigger.
+      feed('Go' .. 'result = add(')
+      wait_for('the completion menu', function()
+        return vim.fn.pumvisible() == 1
+      end)
+      e.before = lines()
+      e.items = vim.tbl_map(function(it)
+        return it.word
+      end, vim.fn.complete_info({ 'items' }).items)
+      feed('<C-y>')
+      wait_for('the item in the buffer', function()
+        return not vim.deep_equal(lines(), e.before)
+      end, 5000)
+      sleep(200)
+      e.after = lines()
+      feed('<Esc>')
+      sleep(50)
+    end)
+    return
+  end
 
   step('inline completion', function(e)
     e.enabled = vim.lsp.inline_completion.is_enabled({ bufnr = 0 })

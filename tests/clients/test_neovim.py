@@ -121,6 +121,12 @@ def check_report(report: dict, diagnostics: str, expect_fix_edit: bool) -> None:
     assert inline["after"][-1].startswith("result = add("), context
     assert inline["after"] != inline["before"], context
 
+    word = steps["accept word"]
+    assert word["ok"], context
+    # <M-Right> added exactly the suggestion's next word.
+    assert word["after"] == word["before"] + word["expected_word"], context
+    assert word["expected_word"].strip(), context
+
     fix = steps["fix code action"]
     assert fix["ok"], context
     assert any(a["title"] == "Fix this function" for a in fix["offered"]), context
@@ -139,6 +145,11 @@ def check_report(report: dict, diagnostics: str, expect_fix_edit: bool) -> None:
     shown = "\n".join(explain["float_lines"])
     first_line = next(line for line in explain["explanation"].splitlines() if line.strip())
     assert first_line.strip()[:40] in shown, context
+
+    action = steps["explain code action"]
+    assert action["ok"], context
+    assert "Explain this code" in action["offered"], context
+    assert action["explanation"].strip() and action["float_lines"], context
 
     assert report["ok"], context
 

@@ -216,6 +216,24 @@ local function main()
     sleep(50)
   end)
 
+  step('accept word', function(e)
+    -- A second suggestion on a new line; <M-Right> takes only its next word.
+    feed('o' .. 'total = add(')
+    wait_for('an inline suggestion', inline_marks)
+    local cap = vim.lsp._capability.all.inline_completion.active[vim.api.nvim_get_current_buf()]
+    local item = cap and cap.current
+    e.insert_text = item and item.insert_text
+    e.before = vim.api.nvim_get_current_line()
+    feed('<M-Right>')
+    wait_for('the word in the buffer', function()
+      return vim.api.nvim_get_current_line() ~= e.before
+    end, 5000)
+    e.after = vim.api.nvim_get_current_line()
+    e.expected_word = require('local_llm.inline').next_word(e.insert_text)
+    feed('<Esc>')
+    sleep(50)
+  end)
+
   step('fix code action', function(e)
     -- Cursor into the body of `add`, then ask for code actions as `gra` would.
     vim.api.nvim_win_set_cursor(0, { 2, 4 })
@@ -275,6 +293,37 @@ local function main()
     end)
     e.float_lines = found[1].lines
     e.explanation = require('local_llm.explain').last
+  end)
+
+  step('explain code action', function(e)
+    -- The server's "Explain this code" action runs localLlm.explain through the plugin's
+    -- client-side command handler, which opens the same float.
+    local explain = require('local_llm.explain')
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        vim.api.nvim_win_close(win, true)
+      end
+    end
+    explain.last = nil
+    vim.api.nvim_win_set_cursor(0, { 1, 4 })
+    local offered = {}
+    vim.lsp.buf.code_action({
+      filter = function(action)
+        table.insert(offered, action.title)
+        return action.title == 'Explain this code'
+      end,
+      apply = true,
+    })
+    local found = wait_for('the explanation float from the code action', function()
+      if explain.last_error then
+        error(explain.last_error)
+      end
+      local fl = floats()
+      return fl and explain.last and fl
+    end)
+    e.offered = offered
+    e.float_lines = found[1].lines
+    e.explanation = explain.last
   end)
 end
 

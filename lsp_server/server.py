@@ -23,7 +23,7 @@ from lsp_server.completer import Completer
 from lsp_server.config import Settings, parse_settings
 from lsp_server.documents import DocumentStore
 from lsp_server.model.manager import ERROR, READY, ModelManager, Status
-from lsp_server.transport import StreamReaderAdapter, ThreadedStdin, read_loop
+from lsp_server.transport import StreamReaderAdapter, read_loop, stdin_stream_reader
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,9 @@ class LocalLlmServer(LanguageServer):
 
         self._stop_event = threading.Event()
         self.protocol.set_writer(Writer())
-        reader = ThreadedStdin(stdin)
 
         async def main() -> None:
+            reader = StreamReaderAdapter(stdin_stream_reader(stdin, asyncio.get_running_loop()))
             try:
                 await read_loop(self.protocol, reader.readline, reader.readexactly, self._stop_event)
             finally:

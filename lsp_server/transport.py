@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -115,27 +116,30 @@ async def read_loop(protocol, readline: ReadLine, readexactly: ReadExactly, stop
         dispatch(protocol, body)
 
 
-class ThreadedStdin:
-    """Blocking reads of a binary stream, off the event loop."""
+def stdin_stream_reader(stream, loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
+    """An asyncio.StreamReader fed from a blocking binary stream by a daemon thread.
 
-    def __init__(self, stream) -> None:
-        self.stream = stream
+    A daemon thread (not the loop's executor) so that exiting never waits on a blocked read.
+    """
+    reader = asyncio.StreamReader(limit=MAX_HEADER_LINE * 2, loop=loop)
 
-    async def readline(self, limit: int) -> bytes:
-        return await asyncio.to_thread(self.stream.readline, limit)
+    def pump() -> None:
+        try:
+            # os.read on the file descriptor: no Python-level buffer lock that a blocked read
+            # would hold while the interpreter shuts down.
+            fd = stream.fileno()
+            while chunk := os.read(fd, 1 << 16):
+                loop.call_soon_threadsafe(reader.feed_data, chunk)
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                loop.call_soon_threadsafe(reader.feed_eof)
+            except RuntimeError:  # the loop is already closed
+                pass
 
-    async def readexactly(self, n: int) -> bytes:
-        def read() -> bytes:
-            chunks, left = [], n
-            while left > 0:
-                chunk = self.stream.read(min(left, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
-            return b"".join(chunks)
-
-        return await asyncio.to_thread(read)
+    threading.Thread(target=pump, name="stdin-reader", daemon=True).start()
+    return reader
 
 
 class StreamReaderAdapter:

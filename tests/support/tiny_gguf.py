@@ -86,12 +86,13 @@ def write_tiny_qwen2(
         w.add_uint32(gguf.Keys.Tokenizer.FIM_REP_ID, tid["<|repo_name|>"])
         w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, tid["<|file_sep|>"])
 
-    def rand(*shape: int, scale: float = 0.2) -> np.ndarray:
+    def rand(*shape: int, scale: float | None = None) -> np.ndarray:
+        scale = 1.0 / np.sqrt(shape[-1]) if scale is None else scale  # fan-in scaling keeps activations O(1)
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
     # Residual dimension 0 is a constant carrier: embeddings set it, no block writes to it.
-    emb = rand(n_vocab, width)
-    emb[:, 0] = 8.0
+    emb = rand(n_vocab, width, scale=1.0)
+    emb[:, 0] = 4.0 * np.sqrt(width)  # dominates the RMS norm at every layer
     w.add_tensor("token_embd.weight", emb)
     for i in range(layers):
         w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(width, dtype=np.float32))
@@ -108,7 +109,7 @@ def write_tiny_qwen2(
         down[0, :] = 0.0
         w.add_tensor(f"blk.{i}.ffn_down.weight", down)
     w.add_tensor("output_norm.weight", np.ones(width, dtype=np.float32))
-    head = rand(n_vocab, width, scale=0.5)
+    head = rand(n_vocab, width, scale=2.0 / np.sqrt(width))
     ident = set("abcdefghijklmnopqrstuvwxyz")
     for t, i in tid.items():
         head[i, 0] = 1.0 if t in ident else -3.0

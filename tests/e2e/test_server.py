@@ -1,0 +1,168 @@
+"""End to end: the real server process over stdio, the real llama.cpp, a tiny generated model."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.support.lsp import start_server
+
+URI = "file:///work/example.py"
+PY = "def add(a, b):\n    return \n"
+
+
+async def test_initialize_advertises_features(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        status = await s.wait_status("ready")
+        assert "ready" in status["message"]
+        info = await s.status()
+        assert info["template"] == "qwen2.5-coder"
+
+
+async def test_capabilities_and_position_encoding(tiny_model_path):
+    from pytest_lsp import client_capabilities
+
+    caps = client_capabilities("visual-studio-code")
+    caps.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16])
+    from pytest_lsp.client import make_test_lsp_client
+    import sys
+
+    lsp = make_test_lsp_client()
+    await lsp.start_io(sys.executable, "-m", "lsp_server", "--model", str(tiny_model_path))
+    try:
+        result = await lsp.initialize_session(types.InitializeParams(capabilities=caps))
+        sc = result.capabilities
+        assert sc.inline_completion_provider is not None
+        assert sc.completion_provider is not None
+        assert sc.position_encoding == types.PositionEncodingKind.Utf8
+        sync = sc.text_document_sync
+        assert getattr(sync, "change", sync) == types.TextDocumentSyncKind.Incremental
+        await lsp.shutdown_session()
+    finally:
+        await lsp.stop()
+
+
+async def test_inline_completion_after_edits(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        s.open(URI, "def add(a, b):\n    ret\n")
+        s.change(URI, "urn ", (1, 7))  # the user types: "    return "
+        items = await s.inline(URI, 1, 11)
+        assert len(items) == 1
+        item = items[0]
+        assert item.insert_text and "\n" not in item.insert_text  # one line: the gate says "rest of line"
+        assert item.range.start == types.Position(1, 11)
+        counters = (await s.status())["counters"]
+        assert counters["model_calls"] == 1
+
+
+async def test_completion_fallback_gives_one_item(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        s.open(URI, "def add(a, b):\n    return ab\n")
+        result = await s.client.text_document_completion_async(
+            types.CompletionParams(text_document=types.TextDocumentIdentifier(URI), position=types.Position(1, 13))
+        )
+        items = result.items if isinstance(result, types.CompletionList) else result
+        assert len(items) == 1
+        edit = items[0].text_edit
+        # The item replaces the word before the cursor with that word plus the suggestion.
+        assert edit.range.start == types.Position(1, 11) and edit.range.end == types.Position(1, 13)
+        assert edit.new_text.startswith("ab") and len(edit.new_text) > 2
+        assert items[0].filter_text == edit.new_text
+
+
+async def test_unopened_document_is_answered_empty_and_not_read(tiny_model_path, tmp_path):
+    on_disk = tmp_path / "secret.py"
+    on_disk.write_text("def add(a, b):\n    return \n")
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        assert await s.inline(on_disk.as_uri(), 1, 11) == []
+        counters = (await s.status())["counters"]
+        assert counters["model_calls"] == 0
+
+
+async def test_gated_positions_do_not_call_the_model(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        s.open(URI, "def add(a, b):\n    return total_sum\n")
+        assert await s.inline(URI, 1, 14) == []  # inside an identifier
+        assert (await s.status())["counters"]["model_calls"] == 0
+
+
+async def test_typing_the_suggestion_reuses_it(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        s.open(URI, PY)
+        first = (await s.inline(URI, 1, 11))[0].insert_text
+        assert len(first) > 2
+        s.change(URI, first[:2], (1, 11))
+        second = await s.inline(URI, 1, 13)
+        assert second[0].insert_text == first[2:]
+        counters = (await s.status())["counters"]
+        assert counters["model_calls"] == 1 and counters["reused"] == 1
+
+
+async def test_stale_result_is_dropped(slow_model_path):
+    async with start_server(slow_model_path, init_options={"maxTokens": 64}) as s:
+        await s.wait_status("ready")
+        s.open(URI, PY)
+        pending = asyncio.ensure_future(s.inline(URI, 1, 11))
+        await asyncio.sleep(0.05)
+        s.change(URI, "\n", (2, 0))  # the document moves on while the model works
+        assert await pending == []
+        counters = (await s.status())["counters"]
+        assert counters["stale_dropped"] + counters["cancelled"] >= 1
+
+
+async def test_newer_request_for_same_document_supersedes_older(slow_model_path):
+    async with start_server(slow_model_path, init_options={"maxTokens": 24}) as s:
+        await s.wait_status("ready")
+        s.open(URI, PY)
+        older = asyncio.ensure_future(s.inline(URI, 1, 11))
+        await asyncio.sleep(0.5)
+        s.change(URI, "a", (1, 11))
+        newer = asyncio.ensure_future(s.inline(URI, 1, 12))
+        assert await older == []  # stopped in the worker, answered empty
+        items = await asyncio.wait_for(newer, 120)
+        assert len(items) == 1
+        status = await s.status()
+        assert status["counters"]["cancelled"] >= 1
+        assert status["worker"]["cancelled_jobs"] >= 1
+
+
+async def test_cancel_request_stops_generation(slow_model_path):
+    async with start_server(slow_model_path, init_options={"maxTokens": 3000}) as s:
+        await s.wait_status("ready")
+        s.open(URI, PY)
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(URI),
+            position=types.Position(1, 11),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )
+        fut = asyncio.ensure_future(
+            s.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel")
+        )
+        await asyncio.sleep(1.0)
+        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
+        with pytest.raises(JsonRpcException) as err:
+            await asyncio.wait_for(fut, 30)
+        assert "cancel" in str(err.value).lower()
+        # The worker stopped between tokens: it answers a new request instead of running to 3000 tokens.
+        t0 = time.monotonic()
+        while (await s.status())["worker"]["cancelled_jobs"] < 1:
+            assert time.monotonic() - t0 < 20, "the worker did not stop the cancelled generation"
+            await asyncio.sleep(0.1)
+        # ... and far fewer than 3000 tokens were generated for it.
+        assert (await s.status())["worker"]["cancelled_generated_tokens"] < 1000
+
+
+async def test_shutdown_and_exit(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        proc = s.client._server
+    assert proc.returncode == 0

@@ -18,7 +18,6 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
-from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,8 @@ ReadExactly = Callable[[int], Awaitable[bytes]]
 
 
 def _send_error(protocol, msg_id, code: int, message: str) -> None:
-    protocol._send_response(msg_id, None, ResponseError(code=code, message=message))
+    # Written as a plain object: pygls' response types drop `"id": null`, which JSON-RPC requires.
+    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
 
 def dispatch(protocol, body: bytes) -> None:

@@ -1,0 +1,233 @@
+"""Bad input and faults: malformed JSON-RPC frames and broken model files never end the server.
+
+The frames are written as raw bytes to the real server process (pytest-lsp's client cannot send
+malformed messages), and each case checks the server still answers a valid request afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.lsp import start_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def frame(obj) -> bytes:
+    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class RawServer:
+    """The server process driven with raw bytes; reads framed replies with a timeout."""
+
+    def __init__(self, model: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lsp_server", "--model", str(model)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
+        )
+        self.buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_message(self, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            head, sep, rest = self.buf.partition(b"\r\n\r\n")
+            if sep:
+                length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
+                if len(rest) >= length:
+                    self.buf = rest[length:]
+                    return json.loads(rest[:length])
+            left = deadline - time.monotonic()
+            assert left > 0, "no reply from the server"
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                assert chunk, f"server exited (code {self.proc.poll()})"
+                self.buf += chunk
+
+    def reply_to(self, msg_id, timeout: float = 20.0) -> dict:
+        while True:
+            msg = self.read_message(timeout)
+            if msg.get("id") == msg_id and "method" not in msg:
+                return msg
+
+    def initialize(self) -> None:
+        self.send(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}))
+        assert "result" in self.reply_to(0)
+        self.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+
+    def still_answers(self, msg_id) -> None:
+        self.send(frame({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
+                         "params": {"command": "localLlm.status", "arguments": []}}))
+        reply = self.reply_to(msg_id)
+        assert "result" in reply and reply["result"]["state"] in ("loading", "ready", "error")
+
+    def close(self) -> None:
+        try:
+            self.send(frame({"jsonrpc": "2.0", "id": "bye", "method": "shutdown"}))
+            self.reply_to("bye")
+            self.send(frame({"jsonrpc": "2.0", "method": "exit"}))
+            self.proc.wait(10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@pytest.fixture
+def raw(tiny_model_path):
+    server = RawServer(tiny_model_path)
+    server.initialize()
+    yield server
+    server.close()
+
+
+BAD_FRAMES = [
+    # (id, bytes sent, expected error code in the reply, or None when no reply is due)
+    pytest.param(None, frame(b"{not json"), -32700, id="invalid-json"),
+    pytest.param(None, frame(b"[1, 2, 3]"), -32600, id="not-an-object"),
+    pytest.param(7, frame({"jsonrpc": "2.0", "id": 7, "method": "textDocument/inlineCompletion",
+                           "params": {"textDocument": "oops", "position": [1, 2]}}), -32602, id="invalid-params"),
+    pytest.param(8, frame({"jsonrpc": "2.0", "id": 8, "method": "textDocument/completion", "params": 42}), -32602,
+                 id="params-wrong-type"),
+    pytest.param(9, frame({"jsonrpc": "2.0", "id": 9, "method": "no/suchMethod", "params": {}}), -32601,
+                 id="unknown-method"),
+    pytest.param(None, b"Content-Length: 99999999999999999999\r\n\r\n{}", -32700, id="absurd-content-length"),
+    pytest.param(None, b"Content-Length: -5\r\n\r\n", -32700, id="negative-content-length"),
+    pytest.param(None, b"Garbage-Header\r\n\r\n", -32700, id="no-content-length"),
+    pytest.param(None, frame({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"bogus": 1}}), None,
+                 id="bad-notification"),
+]
+
+
+@pytest.mark.parametrize("msg_id, data, code", BAD_FRAMES)
+def test_malformed_message_gets_error_and_server_keeps_answering(raw, msg_id, data, code):
+    raw.send(data)
+    if code is not None:
+        reply = raw.read_message()
+        while "method" in reply:  # skip notifications (status, progress)
+            reply = raw.read_message()
+        assert reply["id"] == msg_id
+        assert reply["error"]["code"] == code
+    raw.still_answers("after")
+    assert raw.proc.poll() is None
+
+
+def test_huge_header_line_is_skipped(raw):
+    raw.send(b"X-Junk: " + b"a" * 100_000 + b"\r\nContent-Length: 2\r\n\r\n{}")
+    raw.still_answers("after")
+
+
+def test_unknown_notification_is_ignored(raw):
+    raw.send(frame({"jsonrpc": "2.0", "method": "$/somethingNew", "params": {}}))
+    raw.send(frame({"jsonrpc": "2.0", "method": "custom/unknown", "params": {}}))
+    raw.still_answers("after")
+
+
+def test_edit_outside_the_document_is_clamped(raw):
+    uri = "file:///w/a.py"
+    raw.send(frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}}}))
+    raw.send(frame({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"range": {"start": {"line": 90, "character": 4}, "end": {"line": 2, "character": 0}}, "text": "y"}]}}))
+    raw.send(frame({"jsonrpc": "2.0", "id": 5, "method": "textDocument/inlineCompletion", "params": {
+        "textDocument": {"uri": uri}, "position": {"line": 500, "character": 500}, "context": {"triggerKind": 1}}}))
+    reply = raw.reply_to(5)
+    assert "result" in reply
+
+
+# -- model faults --------------------------------------------------------------------------------
+
+def _broken_models(tmp: Path, tiny: Path) -> dict[str, tuple[Path, str]]:
+    data = tiny.read_bytes()
+    truncated = tmp / "truncated.gguf"
+    truncated.write_bytes(data[: len(data) // 3])
+    corrupt = tmp / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + os.urandom(200_000))
+    not_gguf = tmp / "model.bin"
+    not_gguf.write_bytes(b"\x00" * 4096)
+    return {
+        "missing": (tmp / "nope.gguf", "does not exist"),
+        "truncated": (truncated, ""),
+        "corrupt": (corrupt, ""),
+        "not-gguf": (not_gguf, "not a GGUF file"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "truncated", "corrupt", "not-gguf"])
+async def test_broken_model_file_gives_one_clear_message_and_server_answers(tmp_path, tiny_model_path, case):
+    path, expected = _broken_models(tmp_path, tiny_model_path)[case]
+    async with start_server(path) as s:
+        status = await s.wait_status("error")
+        assert str(path) in status["message"] or expected in status["message"] or "model" in status["message"]
+        if expected:
+            assert expected in status["message"]
+        s.open("file:///w/a.py", "def add(a, b):\n    return \n")
+        assert await s.inline("file:///w/a.py", 1, 11) == []
+        errors = [m for m in s.client.messages if m.type.value == 1]
+        assert len(errors) == 1 and "local-llm-lsp" in errors[0].message
+        # A second request does not repeat the message.
+        assert await s.inline("file:///w/a.py", 1, 11) == []
+        assert len([m for m in s.client.messages if m.type.value == 1]) == 1
+
+
+async def test_model_without_fim_tokens_is_named_as_such(nofim_model_path):
+    async with start_server(nofim_model_path) as s:
+        status = await s.wait_status("error")
+        assert "fill-in-the-middle" in status["message"]
+        s.open("file:///w/a.py", "x = \n")
+        assert await s.inline("file:///w/a.py", 0, 4) == []
+
+
+async def test_hash_mismatch_of_bundled_model_is_reported(tmp_path):
+    """A corrupt assembled bundled model is detected by its hash and re-assembled or reported."""
+    from lsp_server.model.bundled import BUNDLED, ModelError, ensure_assembled
+
+    fake_cache = tmp_path / "cache"
+    fake_cache.mkdir()
+    model = BUNDLED["small"]
+    target = fake_cache / model.filename
+    with target.open("wb") as fh:  # right size, wrong bytes
+        fh.truncate(model.size)
+    os.environ["LOCAL_LLM_LSP_CACHE"] = str(fake_cache)
+    try:
+        if model.installed():
+            path = ensure_assembled(model)  # the bad file is replaced by a verified assembly
+            assert path == target
+            from lsp_server.model.bundled import is_verified
+
+            assert is_verified(model, path)
+        else:
+            with pytest.raises(ModelError, match="not installed"):
+                ensure_assembled(model)
+    finally:
+        del os.environ["LOCAL_LLM_LSP_CACHE"]
+
+
+async def test_settings_with_wrong_types_warn_and_keep_defaults(tiny_model_path):
+    async with start_server(tiny_model_path, init_options={"maxTokens": "many", "noSuchKey": 1, "model": "huge"}) as s:
+        await s.wait_status("ready")
+        warnings = [m.message for m in s.client.messages if m.type.value == 2]
+        assert any("maxTokens" in w for w in warnings)
+        assert any("noSuchKey" in w for w in warnings)
+        assert any("'model'" in w for w in warnings)
+
+
+async def test_progress_is_reported_while_loading(tiny_model_path):
+    async with start_server(tiny_model_path, client="neovim") as s:
+        await s.wait_status("ready")
+        await __import__("asyncio").sleep(0.2)
+        kinds = [getattr(p, "kind", None) for reports in s.client.progress_reports.values() for p in reports]
+        assert "begin" in kinds and "end" in kinds

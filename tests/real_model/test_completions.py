@@ -1,0 +1,53 @@
+"""Real-model tier: the bundled Qwen2.5-Coder through the real server gives sensible completions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.lsp import start_server
+
+pytestmark = pytest.mark.real_model
+
+CASES = [
+    # (language id, uri, text, line, character, what the suggestion must contain)
+    pytest.param("python", "file:///w/calc.py", "def add(a, b):\n    return \n", 1, 11, "a + b", id="python"),
+    pytest.param("javascript", "file:///w/calc.js", "function add(a, b) {\n  return \n}\n", 1, 9, "a + b", id="javascript"),
+    pytest.param("go", "file:///w/calc.go", "package calc\n\nfunc Add(a int, b int) int {\n\treturn \n}\n", 3, 8, "a + b",
+                 id="go"),
+    pytest.param("typescript", "file:///w/calc.ts", "export function add(a: number, b: number): number {\n  return \n}\n",
+                 1, 9, "a + b", id="typescript"),
+    pytest.param("rust", "file:///w/calc.rs", "fn add(a: i32, b: i32) -> i32 {\n    \n}\n", 1, 4, "a + b", id="rust"),
+    pytest.param("c", "file:///w/calc.c", "int add(int a, int b) {\n    return \n}\n", 1, 11, "a + b", id="c"),
+    pytest.param("java", "file:///w/Calc.java", "class Calc {\n    static int add(int a, int b) {\n        return \n    }\n}\n",
+                 2, 15, "a + b", id="java"),
+]
+
+
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.parametrize("language, uri, text, line, character, expected", CASES)
+async def test_bundled_model_completes_obvious_holes(real_model_path, language, uri, text, line, character, expected):
+    async with start_server(None) as s:  # no --model: the bundled default model
+        status = await s.wait_status("ready", "error", timeout=300)
+        assert status["state"] == "ready", status
+        s.open(uri, text, language)
+        items = await s.inline(uri, line, character)
+        assert items, "no suggestion"
+        suggestion = items[0].insert_text
+        assert expected in suggestion.replace(" ", "").replace("+", " + ") or expected in suggestion
+        # The suggestion does not repeat what follows the cursor (the closing brace).
+        assert "}" not in suggestion.strip()[-1:] if language != "python" else True
+
+
+async def test_multiline_body_after_block_opener(real_model_path):
+    async with start_server(None) as s:
+        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+        text = 'def is_even(n):\n    """Return True when n is even."""\n    \n\n\nprint(is_even(4))\n'
+        s.open("file:///w/even.py", text)
+        items = await s.inline("file:///w/even.py", 2, 4)
+        assert items and "% 2" in items[0].insert_text
+        # Nothing past the function: the next top-level statement is not repeated.
+        assert "print(" not in items[0].insert_text

@@ -5,7 +5,6 @@ expected to be inserted. The gate comes from `gating.decide` on prefix + suffix,
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -244,18 +243,13 @@ def test_clean(raw: str, expected: str) -> None:
         pytest.param("".join(f"        v{i} = xs[{i}\n" for i in range(24)), "", id="worst-nothing-fits"),
     ],
 )
-def test_cost_on_a_large_file(candidate: str, expected_tail: str) -> None:
+def test_large_file(candidate: str, expected_tail: str) -> None:
     """truncate on a 2,000-line file (a class of 250 methods, so no column-0 line near the
-    cursor) stays under the 20 ms budget even when every cut is parsed and rejected
-    (about 12 ms here); asserted at 60 ms so a loaded CI machine does not flake."""
+    cursor) gives the right cut. Its cost (about 12 ms here when every cut is parsed and
+    rejected) is measured by `python -m benchmarks.truncation_cost`, not asserted here."""
     body = "".join(f"    def f{i}(self, x):\n        y = x + {i}\n        return y\n\n" for i in range(250))
     prefix = "class Big:\n" + body + "    def target(self, xs):\n"
     suffix = "\n\n" + body
     gate = gate_at("python", prefix, suffix)
-    truncate("python", prefix, candidate, suffix, gate)
-    start = time.perf_counter()
-    for _ in range(5):
-        out = truncate("python", prefix, candidate, suffix, gate)
-    elapsed = (time.perf_counter() - start) / 5
+    out = truncate("python", prefix, candidate, suffix, gate)
     assert out.endswith(expected_tail) and (out.count("\n") == 20 if expected_tail else out == "")
-    assert elapsed < 0.060, f"{elapsed * 1000:.1f} ms"

@@ -213,7 +213,7 @@ def test_prompt_user_text_is_data_and_not_expanded():
 def test_prompt_without_diagnostic_asks_to_find_the_bug():
     user = prompts.fix_messages(language="go", path="a.go", kind="function", code="func f() {}", before="",
                                 problem=None, focus_line=None)[1]["content"]
-    assert "believes this function has a bug" in user and "reported at this line" not in user
+    assert "does not do what its name, comments and docstring say" in user and "near this line" not in user
 
 
 def test_explain_prompt_says_code_is_data():

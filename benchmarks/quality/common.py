@@ -122,6 +122,20 @@ def ts_errors(language: str, text: str) -> int:
     return n
 
 
+def python_parses(source: str) -> bool:
+    """Does Python's own parser accept `source`? (Parsing only: nothing is executed.)"""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
 def _limits() -> None:  # pragma: no cover - runs in the child
     import resource
 

@@ -28,7 +28,9 @@ Scoring runs after all generation, in 2 worker threads that each start `python -
 directory with a 10 s timeout: pass@1 (prefix + completion + suffix + test + check(entry_point)),
 exact match of the first non-empty line, edit similarity (difflib ratio, trailing whitespace
 stripped) against the canonical solution, and whether the completed file (without the tests)
-parses with tree-sitter python (the project's grammar) with no ERROR/MISSING node.
+parses with tree-sitter python (the project's grammar) with no ERROR/MISSING node, and with
+Python's own `ast.parse` (tree-sitter python does not flag indentation errors such as an
+unexpected indent, so the two differ). `--rescore FILE` scores a results file again.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ def score(tasks: list[dict], rows: list[dict], placement: str, workers: int = 2)
                 "exact": common.first_nonempty_line(completion) == common.first_nonempty_line(task["canonical_solution"]),
                 "edit_sim": round(common.edit_similarity(completion, task["canonical_solution"]), 4),
                 "parses": common.ts_errors("python", filled) == 0,
+                "ast_parses": common.python_parses(filled),
             }
             jobs.append((row["scores"][mode], program))
     cache: dict[str, tuple[bool, str]] = {}
@@ -162,6 +165,7 @@ def summarize(rows: list[dict]) -> dict:
             "exact": sum(x["exact"] for x in s) / n,
             "edit_sim": sum(x["edit_sim"] for x in s) / n,
             "parses": sum(x["parses"] for x in s) / n,
+            "ast_parses": sum(x["ast_parses"] for x in s) / n,
         }
     out["gated_out"] = sum(not r["gate"]["complete"] for r in rows)
     out["raw_tokens_median"] = common.median(r["raw_stats"].get("generated_tokens") for r in rows)
@@ -187,8 +191,8 @@ def markdown(meta: dict, summary: dict) -> str:
         f"- date: {meta['date']}; git commit: {meta['commit']}; generation took {meta['generation_s']:.0f} s",
         f"- results: `{meta['results_file']}`",
         "",
-        "| mode | pass@1 | exact first line | edit similarity | file still parses | generated tokens (median) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| mode | pass@1 | exact first line | edit similarity | file still parses (tree-sitter) | file still parses (Python `ast`) | generated tokens (median) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     n = summary["n"]
     tokens = {"raw": f"{summary['raw_tokens_median']:g} ({summary['raw_hit_limit']}/{n} hit the limit)",
@@ -197,7 +201,7 @@ def markdown(meta: dict, summary: dict) -> str:
         x = m[mode]
         name = "reference: canonical solution" if mode == "canonical" else mode
         lines.append(f"| {name} | {100 * x['pass@1']:.1f}% | {100 * x['exact']:.1f}% | {x['edit_sim']:.3f} | "
-                     f"{100 * x['parses']:.1f}% | {tokens.get(mode, '')} |")
+                     f"{100 * x['parses']:.1f}% | {100 * x['ast_parses']:.1f}% | {tokens.get(mode, '')} |")
     lines += [
         "",
         f"Gated out (no model call, empty suggestion): {summary['gated_out']}/{n}. "
@@ -220,7 +224,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, default=0, help="default: 64 single, 128 multi")
     ap.add_argument("--workers", type=int, default=2, help="scoring subprocesses in parallel")
     ap.add_argument("--no-write", action="store_true", help="do not write results/RESULTS.md")
+    ap.add_argument("--rescore", type=Path, help="score the outputs of an existing results file again (no model run)")
     args = ap.parse_args(argv)
+    if args.rescore:
+        data = json.loads(args.rescore.read_text())
+        meta, rows = data["meta"], data["tasks"]
+        tasks = load_tasks(args.data, meta["split"], meta["n"], meta["seed"])
+        score(tasks, rows, meta["placement"], args.workers)
+        summary = summarize(rows)
+        md = markdown(meta, summary)
+        print(md)
+        if not args.no_write:
+            args.rescore.write_text(json.dumps({"meta": meta, "summary": summary, "tasks": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            common.update_results_md(args.rescore.stem, md)
+        return 0
     commit = common.git_commit()  # of the code this run imports
 
     tasks = load_tasks(args.data, args.split, args.n, args.seed)

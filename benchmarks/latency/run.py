@@ -65,7 +65,7 @@ async def replay(backend, trace: Trace, debounce_ms: float) -> dict:
     outstanding: list = []
     state = {"version": version}
     typed = 0
-    debounce: asyncio.Task | None = None
+    fires: list[asyncio.Task] = []  # one per keystroke; each sends only if no newer keystroke came
 
     async def fire(v: int, txt: str, off: int, upcoming: str, key_t: float) -> None:
         await asyncio.sleep(debounce_ms / 1000)
@@ -107,13 +107,11 @@ async def replay(backend, trace: Trace, debounce_ms: float) -> dict:
         await backend.change(key.text, before, offset, version)
         offset += len(key.text)
         typed += len(key.text)
-        if debounce is not None and not debounce.done():
-            debounce.cancel()
-        debounce = asyncio.create_task(fire(version, text, offset, trace.typed[typed:], time.monotonic()))
+        fires = [f for f in fires if not f.done()]
+        fires.append(asyncio.create_task(fire(version, text, offset, trace.typed[typed:], time.monotonic())))
     assert text == trace.original
     await asyncio.sleep(debounce_ms / 1000 + 0.05)
-    pending = [h.task for h in outstanding if not h.task.done()] + ([debounce] if debounce else [])
-    await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 300)
+    await asyncio.wait_for(asyncio.gather(*fires, return_exceptions=True), 600)
     extra = await backend.finish()
     return {"cold_start_ms": cold_ms, "first_text": first_text, "records": records,
             "typing_s": sum(k.delay_ms for k in trace.keys) / 1000, **extra}

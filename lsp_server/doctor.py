@@ -45,9 +45,9 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario(f"warm keystroke, one line ({WARM_RECOMPUTED} recomputed + {ONE_LINE_TOKENS} generated)", WARM_RECOMPUTED, ONE_LINE_TOKENS),
-    Scenario(f"warm keystroke, block ({WARM_RECOMPUTED} + {MULTI_LINE_TOKENS})", WARM_RECOMPUTED, MULTI_LINE_TOKENS),
-    Scenario(f"cold {COLD_PROMPT:,}-token prompt, one line", COLD_PROMPT, ONE_LINE_TOKENS),
+    Scenario(f"warm line ({WARM_RECOMPUTED}+{ONE_LINE_TOKENS} tok)", WARM_RECOMPUTED, ONE_LINE_TOKENS),
+    Scenario(f"warm block ({WARM_RECOMPUTED}+{MULTI_LINE_TOKENS} tok)", WARM_RECOMPUTED, MULTI_LINE_TOKENS),
+    Scenario(f"cold line ({COLD_PROMPT}+{ONE_LINE_TOKENS} tok)", COLD_PROMPT, ONE_LINE_TOKENS),
 )
 
 # Settings tried, largest first: (prefixTokens, suffixTokens, maxTokens).
@@ -215,8 +215,8 @@ def report(cores: int, mem: dict[str, int], measured: list[Rates], busy: float) 
     lines.append(f"  {'model':<40} {'load':>7} {'prompt tok/s':>13} {'gen tok/s':>10}")
     for r in measured:
         lines.append(f"  {r.name:<40} {r.load_s:>6.1f}s {r.prompt_tps:>13.0f} {r.gen_tps:>10.1f}")
-    lines += ["", "Expected latency per request (recompute + generate + ~30 ms overhead):", ""]
-    header = f"  {'model':<40} " + " ".join(f"{s.label[:34]:>36}" for s in SCENARIOS)
+    lines += ["", "Expected latency per request (prompt tokens recomputed + tokens generated, + ~30 ms overhead):", ""]
+    header = f"  {'model':<40} " + " ".join(f"{s.label:>26}" for s in SCENARIOS)
     lines.append(header)
     base = next((r for r in measured if abs(r.params_b - 1.54) < 0.01), None)
     rows = list(measured)
@@ -228,7 +228,7 @@ def report(cores: int, mem: dict[str, int], measured: list[Rates], busy: float) 
             ms = latency_ms(r, s.recomputed, s.generated)
             ok = next((t for t in TARGETS_MS if ms <= t), None)
             cells.append(f"{_ms(ms)} ({'<= ' + _ms(ok) if ok else '> ' + _ms(TARGETS_MS[-1])})")
-        lines.append(f"  {r.name:<40} " + " ".join(f"{c:>36}" for c in cells))
+        lines.append(f"  {r.name:<40} " + " ".join(f"{c:>26}" for c in cells))
     lines += ["", "Settings that meet each latency target (prefixTokens / suffixTokens / maxTokens):", ""]
     lines.append(f"  {'model':<40} " + " ".join(f"{'target ' + _ms(t):>34}" for t in TARGETS_MS))
     for r in rows:

@@ -3,7 +3,7 @@
 For each planted bug (benchmarks/fix/bugs.py): open the buggy program in the server, ask for code
 actions at the bug's line with a diagnostic that says which test fails, resolve "Fix with local
 model", apply the edit, and run the tests in a time-limited subprocess. Counts: fixed, refused by
-the checks (no edit), edit applied but the tests still fail the same way, edit applied and the
+the checks (no edit), no change proposed (the model repeated the code), edit applied but the tests still fail the same way, edit applied and the
 program fails differently ("broke something else"); time from the codeAction request to the
 resolved edit. One server process per model (`python -m lsp_server --model PATH`), LSP over stdio
 with pygls' client; one model at a time.
@@ -104,8 +104,8 @@ async def fix_one(client: LanguageClient, bug, n: int) -> dict:
         resolved = await client.code_action_resolve_async(action)
         row["edit_s"] = round(time.monotonic() - t0, 2)
         if resolved.edit is None:
-            row["outcome"] = "refused"
             row["reason"] = resolved.disabled.reason if resolved.disabled else "no edit"
+            row["outcome"] = "no change" if "no change" in row["reason"] else "refused"
         else:
             fixed = apply_edits(bug.code, edits_of(resolved.edit, bug.code))
             row["changed_lines"] = sum(e.new_text.count("\n") for c in resolved.edit.document_changes for e in c.edits)
@@ -125,9 +125,9 @@ async def fix_one(client: LanguageClient, bug, n: int) -> dict:
 def summary(rows: list[dict]) -> dict:
     n = len(rows)
     count = lambda o: sum(r["outcome"] == o for r in rows)  # noqa: E731
-    times = [r["edit_s"] for r in rows if "edit_s" in r and r["outcome"] != "refused"]
+    times = [r["edit_s"] for r in rows if "edit_s" in r and r["outcome"] not in ("refused", "no change")]
     return {
-        "bugs": n, "fixed": count("fixed"), "refused": count("refused"), "not_fixed": count("not fixed"), "broke": count("broke"),
+        "bugs": n, "fixed": count("fixed"), "refused": count("refused"), "no_change": count("no change"), "not_fixed": count("not fixed"), "broke": count("broke"),
         "median_s_to_edit": round(statistics.median(times), 1) if times else None,
         "median_list_ms": round(statistics.median(r["list_ms"] for r in rows), 1) if rows else None,
         "by_kind": {k: f"{sum(r['outcome'] == 'fixed' for r in rows if r['kind'] == k)}/{sum(r['kind'] == k for r in rows)}" for k in KINDS},

@@ -75,15 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"#### What-if cuts on `{args.results.name}` (no model run; `{' '.join(['.venv/bin/python -m benchmarks.quality.whatif', *(argv if argv is not None else sys.argv[1:])])}`)",
         "",
-        "| cut | pass@1 | exact first line | edit similarity | file still parses |",
-        "| --- | --- | --- | --- | --- |",
+        "| cut | pass@1 | exact first line | edit similarity | file still parses (tree-sitter) | file still parses (Python `ast`) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, items in variants.items():
         passed = sum(results[p][0] for p, *_ in items)
         exact = sum(common.first_nonempty_line(c) == common.first_nonempty_line(ref) for _, _, c, ref in items)
         sim = sum(common.edit_similarity(c, ref) for _, _, c, ref in items) / n
         ok = sum(common.ts_errors("python", f) == 0 for _, f, _, _ in items)
-        lines.append(f"| {name} | {common.pct(passed, n)} | {common.pct(exact, n)} | {sim:.3f} | {common.pct(ok, n)} |")
+        ok_ast = sum(common.python_parses(f) for _, f, _, _ in items)
+        lines.append(f"| {name} | {common.pct(passed, n)} | {common.pct(exact, n)} | {sim:.3f} | {common.pct(ok, n)} | {common.pct(ok_ast, n)} |")
     md = "\n".join(lines)
     print(md)
     if not args.no_write:

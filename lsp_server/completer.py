@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlparse
@@ -107,6 +107,7 @@ class Completer:
         self.settings = settings
         self.recent = RecentSuggestions()
         self.counters = Counters()
+        self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1
@@ -127,31 +128,43 @@ class Completer:
         reused = self.recent.lookup(uri, prefix, suffix)
         if reused:
             self.counters.reused += 1
+            self._record(snap, "reuse", {"scope": gate.scope})
             return Suggestion(reused, snap.offset, snap.version, "reuse")
-        result = await self._ask_model(snap, gate, settings)
-        if result is None:
+        outcome, result = await self._ask_model(snap, gate, settings)
+        stats = {"scope": gate.scope, **(result.get("stats", {}) if result else {})}
+        if outcome != "ok":
+            self._record(snap, outcome, stats)
             return None
         current = self.docs.get(uri)
         if current is None or current.version != snap.version:
             self.counters.stale_dropped += 1
+            self._record(snap, "stale", stats)
             return None
         text = result["text"]
+        self._record(snap, "ok" if text else "empty", {**stats, "chars": len(text)})
         if not text:
             return None
         self.recent.remember(uri, prefix, suffix, text)
         return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
 
-    async def _ask_model(self, snap: Snapshot, gate: Gate, settings: Settings) -> dict | None:
+    def _record(self, snap: Snapshot, outcome: str, stats: dict | None = None) -> None:
+        entry = {"uri": snap.uri, "version": snap.version, "outcome": outcome, **(stats or {})}
+        self.history.append(entry)
+        log.debug("completion %s", entry)
+
+    async def _ask_model(self, snap: Snapshot, gate: Gate, settings: Settings) -> tuple[str, dict | None]:
         request = make_request(snap, gate, settings)
         self.counters.model_calls += 1
         try:
-            return await self.manager.complete(snap.uri, request)
-        except RequestCancelled:
+            return "ok", await self.manager.complete(snap.uri, request)
+        except RequestCancelled as exc:
             self.counters.cancelled += 1
+            return "cancelled", {"stats": exc.stats}
         except ModelUnavailable as exc:
             self.counters.unavailable += 1
             log.debug("model unavailable: %s", exc)
+            return "unavailable", None
         except WorkerError as exc:
             self.counters.errors += 1
             log.warning("completion failed: %s", exc)
-        return None
+            return "error", None

@@ -120,9 +120,10 @@ class LocalLlmServer(LanguageServer):
         settings, warnings = parse_settings(raw, self.settings)
         for warning in warnings:
             self.show_message(f"settings: {warning}", types.MessageType.Warning)
-        reload = (settings.model_path, settings.model, settings.context_size, settings.threads, settings.fim_template) != (
-            self.settings.model_path, self.settings.model, self.settings.context_size, self.settings.threads, self.settings.fim_template
-        )
+        def load_key(x: Settings) -> tuple:
+            return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache)
+
+        reload = load_key(settings) != load_key(self.settings)
         self.settings = settings
         self.manager.settings = settings
         if reload and self.manager.client is not None:

@@ -40,4 +40,5 @@ def register(server) -> None:
         if ls.manager.client is not None:
             data["worker"] = ls.manager.client.counters
         data["template"] = ls.manager.info.get("template")
+        data["history"] = list(ls.completer.history)
         return data

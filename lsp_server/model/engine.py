@@ -67,28 +67,45 @@ class ModelInfo:
 class Engine:
     """A loaded model. `chunk` is the prompt batch size between cancellation checks."""
 
-    def __init__(self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = 64) -> None:
+    def __init__(
+        self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = 32, reuse_shifted: bool = True
+    ) -> None:
         import llama_cpp
 
         self._lib = llama_cpp
         threads = threads or default_threads()
+        # The Llama object gives us the model, tokenizer and metadata; its own context stays
+        # small and unused. Generation runs in our context, which has two sequences in one
+        # unified KV cache: the second one lets new tokens be decoded in front of suffix
+        # entries that were moved to their new positions (see `_evaluate_shifted`).
         self.llm = llama_cpp.Llama(
             model_path=path,
-            n_ctx=n_ctx,
-            n_batch=max(chunk, 64),
-            n_ubatch=max(chunk, 64),
+            n_ctx=256,
+            n_batch=64,
+            n_ubatch=64,
             n_threads=threads,
             n_threads_batch=threads,
             verbose=False,
         )
+        params = llama_cpp.llama_context_params.from_buffer_copy(self.llm.context_params)
+        params.n_ctx = n_ctx
+        params.n_batch = max(chunk, 64)
+        params.n_ubatch = max(chunk, 64)
+        params.n_seq_max = 2
+        params.kv_unified = True
+        self.ctx = llama_cpp.llama_init_from_model(self.llm._model.model, params)
+        if self.ctx is None:
+            raise RuntimeError("llama.cpp could not create a context (out of memory?)")
         self.chunk = chunk
-        self.ctx = self.llm._ctx.ctx
         self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory)) and reuse_shifted
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_ctx = llama_cpp.llama_n_ctx(self.ctx)
-        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 1)
-        self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1
+        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 2)
+        self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
+        self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
+        self.stale = 0  # tokens typed since the reused suffix entries were computed
         meta = {k: str(v) for k, v in self.llm.metadata.items() if not k.startswith("tokenizer.ggml.") or k.endswith(".pre")}
         self.info = ModelInfo(
             path=path,
@@ -107,6 +124,9 @@ class Engine:
         if self._batch is not None:
             self._lib.llama_batch_free(self._batch)
             self._batch = None
+        if self.ctx is not None:
+            self._lib.llama_free(self.ctx)
+            self.ctx = None
         self.llm.close()
 
     # -- vocabulary -------------------------------------------------------------------------
@@ -155,38 +175,95 @@ class Engine:
         ptr = self._lib.llama_get_logits_ith(self.ctx, -1)
         return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
 
+    MIN_SHIFT = 8  # fewer reusable suffix tokens than this: not worth a shift
+    MAX_STALE = 128  # typed tokens after which moved suffix entries are recomputed
+
     def evaluate(self, tokens: list[int], cancelled: Cancelled, stats: EvalStats) -> None:
         """Bring the KV cache to exactly `tokens`, computing only what is not cached yet.
 
-        Leaves the logits of the last token ready. Raises Interrupted between batches when
-        `cancelled()`; the cache then holds a valid prefix of `tokens`.
+        Reuses the common token prefix in place and, where the model allows it, the common
+        token suffix of the previous prompt (the FIM suffix) moved to its new positions. Leaves
+        the logits of the last token ready. Raises Interrupted between batches when
+        `cancelled()`; the cache then holds a valid state.
         """
         t0 = time.perf_counter()
-        if len(tokens) >= self.n_ctx:
-            raise ValueError(f"prompt of {len(tokens)} tokens does not fit the context of {self.n_ctx}")
-        common = 0
-        for a, b in zip(self.cached, tokens):
-            if a != b:
-                break
-            common += 1
-        if common == len(tokens):  # everything cached: recompute the last token for its logits
-            common -= 1
+        try:
+            if len(tokens) >= self.n_ctx:
+                raise ValueError(f"prompt of {len(tokens)} tokens does not fit the context of {self.n_ctx}")
+            stats.prompt_tokens = len(tokens)
+            common = _common_prefix(self.cached, tokens)
+            if common == len(tokens):  # everything cached: recompute the last token for its logits
+                common -= 1
+            prev = self.cached[: self.prompt_len]
+            if self.can_shift and common < len(prev) - 1:
+                # Common suffix of the two prompts, not counting their last token (recomputed anyway).
+                limit = min(len(prev), len(tokens)) - 1 - common
+                same = _common_suffix(prev[:-1], tokens[:-1], max(0, limit))
+                if same >= self.MIN_SHIFT and self.stale + abs(len(tokens) - len(prev)) <= self.MAX_STALE:
+                    self._evaluate_shifted(tokens, prev, common, same, cancelled, stats)
+                    return
+            self._evaluate_prefix(tokens, common, cancelled, stats)
+            self.stale = 0
+        finally:
+            stats.prompt_ms = (time.perf_counter() - t0) * 1000
+
+    def _evaluate_prefix(self, tokens: list[int], common: int, cancelled: Cancelled, stats: EvalStats) -> None:
         if common < len(self.cached):
             self._lib.llama_memory_seq_rm(self.memory, 0, common, -1)
             del self.cached[common:]
-        stats.prompt_tokens = len(tokens)
+        self.prompt_len = len(self.cached)
         stats.reused_tokens = common
-        pos = common
-        while pos < len(tokens):
+        self._decode_chunks(tokens[common:], common, 0, cancelled, stats)
+        self.prompt_len = len(tokens)
+
+    def _evaluate_shifted(
+        self, tokens: list[int], prev: list[int], common: int, same: int, cancelled: Cancelled, stats: EvalStats
+    ) -> None:
+        """prev = A + O + S + [last]; tokens = A + N + S + [last']: keep A, move S, compute N.
+
+        llama.cpp decodes a batch only at positions that follow a sequence's last one, so N is
+        decoded in sequence 1 (a copy of A) and then copied into sequence 0 in front of S.
+        """
+        lib, mem = self._lib, self.memory
+        old_end = len(prev) - 1 - same  # O = prev[common:old_end]
+        new = tokens[common : len(tokens) - 1 - same]  # N
+        delta = len(new) - (old_end - common)
+        lib.llama_memory_seq_rm(mem, 0, len(prev) - 1, -1)  # the old last token and the generation
+        lib.llama_memory_seq_rm(mem, 0, common, old_end)  # O
+        if delta:
+            lib.llama_memory_seq_add(mem, 0, old_end, len(prev) - 1, delta)  # S to its new place
+        self.cached = tokens[:common]  # a valid prefix state, should N be interrupted
+        self.prompt_len = common
+        if new:
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+            lib.llama_memory_seq_cp(mem, 0, 1, 0, common)
+            try:
+                self._decode_chunks(new, common, 1, cancelled, stats)
+            except Interrupted:
+                lib.llama_memory_seq_rm(mem, 1, -1, -1)
+                lib.llama_memory_seq_rm(mem, 0, common, -1)  # drop S: it no longer lines up
+                raise
+            lib.llama_memory_seq_cp(mem, 1, 0, common, common + len(new))
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        self._decode([tokens[-1]], len(tokens) - 1, 0)
+        stats.evaluated_tokens += 1
+        self.cached = list(tokens)
+        self.prompt_len = len(tokens)
+        stats.reused_tokens = common
+        stats.shifted_tokens = same
+        self.stale += len(new) + (old_end - common)
+
+    def _decode_chunks(self, tokens: list[int], start: int, seq: int, cancelled: Cancelled, stats: EvalStats) -> None:
+        pos = start
+        for i in range(0, len(tokens), self.chunk):
             if cancelled():
-                stats.prompt_ms = (time.perf_counter() - t0) * 1000
                 raise Interrupted()
-            part = tokens[pos : pos + self.chunk]
-            self._decode(part, pos)
-            self.cached.extend(part)
+            part = tokens[i : i + self.chunk]
+            self._decode(part, pos, seq)
+            if seq == 0:  # keep `cached` equal to what sequence 0 holds, also when interrupted
+                self.cached.extend(part)
             pos += len(part)
             stats.evaluated_tokens += len(part)
-        stats.prompt_ms = (time.perf_counter() - t0) * 1000
 
     def generate(
         self,
@@ -230,3 +307,19 @@ class Engine:
                     yield text
         finally:
             stats.generate_ms = (time.perf_counter() - t0) * 1000
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _common_suffix(a: list[int], b: list[int], limit: int) -> int:
+    n = 0
+    while n < limit and a[len(a) - 1 - n] == b[len(b) - 1 - n]:
+        n += 1
+    return n

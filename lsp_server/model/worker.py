@@ -158,7 +158,12 @@ class Worker:
                 self.engine.close()
                 self.engine = None
             self.emit(event="progress", stage="load", done=0, total=1)
-            engine = Engine(str(path), n_ctx=int(p.get("n_ctx", 4096)), threads=int(p.get("threads", 0)))
+            engine = Engine(
+                str(path),
+                n_ctx=int(p.get("n_ctx", 4096)),
+                threads=int(p.get("threads", 0)),
+                reuse_shifted=bool(p.get("reuse_shifted", True)),
+            )
             template = choose_template(engine.info.metadata, p.get("template", ""))
             self.emit(event="progress", stage="load", done=1, total=1)
         except ModelError as exc:

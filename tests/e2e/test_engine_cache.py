@@ -1,0 +1,76 @@
+"""The engine's KV cache reuse through the real llama.cpp (tiny generated model).
+
+Typing in front of a FIM suffix reuses the common prefix in place and moves the suffix's KV
+entries instead of recomputing them; every state reached that way must stay decodable (llama.cpp
+rejects non-consecutive positions), also after an interrupted evaluation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lsp_server.model.engine import Engine, EvalStats, Interrupted
+
+PREFIX = "def total(values):\n    result = 0\n    for v in values:\n        "
+SUFFIX = "\n    return result\n\n\nprint(total([1, 2, 3]))\n" * 3
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=2048)
+    yield e
+    e.close()
+
+
+def fim(engine: Engine, prefix: str, suffix: str = SUFFIX) -> list[int]:
+    r = engine.info.roles
+    return [r["fim_pre"], *engine.tokenize(prefix), r["fim_suf"], *engine.tokenize(suffix), r["fim_mid"]]
+
+
+def complete(engine: Engine, tokens: list[int], max_tokens: int = 4) -> EvalStats:
+    stats = EvalStats()
+    list(engine.generate(tokens, max_tokens=max_tokens, cancelled=lambda: False, stats=stats))
+    return stats
+
+
+@pytest.mark.parametrize("typed", [["r", "re", "res", "resu"], ["result", "resul", "resu"], ["x = 1", "x = 12", "y"]],
+                         ids=["typing", "deleting", "replacing"])
+def test_keystrokes_move_the_suffix_instead_of_recomputing_it(engine, typed):
+    complete(engine, fim(engine, PREFIX))
+    suffix_tokens = len(engine.tokenize(SUFFIX))
+    for text in typed:
+        stats = complete(engine, fim(engine, PREFIX + text))
+        assert stats.shifted_tokens >= suffix_tokens  # the suffix (and its role token) was moved
+        # Only the retokenized end of the prefix is computed (BPE may merge the last few tokens anew).
+        assert stats.evaluated_tokens <= len(engine.tokenize(text)) + 8
+        assert stats.generated_tokens == 4
+
+
+def test_without_shift_the_suffix_is_recomputed(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    try:
+        complete(e, fim(e, PREFIX))
+        stats = complete(e, fim(e, PREFIX + "r"))
+        assert stats.shifted_tokens == 0
+        assert stats.evaluated_tokens >= len(e.tokenize(SUFFIX))
+    finally:
+        e.close()
+
+
+def test_interrupted_evaluation_leaves_a_usable_cache(engine):
+    complete(engine, fim(engine, PREFIX))
+    calls = iter([False, True])  # N needs more than one chunk: stop after the first
+    long_insert = "value = " + "x + " * 40
+    with pytest.raises(Interrupted):
+        engine.evaluate(fim(engine, PREFIX + long_insert), lambda: next(calls, True), EvalStats())
+    stats = complete(engine, fim(engine, PREFIX + "r"))
+    assert stats.generated_tokens == 4
+    stats = complete(engine, fim(engine, PREFIX + "re"))
+    assert stats.generated_tokens == 4
+
+
+def test_identical_prompt_recomputes_only_the_last_token(engine):
+    tokens = fim(engine, PREFIX)
+    complete(engine, tokens)
+    stats = complete(engine, tokens)
+    assert stats.evaluated_tokens == 1 and stats.reused_tokens == len(tokens) - 1

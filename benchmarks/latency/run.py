@@ -225,6 +225,28 @@ def write_results_md(section: str, key: str) -> None:
     RESULTS_MD.write_text(text)
 
 
+def render(data: dict, model_key: str, name: str) -> str:
+    rows, pooled_stats, ratios = data["rows"], data["pooled"], data["ratios_vs_llama_server"]
+    pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
+                    "| --- | --- | --- | --- | --- |"]
+    for s, p in pooled_stats.items():
+        rt = ratios.get(s)
+        vs = f"{rt['p50']:.2f}x / {rt['p95']:.2f}x" if rt else "-"
+        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {p['kept_per_shown']:.1f} ({p['shown']}) |")
+    return "\n".join([
+        f"### Latency on typing traces, {model_key} model ({Path(data['model']).name})",
+        "",
+        f"- command: `{data['command']}`",
+        f"- machine: {data['machine']}",
+        f"- date: {data['date']}; git commit: {data['git_commit']}",
+        f"- results: `benchmarks/results/{name}.json`",
+        "",
+        table(rows),
+        "",
+        *pooled_lines,
+    ])
+
+
 async def main_async(args) -> int:
     from lsp_server.model.bundled import BUNDLED, ensure_assembled
 
@@ -272,26 +294,7 @@ async def main_async(args) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(data, indent=1, default=str))
-    pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
-                    "| --- | --- | --- | --- | --- |"]
-    for s in systems:
-        p = pooled_stats[s]
-        rt = ratios.get(s)
-        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | "
-                            f"{f'{rt[chr(112)+chr(53)+chr(48)]:.2f}x / {rt[chr(112)+chr(57)+chr(53)]:.2f}x' if rt else '-'} | "
-                            f"{p['kept_per_shown']:.1f} ({p['shown']}) |")
-    section = "\n".join([
-        f"### Latency on typing traces, {args.model} model ({Path(model).name})",
-        "",
-        f"- command: `{data['command']}`",
-        f"- machine: {mach}",
-        f"- date: {started.strftime('%Y-%m-%d %H:%M')} UTC; git commit: {commit}",
-        f"- results: `benchmarks/results/{name}.json`",
-        "",
-        table(rows),
-        "",
-        *pooled_lines,
-    ])
+    section = render(data, args.model, name)
     print(section)
     if args.write_md:
         write_results_md(section, f"latency-{args.model}")
@@ -310,7 +313,15 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--debounce-ms", type=float, default=150.0)
     p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
+    p.add_argument("--render", metavar="JSON", help="only print (and with --write-md write) the section of a results file")
     args = p.parse_args()
+    if args.render:
+        data = json.loads(Path(args.render).read_text())
+        section = render(data, args.model, Path(args.render).stem)
+        print(section)
+        if args.write_md:
+            write_results_md(section, f"latency-{args.model}")
+        return 0
     if args.peer:
         from benchmarks.latency import backends
 

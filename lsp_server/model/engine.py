@@ -129,6 +129,11 @@ class Engine:
             self.ctx = None
         self.llm.close()
 
+    def reset(self) -> None:
+        """Forget the KV cache (both sequences)."""
+        self._lib.llama_memory_clear(self.memory, True)
+        self.cached, self.prompt_len, self.stale = [], 0, 0
+
     # -- vocabulary -------------------------------------------------------------------------
     def _read_roles(self) -> dict[str, int]:
         lib, roles = self._lib, {}

@@ -218,7 +218,10 @@ class Engine:
             del self.cached[common:]
         self.prompt_len = len(self.cached)
         stats.reused_tokens = common
-        self._decode_chunks(tokens[common:], common, 0, cancelled, stats)
+        # The last token is always decoded on its own, as in the warm and shifted paths, so that
+        # its logits (and the greedy suggestion) do not depend on how the cache was reached.
+        self._decode_chunks(tokens[common:-1], common, 0, cancelled, stats)
+        self._decode_chunks(tokens[-1:], len(tokens) - 1, 0, cancelled, stats)
         self.prompt_len = len(tokens)
 
     def _evaluate_shifted(

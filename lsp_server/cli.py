@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+import attrs
+
 from lsp_server import __version__
 
 COMMANDS = ("serve", "complete", "model", "doctor")
@@ -128,7 +130,7 @@ async def _complete(args) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"local-llm-lsp: cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
-    settings = _settings_for(args)
+    settings = attrs.evolve(_settings_for(args), precompute_next=False)
     spec = spec_for(args.language, str(args.file))
     docs = DocumentStore()
     uri = args.file.resolve().as_uri()

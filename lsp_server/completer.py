@@ -9,9 +9,10 @@ document version that has since changed. Knows nothing of LSP types (features ad
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import posixpath
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlparse
@@ -21,6 +22,7 @@ from lsp_server.documents import DocumentStore, Snapshot
 from lsp_server.model.client import RequestCancelled, WorkerError
 from lsp_server.model.manager import ModelManager, ModelUnavailable
 from lsp_server.syntax.gating import Gate, decide
+from lsp_server.syntax.languages import new_parser
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Counters:
     cancelled: int = 0
     unavailable: int = 0
     errors: int = 0
+    precomputed: int = 0
 
 
 def document_path(uri: str) -> str:
@@ -72,32 +75,29 @@ def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> dict:
 
 
 class RecentSuggestions:
-    """A small cache of recent suggestions, keyed by document and the text before the cursor.
+    """A small cache of recent suggestions, keyed by document and the text around the cursor.
 
-    When the user types a prefix of what was suggested, the rest is served without the model.
+    When the user types a prefix of what was suggested, the rest is served without the model;
+    a suggestion precomputed for "the previous one was accepted" is served the same way.
     """
 
     def __init__(self, size: int = 16) -> None:
-        self._items: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # uri -> (prefix, suffix, text)
-        self.size = size
+        self._items: deque[tuple[str, str, str, str]] = deque(maxlen=size)  # (uri, prefix, suffix, text)
 
     def remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
-        self._items[uri] = (prefix, suffix, text)
-        self._items.move_to_end(uri)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self._items.append((uri, prefix, suffix, text))
 
     def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
-        item = self._items.get(uri)
-        if item is None:
-            return None
-        old_prefix, old_suffix, text = item
-        if not prefix.startswith(old_prefix) or suffix != old_suffix:
-            return None
-        typed = prefix[len(old_prefix):]
-        if len(typed) < len(text) and text.startswith(typed):
-            return text[len(typed):]
+        for item_uri, old_prefix, old_suffix, text in reversed(self._items):
+            if item_uri != uri or suffix != old_suffix or not prefix.startswith(old_prefix):
+                continue
+            typed = prefix[len(old_prefix):]
+            if len(typed) < len(text) and text.startswith(typed):
+                return text[len(typed):]
         return None
+
+    def forget(self, uri: str) -> None:
+        self._items = deque((i for i in self._items if i[0] != uri), maxlen=self._items.maxlen)
 
 
 class Completer:
@@ -108,6 +108,7 @@ class Completer:
         self.recent = RecentSuggestions()
         self.counters = Counters()
         self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
+        self._speculation: asyncio.Future | None = None
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1
@@ -145,7 +146,28 @@ class Completer:
         if not text:
             return None
         self.recent.remember(uri, prefix, suffix, text)
+        if settings.precompute_next:
+            self._speculation = asyncio.ensure_future(self._precompute_after(snap, text, settings))
         return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
+
+    async def _precompute_after(self, snap: Snapshot, text: str, settings: Settings) -> None:
+        """While the user reads a suggestion, compute the one that follows its acceptance.
+
+        Runs as an ordinary completion for the document, so any real request supersedes it.
+        """
+        accepted = snap.text[: snap.offset] + text + snap.text[snap.offset :]
+        offset = snap.offset + len(text)
+        parser = new_parser(snap.language) if snap.language else None
+        tree = parser.parse(accepted.encode("utf-8", "surrogatepass")) if parser else None
+        future = Snapshot(snap.uri, snap.version, snap.language, snap.language_id, accepted, offset, tree)
+        gate = decide(future.language, future.tree, future.text, future.offset)
+        if not gate.complete:
+            return
+        self.counters.precomputed += 1
+        outcome, result = await self._ask_model(future, gate, settings)
+        if outcome == "ok" and result and result.get("text"):
+            self.recent.remember(snap.uri, future.prefix, future.suffix, result["text"])
+            self._record(future, "precomputed", {"scope": gate.scope, **result.get("stats", {})})
 
     def _record(self, snap: Snapshot, outcome: str, stats: dict | None = None) -> None:
         entry = {"uri": snap.uri, "version": snap.version, "outcome": outcome, **(stats or {})}

@@ -28,6 +28,7 @@ class Settings:
     threads: int = attrs.field(default=0, validator=[attrs.validators.ge(0), attrs.validators.le(256)])
     client_shows_explanations: bool = False
     reuse_shifted_cache: bool = True
+    precompute_next: bool = True
 
 
 def _camel(name: str) -> str:
@@ -50,6 +51,7 @@ _STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
     "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
     "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool,
+    "precompute_next": bool,
 }
 
 

@@ -57,7 +57,7 @@ async def test_inline_completion_after_edits(tiny_model_path):
         assert item.insert_text and "\n" not in item.insert_text  # one line: the gate says "rest of line"
         assert item.range.start == types.Position(1, 11)
         counters = (await s.status())["counters"]
-        assert counters["model_calls"] == 1
+        assert counters["model_calls"] - counters["precomputed"] == 1
 
 
 async def test_completion_fallback_gives_one_item(tiny_model_path):
@@ -95,7 +95,7 @@ async def test_gated_positions_do_not_call_the_model(tiny_model_path):
 
 
 async def test_typing_the_suggestion_reuses_it(tiny_model_path):
-    async with start_server(tiny_model_path) as s:
+    async with start_server(tiny_model_path, init_options={"precomputeNext": False}) as s:
         await s.wait_status("ready")
         s.open(URI, PY)
         first = (await s.inline(URI, 1, 11))[0].insert_text
@@ -105,6 +105,23 @@ async def test_typing_the_suggestion_reuses_it(tiny_model_path):
         assert second[0].insert_text == first[2:]
         counters = (await s.status())["counters"]
         assert counters["model_calls"] == 1 and counters["reused"] == 1
+
+
+async def test_accepting_a_suggestion_serves_the_precomputed_next_one(tiny_model_path):
+    async with start_server(tiny_model_path, init_options={"maxTokens": 6}) as s:
+        await s.wait_status("ready")
+        s.open(URI, PY)
+        first = (await s.inline(URI, 1, 11))[0].insert_text
+        for _ in range(100):  # the next suggestion is computed while the user reads this one
+            if any(h["outcome"] == "precomputed" for h in (await s.status())["history"]):
+                break
+            await asyncio.sleep(0.1)
+        s.change(URI, first, (1, 11))  # the user accepts it
+        calls = (await s.status())["counters"]["model_calls"]
+        items = await s.inline(URI, 1, 11 + len(first))
+        status = await s.status()
+        assert items and status["counters"]["reused"] == 1
+        assert status["counters"]["model_calls"] == calls  # served without the model
 
 
 async def test_stale_result_is_dropped(slow_model_path):

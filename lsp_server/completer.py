@@ -69,6 +69,7 @@ def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> dict:
         "language": snap.language,
         "gate": asdict(gate),
         "max_tokens": settings.max_tokens,
+        "latency_target_ms": settings.latency_target_ms,
         "prefix_tokens": settings.prefix_tokens,
         "suffix_tokens": settings.suffix_tokens,
     }

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from lsp_server.context.fim import build_fim_prompt
 from lsp_server.context.templates import FimTemplate
-from lsp_server.model.engine import Cancelled, Engine, EvalStats
+from lsp_server.model.engine import Cancelled, Engine, EvalStats, Rates
 from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
 
@@ -25,6 +25,7 @@ class CompletionRequest:
     language: str | None = None
     gate: dict | None = None  # a serialized Gate; None means "no gating" (raw output)
     max_tokens: int = 128
+    latency_target_ms: int = 0  # 0: no budget; else the token limit is sized to this (see budget_tokens)
     prefix_tokens: int = 1024
     suffix_tokens: int = 256
     truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)
@@ -57,6 +58,23 @@ def stop_token_ids(engine: Engine, template: FimTemplate) -> frozenset[int]:
     return frozenset(ids)
 
 
+MIN_BUDGET_TOKENS = 8  # always enough for a short line
+
+
+def budget_tokens(req: CompletionRequest, rates: "Rates", new_prompt_tokens: int) -> int:
+    """The token limit that fits the latency target, from this machine's measured speeds.
+
+    Predicted prompt time for the tokens not yet cached plus generation time must fit the
+    target; never fewer than MIN_BUDGET_TOKENS, never more than the request's max_tokens.
+    Until speeds are measured, the request's max_tokens applies.
+    """
+    if req.latency_target_ms <= 0 or rates.generate_tps <= 0:
+        return req.max_tokens
+    prompt_ms = new_prompt_tokens / rates.prompt_tps * 1000 if rates.prompt_tps > 0 else 0.0
+    left_ms = req.latency_target_ms - prompt_ms
+    return max(MIN_BUDGET_TOKENS, min(req.max_tokens, int(left_ms / 1000 * rates.generate_tps)))
+
+
 def run_completion(
     engine: Engine, template: FimTemplate, req: CompletionRequest, cancelled: Cancelled
 ) -> CompletionResult:
@@ -76,9 +94,10 @@ def run_completion(
     stats = EvalStats()
     pieces: list[str] = []
     stopped_early = False
+    max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
     for piece in engine.generate(
         prompt.tokens,
-        max_tokens=req.max_tokens,
+        max_tokens=max_tokens,
         cancelled=cancelled,
         stop_tokens=stop_token_ids(engine, template),
         stats=stats,
@@ -102,5 +121,7 @@ def run_completion(
     elif req.truncate:
         text = clean(raw)
     data = stats.as_dict()
-    data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens)
+    data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
+                token_budget=max_tokens)
+    engine.rates.update(stats)
     return CompletionResult(text=text, raw=raw, stats=data)

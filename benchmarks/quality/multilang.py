@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     commit = common.git_commit()  # of the code this run imports
-    settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens)
+    settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens,
+                        latency_target_ms=0)  # no latency budget: load-independent results
     languages = [l for l in args.languages.split(",") if l]
     holes = {l: make_holes(l, args.n, args.seed) for l in languages}
     engine, template, path = common.load_engine(args.model, settings)

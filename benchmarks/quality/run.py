@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = common.git_commit()  # of the code this run imports
 
     tasks = load_tasks(args.data, args.split, args.n, args.seed)
-    settings = Settings(max_tokens=args.max_tokens or MAX_TOKENS[args.split])
+    settings = Settings(max_tokens=args.max_tokens or MAX_TOKENS[args.split], latency_target_ms=0)  # no budget: load-independent
     t0 = time.perf_counter()
     engine, template, path = common.load_engine(args.model, settings)
     print(f"loaded {path} in {time.perf_counter() - t0:.1f} s; template {template.name}", file=sys.stderr)

@@ -43,6 +43,24 @@ class EvalStats:
         return dict(self.__dict__)
 
 
+@dataclass
+class Rates:
+    """This machine's measured speeds for the loaded model (exponential moving averages)."""
+
+    prompt_tps: float = 0.0
+    generate_tps: float = 0.0
+    alpha: float = 0.3
+
+    def update(self, stats: EvalStats) -> None:
+        if stats.evaluated_tokens >= 4 and stats.prompt_ms > 0:
+            self.prompt_tps = self._mix(self.prompt_tps, stats.evaluated_tokens / stats.prompt_ms * 1000)
+        if stats.generated_tokens >= 4 and stats.generate_ms > 0:
+            self.generate_tps = self._mix(self.generate_tps, stats.generated_tokens / stats.generate_ms * 1000)
+
+    def _mix(self, old: float, new: float) -> float:
+        return new if old <= 0 else old + self.alpha * (new - old)
+
+
 def default_threads() -> int:
     try:
         n = len(os.sched_getaffinity(0))
@@ -106,6 +124,7 @@ class Engine:
         self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
         self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
         self.stale = 0  # tokens typed since the reused suffix entries were computed
+        self.rates = Rates()
         meta = {k: str(v) for k, v in self.llm.metadata.items() if not k.startswith("tokenizer.ggml.") or k.endswith(".pre")}
         self.info = ModelInfo(
             path=path,
@@ -128,6 +147,23 @@ class Engine:
             self._lib.llama_free(self.ctx)
             self.ctx = None
         self.llm.close()
+
+    def uncached(self, tokens: list[int]) -> int:
+        """How many tokens of a prompt `evaluate` would compute now (same rules as evaluate)."""
+        common = min(_common_prefix(self.cached, tokens), max(0, len(tokens) - 1))
+        same = self._reusable_suffix(tokens, common)
+        return len(tokens) - common - same
+
+    def _reusable_suffix(self, tokens: list[int], common: int) -> int:
+        """Tokens at the end of the previous prompt that `evaluate` would move, not recompute."""
+        prev = self.cached[: self.prompt_len]
+        if not self.can_shift or common >= len(prev) - 1:
+            return 0
+        limit = min(len(prev), len(tokens)) - 1 - common
+        same = _common_suffix(prev[:-1], tokens[:-1], max(0, limit))
+        if same >= self.MIN_SHIFT and self.stale + abs(len(tokens) - len(prev)) <= self.MAX_STALE:
+            return same
+        return 0
 
     def reset(self) -> None:
         """Forget the KV cache (both sequences)."""
@@ -199,14 +235,11 @@ class Engine:
             common = _common_prefix(self.cached, tokens)
             if common == len(tokens):  # everything cached: recompute the last token for its logits
                 common -= 1
-            prev = self.cached[: self.prompt_len]
-            if self.can_shift and common < len(prev) - 1:
-                # Common suffix of the two prompts, not counting their last token (recomputed anyway).
-                limit = min(len(prev), len(tokens)) - 1 - common
-                same = _common_suffix(prev[:-1], tokens[:-1], max(0, limit))
-                if same >= self.MIN_SHIFT and self.stale + abs(len(tokens) - len(prev)) <= self.MAX_STALE:
-                    self._evaluate_shifted(tokens, prev, common, same, cancelled, stats)
-                    return
+            # The common suffix of the two prompts, not counting their last token (recomputed anyway).
+            same = self._reusable_suffix(tokens, common)
+            if same:
+                self._evaluate_shifted(tokens, self.cached[: self.prompt_len], common, same, cancelled, stats)
+                return
             self._evaluate_prefix(tokens, common, cancelled, stats)
             self.stale = 0
         finally:

@@ -35,3 +35,8 @@ def test_base_is_kept_for_bad_values():
     base = Settings(max_tokens=32)
     settings, found = parse_settings({"maxTokens": "x"}, base)
     assert settings.max_tokens == 32 and "keeping 32" in found[0]
+
+
+@pytest.mark.parametrize("value, kept", [(0, 0), (50, 2000), (1500, 1500)])
+def test_latency_target_zero_turns_the_budget_off(value, kept):
+    assert parse_settings({"latencyTargetMs": value})[0].latency_target_ms == kept

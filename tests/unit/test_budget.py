@@ -1,0 +1,31 @@
+"""The token limit sized to the latency target from measured speeds (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsp_server.model.engine import EvalStats, Rates
+from lsp_server.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens
+
+
+@pytest.mark.parametrize(
+    "target_ms, prompt_tps, gen_tps, new_tokens, max_tokens, expected",
+    [
+        (0, 100, 30, 10, 128, 128),  # budget off
+        (1000, 0, 0, 10, 128, 128),  # nothing measured yet
+        (1000, 100, 30, 10, 128, 27),  # 100 ms of prompt, 900 ms of generation at 30 tok/s
+        (1000, 100, 30, 500, 128, MIN_BUDGET_TOKENS),  # a cold prompt eats the budget: a short line still
+        (5000, 100, 30, 0, 64, 64),  # never above the request's limit
+    ],
+)
+def test_budget_tokens(target_ms, prompt_tps, gen_tps, new_tokens, max_tokens, expected):
+    req = CompletionRequest(prefix="", suffix="", max_tokens=max_tokens, latency_target_ms=target_ms)
+    assert budget_tokens(req, Rates(prompt_tps, gen_tps), new_tokens) == expected
+
+
+def test_rates_average_measurements():
+    rates = Rates()
+    rates.update(EvalStats(evaluated_tokens=100, prompt_ms=1000, generated_tokens=30, generate_ms=1000))
+    assert (rates.prompt_tps, rates.generate_tps) == (100, 30)
+    rates.update(EvalStats(evaluated_tokens=100, prompt_ms=500, generated_tokens=2, generate_ms=10))
+    assert rates.prompt_tps == pytest.approx(130) and rates.generate_tps == 30  # too few tokens to count

@@ -17,7 +17,7 @@ import tree_sitter
 from lsp_server.syntax import textops
 
 BLOCK_MAX_LINES = 24
-STATEMENT_MAX_LINES = 12
+STATEMENT_MAX_LINES = 24
 EXPRESSION_MAX_LINES = 8
 
 _WORD = re.compile(r"\w")

@@ -50,6 +50,11 @@ class Rules:
     indent_tabs: bool
     tokens: tuple[TokenRule, ...]
     lexer: re.Pattern[str]  # token starts as groups t0, t1, ..., then "open" and "close"
+    continuation: re.Pattern[str] | None = None  # `else:`, `except`: continues the statement above
+    definition: re.Pattern[str] | None = None  # a header whose block scope is its body only
+    definitions_body: re.Pattern[str] | None = None  # a header whose body holds definitions (class)
+    joins_next: re.Pattern[str] | None = None  # a line that belongs to the next one (decorator)
+    indent_opener: re.Pattern[str] | None = None  # indentation-sensitive: a logical line opening a block
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,12 @@ def _compile(name: str, table: dict) -> Rules:
         indent_tabs=bool(table.get("indent_tabs", False)),
         tokens=tuple(tokens),
         lexer=re.compile("|".join(parts)),
+        **{key: re.compile(table[key]) if table.get(key) else None for key in _OPTIONAL},
     )
+
+
+# optional regexes; a language table without one takes the generic table's (indent_opener: none)
+_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener")
 
 
 @lru_cache(maxsize=None)
@@ -101,6 +111,7 @@ def rules_for(language: str | None) -> Rules:
     table = data[name]
     while "inherit" in table:
         table = {**data[table["inherit"]], **{k: v for k, v in table.items() if k != "inherit"}}
+    table = {**{k: data["generic"].get(k) for k in _OPTIONAL if k != "indent_opener"}, **table}
     return _compile(name, table)
 
 
@@ -250,6 +261,10 @@ def opens_block(rules: Rules, code: str) -> bool:
     return bool(rules.block_opener.search(code.rstrip()))
 
 
+def matches(pattern: re.Pattern[str] | None, line: str) -> bool:
+    return pattern is not None and pattern.search(line) is not None
+
+
 def code_of(rules: Rules, line: str) -> str:
     """A line without its trailing comment."""
     for tok in lex(line, rules):
@@ -299,3 +314,62 @@ def _gcd(a: int, b: int) -> int:
     while b:
         a, b = b, a % b
     return a
+
+
+# -- indentation (indentation-sensitive languages) ----------------------------------------------
+
+
+def indentation_violations(text: str, rules: Rules) -> list[int]:
+    """The start offsets of the logical lines of `text` break the indentation rules that a grammar may not flag
+    (tree-sitter python accepts all of these): a line indented deeper than the previous logical
+    line although that line opens no block; a dedent to a level that is not open; a line that
+    opens a block followed by a line that is not deeper. [] for languages without
+    `indent_opener`. Strings and comments are blanked out first; lines inside brackets, strings
+    or after a backslash continue the logical line. A dedent below the first line's level starts
+    a new base level (the text is a window of a larger file)."""
+    opener = rules.indent_opener
+    if opener is None:
+        return []
+    chars = list(text)
+    for tok in lex(text, rules):
+        if tok.kind == "string":
+            chars[tok.start : tok.end] = "S" * (tok.end - tok.start)  # joins the lines it spans
+        elif tok.kind == "comment":
+            chars[tok.start : tok.end] = [" " if c != "\n" else c for c in text[tok.start : tok.end]]
+    masked = "".join(chars)
+    stack: list[int] = []
+    depth = 0
+    continued = False
+    opens = False  # the last logical line opens a block
+    bad: list[int] = []
+    pos = 0
+    for line in masked.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        code = line.rstrip()
+        if not code:
+            continue
+        if depth == 0 and not continued:
+            indent = indent_width(line)
+            if not stack or indent < stack[0]:
+                stack = [indent]
+            elif indent > stack[-1]:
+                if not opens:
+                    bad.append(start)
+                stack.append(indent)
+            else:
+                if opens:
+                    bad.append(start)
+                while stack[-1] > indent:
+                    stack.pop()
+                if stack[-1] != indent:
+                    bad.append(start)
+                    stack.append(indent)
+        for ch in code:
+            if ch in OPENERS:
+                depth += 1
+            elif ch in CLOSERS and depth:
+                depth -= 1
+        continued = code.endswith("\\")
+        if depth == 0 and not continued:
+            opens = opener.search(code) is not None
+    return bad

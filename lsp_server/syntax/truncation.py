@@ -9,6 +9,7 @@ Must not decide whether to complete (`gating`), build prompts, or call the model
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -59,7 +60,9 @@ class _Context:
     left: str  # the cursor line left of the cursor
     right: str  # the cursor line right of the cursor, stripped
     next_line: str | None  # the first non-blank line after the cursor line, right-stripped
-    header_floor: int | None  # block scope under a header: body lines must be at least this deep
+    after_next: str | None  # the non-blank line after that one
+    header: str | None  # block scope: the header line (the cursor line or the line above) that opens it
+    next_indent: int  # indentation of the first line of code after the cursor line (0: none)
     style: tuple[bool, int] | None  # (tabs, unit) of the document's indentation
 
     @classmethod
@@ -72,17 +75,30 @@ class _Context:
         pw, sw = pw.replace("\r\n", "\n"), sw.replace("\r\n", "\n")
         left = pw[pw.rfind("\n") + 1 :]
         first, _, rest = sw.partition("\n")
-        next_line = next((ln.rstrip() for ln in rest.split("\n") if ln.strip()), None)
-        header_floor = None
+        following = (ln.rstrip() for ln in rest.split("\n") if ln.strip())
+        next_line, after_next = next(following, None), next(following, None)
+        header = None
         if gate.scope == "block":
             if left.strip():
-                header_floor = textops.indent_width(left) + 1
+                header = left
             else:
                 prev = textops.previous_nonblank_line(pw, len(pw) - len(left))
                 if prev is not None and textops.opens_block(rules, textops.code_of(rules, prev)):
-                    header_floor = textops.indent_width(prev) + 1
+                    header = prev
         style = textops.indent_style(pw[-8000:]) or ((True, 4) if rules.indent_tabs else None)
-        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, header_floor, style)
+        next_indent = textops.indent_width(next_line) if next_line is not None and next_line.lstrip()[0] not in textops.CLOSERS else 0
+        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, style)
+
+    def enclosing(self, indent: int) -> str | None:
+        """The closest line of the prefix before the cursor line indented less than `indent`."""
+        end = len(self.prefix) - len(self.left) - 1
+        while end > 0:
+            start = self.prefix.rfind("\n", 0, end) + 1
+            line = self.prefix[start:end]
+            if line.strip() and textops.code_of(self.rules, line).strip() and textops.indent_width(line) < indent:
+                return line
+            end = start - 1
+        return None
 
     def normalize(self, candidate: str) -> str:
         """Cleaned model output with "\\n" line ends, indented in the document's style."""
@@ -122,10 +138,28 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
                 spans.append((tok.start, tok.end))
     first = (ctx.left + cand[: starts[1] - 1 if n_lines > 1 else len(cand)]) if left_blank else ctx.left
     start_indent = textops.indent_width(first)
-    floor = ctx.header_floor if ctx.header_floor is not None else start_indent
+    rules = ctx.rules
+    # Statement and block scopes end where the block around the cursor ends: at a line indented
+    # less than `floor` (the header's level, else the cursor's), continuation clauses (`else:`)
+    # excepted. Where the lines are definitions (module level, a class body, a definition's own
+    # body at its header's level) a line at `floor` ends the scope too: one statement, one
+    # definition, not the next function.
+    # The suffix goes on at `ctx.next_indent`: when that is shallower (the cursor is at the end of
+    # its block), the lines down to it belong to the hole too.
+    # A definition's block scope is its body only.
+    if ctx.header is not None:
+        definition = textops.matches(rules.definition, ctx.header)
+        floor = textops.indent_width(ctx.header) if definition else min(textops.indent_width(ctx.header), ctx.next_indent)
+        inline_body = not left_blank and bool(cand[: starts[1] - 1 if n_lines > 1 else len(cand)].strip())
+        single = floor == 0 or inline_body or definition
+    else:
+        floor = min(start_indent, ctx.next_indent)
+        outer = ctx.enclosing(floor) if floor else None
+        single = floor == 0 or (outer is not None and textops.matches(rules.definitions_body, textops.code_of(rules, outer)))
     depth = 0
     ev = 0
     seen_code = bool(first.strip())
+    joins = False  # the last line of code belongs to the next one (a decorator)
     for i in range(n_lines):
         ls = starts[i]
         le = starts[i + 1] - 1 if i + 1 < n_lines else len(cand)
@@ -134,18 +168,23 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
         before = ls - 1 if i else 0  # cut point that drops this line
         if i and line.strip() and not any(s < ls < e for s, e in spans):
             indent = textops.indent_width(line)
-            closer = line.lstrip()[0] in textops.CLOSERS
-            if gate.scope in ("block", "statement") and indent < floor and not closer:
-                scan.end = before
-                return scan
-            if gate.scope == "statement" and depth == 0 and seen_code and indent <= start_indent and not closer:
-                scan.end = before
-                return scan
+            stripped = line.lstrip()
+            if (gate.scope in ("block", "statement") and depth == 0 and stripped[0] not in textops.CLOSERS
+                    and (indent < floor or single and seen_code and indent <= floor) and not joins):
+                if not complete and _may_become_continuation(rules, stripped):
+                    return scan
+                if not textops.matches(rules.continuation, line):
+                    scan.end = before
+                    return scan
         if complete and ctx.next_line is not None and (i or left_blank):
             full = ctx.left + line if i == 0 else line
             if full.rstrip() == ctx.next_line:
-                scan.end = before
-                return scan
+                repeat = _repeats_suffix(ctx, cand, starts, i, final)
+                if repeat is None:
+                    return scan
+                if repeat:
+                    scan.end = before
+                    return scan
         while ev < len(events) and events[ev][0] < le:
             pos, step = events[ev]
             ev += 1
@@ -160,6 +199,8 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
                 return scan
             scan.end = le
             return scan
+        if line.strip() and not any(s < ls < e for s, e in spans):
+            joins = textops.matches(rules.joins_next, line)
         seen_code = seen_code or bool(line.strip())
         if gate.scope == "line" or i + 1 >= gate.max_lines:
             if complete:
@@ -168,6 +209,38 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     if final:
         scan.end = len(cand)
     return scan
+
+
+def _repeats_suffix(ctx: _Context, cand: str, starts: list[int], i: int, final: bool) -> bool | None:
+    """Line `i` of the candidate equals the suffix's next line: is it the model repeating the
+    suffix (the candidate's next line of code is the suffix's line after it too, or there is
+    no such line), or code that only looks the same (it goes on differently)? None: not known
+    yet (the next line is still being generated)."""
+    if ctx.after_next is None:
+        return True
+    for j in range(i + 1, len(starts)):
+        end = starts[j + 1] - 1 if j + 1 < len(starts) else len(cand)
+        line = cand[starts[j] : end]
+        if not line.strip():
+            continue
+        if j + 1 == len(starts) and not final:
+            return None
+        return line.rstrip() == ctx.after_next
+    return True if final else None
+
+
+@lru_cache(maxsize=None)
+def _continuation_words(pattern: str) -> tuple[str, ...]:
+    """The words of a continuation regex (`else`, `except`, ...; not escapes such as `\\s`)."""
+    return tuple(re.findall(r"(?<![\\\w])[A-Za-z_]\w*", pattern))
+
+
+def _may_become_continuation(rules: textops.Rules, partial: str) -> bool:
+    """Can a still-growing line whose code so far is `partial` turn into a continuation clause?"""
+    if rules.continuation is None:
+        return False
+    word = re.match(r"\w*", partial).group()
+    return word == partial and any(w.startswith(word) for w in _continuation_words(rules.continuation.pattern))
 
 
 def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate) -> str:
@@ -192,7 +265,7 @@ def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gat
     if name is None:
         chosen = ordered[-1] if ordered and ctx.right else (ordered[0] if ordered else "")
         return _finish(ctx, chosen)
-    checker = _ParseCheck(name, ctx.prefix, ctx.suffix)
+    checker = _ParseCheck(name, ctx.prefix, ctx.suffix, ctx.rules)
     for t in ordered[:MAX_PARSES]:
         if checker.fits(t):
             return _finish(ctx, t)
@@ -211,17 +284,33 @@ def _parser_name(language: str | None) -> str | None:
 
 class _ParseCheck:
     """Does prefix + text + suffix parse with no more errors than prefix + suffix, and with the
-    tokens after the cursor unchanged (when prefix + suffix had no errors)?"""
+    tokens after the cursor unchanged (when prefix + suffix had no errors)? Errors are the tree's
+    ERROR/MISSING nodes plus, in indentation-sensitive languages, the indentation violations the
+    grammar does not flag (`textops.indentation_violations`: an unexpected indent, a dedent to a
+    level never opened, a block opener without a body), also on the suffix's lines."""
 
-    def __init__(self, language: str, prefix: str, suffix: str) -> None:
+    def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules) -> None:
         self._parser = new_parser(language)
+        self._rules = rules
+        self._prefix_text, self._suffix_text = prefix, suffix
         self._prefix = prefix.encode("utf-8")
         self._suffix = suffix.encode("utf-8")
         tree = self._parser.parse(self._prefix + self._suffix)
         self._errors = _count_errors(tree.root_node)
+        self._indent_errors = len(textops.indentation_violations(prefix + suffix, rules))
+        self._line_start = prefix.rfind("\n") + 1
+        following = re.search(r"\n[ \t]*\S[^\n]*", suffix)  # the first line of code after the cursor line
+        self._suffix_check = following.end() if following else len(suffix)
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
 
     def fits(self, text: str) -> bool:
+        if self._rules.indent_opener is not None:
+            # none on the cursor line, the inserted lines and the first line of code after them;
+            # elsewhere (the window's far ends) not more than without the insertion
+            bad = textops.indentation_violations(self._prefix_text + text + self._suffix_text, self._rules)
+            end = len(self._prefix_text) + len(text) + self._suffix_check
+            if len(bad) > self._indent_errors or any(self._line_start <= b < end for b in bad):
+                return False
         middle = text.encode("utf-8")
         tree = self._parser.parse(self._prefix + middle + self._suffix)
         if _count_errors(tree.root_node) > self._errors:

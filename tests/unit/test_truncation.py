@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from lsp_server.syntax import textops
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
@@ -48,12 +49,13 @@ CASES = [
     ("python", "crlf",
      "def f(x):\r\n", "    y = x + 1\r\n    return y\r\n\r\ndef g():\r\n    pass\r\n", "\r\n",
      "    y = x + 1\r\n    return y"),
+    # the block scope goes on to the end of the function (the suffix has nothing more of it)
     ("python", "tab-document-space-output",
      "def f(x):\n\tif x:\n", "        return 1\n    return 2\n", "\n",
-     "\t\treturn 1"),
+     "\t\treturn 1\n\treturn 2"),
     ("python", "space-document-tab-output",
      "def f(x):\n    if x:\n", "\t\treturn 1\n\treturn 2\n", "\n",
-     "        return 1"),
+     "        return 1\n    return 2"),
     ("python", "unbalanced-output-is-dropped",
      "def f(x):\n    return ", "foo(x, [1, 2\n", "\n", ""),
     ("python", "line-scope-first-line",
@@ -62,11 +64,55 @@ CASES = [
      "def f():\n    x = ", "\u202e1\u200b + 2\x07\n", "\n", "1 + 2"),
     ("python", "trailing-blank-lines",
      "def f():\n", "    pass\n    \n\n", "\n", "    pass"),
-    ("python", "statement-on-empty-line",
-     "def f(xs):\n    n = 0\n", "    n += 1\n    n += 2\n", "\n    return n\n", "    n += 1"),
+    # an empty line in a body gets several statements, up to the end of the block
+    ("python", "statements-on-empty-line",
+     "def f(xs):\n    n = 0\n", "    n += 1\n    n += 2\n", "\n    return n\n", "    n += 1\n    n += 2"),
     ("python", "compound-statement-on-empty-line",
      "def f(xs):\n    n = 0\n", "    for x in xs:\n        n += x\n    n = 7\n", "\n    return n\n",
-     "    for x in xs:\n        n += x"),
+     "    for x in xs:\n        n += x\n    n = 7"),
+    ("python", "statements-end-with-the-block",
+     "def f(xs):\n    n = 0\n", "    n += 1\n\ndef g():\n    pass\n", "\n    return n\n", "    n += 1"),
+    ("python", "statements-until-repeat-of-next-line",
+     "def f(a, b):\n", "    ta = str(a)\n    tb = str(b)\n    return ta == tb\n", "\n    return ta == tb\n",
+     "    ta = str(a)\n    tb = str(b)"),
+    ("python", "same-line-as-next-but-goes-on-differently",
+     "def f(xs):\n    if not xs:\n        return 0\n",
+     "    if len(xs) > 9:\n        return 0\n    if xs[0] < 0:\n", "\n        return 0\n    return 1\n",
+     "    if len(xs) > 9:\n        return 0\n    if xs[0] < 0:"),
+    ("python", "else-clause-belongs-to-the-block",
+     "def f(x):\n    if x:\n", "        return 1\n    else:\n        return 2\n\n\ndef g():\n    pass\n", "\n",
+     "        return 1\n    else:\n        return 2"),
+    ("python", "except-clause-belongs-to-the-block",
+     "def f(s):\n    try:\n", "        return int(s)\n    except ValueError:\n        return 0\nx = f('1')\n", "\n",
+     "        return int(s)\n    except ValueError:\n        return 0"),
+    ("python", "end-of-inner-block-goes-on-to-the-function-end",
+     "def f(xs):\n    n = 0\n    for x in xs:\n", "        n += x\n    return n\ndef g():\n    pass\n",
+     "\n\nprint(f([1]))\n", "        n += x\n    return n"),
+    ("python", "module-level-one-definition",
+     "import os\n\n", "def f():\n    return 1\n\ndef g():\n    return 2\n", "\n\nprint(f())\n",
+     "def f():\n    return 1"),
+    ("python", "module-level-decorated-definition",
+     "import functools\n\n", "@functools.cache\ndef f():\n    return 1\nx = 2\n", "\n\nprint(f())\n",
+     "@functools.cache\ndef f():\n    return 1"),
+    ("python", "module-level-if-else-is-one-statement",
+     "import os\n\n", "if os.name:\n    x = 1\nelse:\n    x = 2\ny = 3\n", "\n\nprint(x)\n",
+     "if os.name:\n    x = 1\nelse:\n    x = 2"),
+    ("python", "class-body-one-method",
+     "class A:\n    def f(self):\n        return 1\n\n", "    def g(self):\n        return 2\n\n    def h(self):\n        return 3\n",
+     "\n    def z(self):\n        pass\n", "    def g(self):\n        return 2"),
+    ("python", "def-body-only",
+     "def f(x):\n    def inner(y):\n", "        return y + 1\n    return inner(x)\n", "\n",
+     "        return y + 1"),
+    # indentation errors that tree-sitter-python accepts are rejected: an unexpected indent of the
+    # suffix after the cut, a dedent to a level that was never open
+    ("python", "unexpected-indent-of-suffix-rejected",
+     "def f(nums):\n", "    count = 0\n    return count\n", "\n            count += 1\n    return count\n", ""),
+    ("python", "suffix-body-needs-the-header",
+     "def f(nums):\n", "    count = 0\n    for n in nums:\n        if n > 10:\n",
+     "\n            count += 1\n    return count\n",
+     "    count = 0\n    for n in nums:\n        if n > 10:"),
+    ("python", "dedent-to-unopened-level-rejected",
+     "def f(x):\n    if x:\n        y = 1\n", "      z = 2\n", "\n    return y\n", ""),
     # ---- javascript
     ("javascript", "block-suffix-has-brace",
      "function f(a) {", "\n  return a + 1;\n}\n\nfunction g() {}\n", "\n}\n",
@@ -83,6 +129,12 @@ CASES = [
      "function f(x) {\n  if (x) ", "return 1;\n  return 2;\n}\n", "\n}\n", "return 1;"),
     ("javascript", "array-expression",
      "const xs = [", "1, 2, 3];\nconst ys = [];\n", "\n", "1, 2, 3];"),
+    ("javascript", "several-statements-until-repeat",
+     "function f() {\n  const x = 1;\n", "  const y = 2;\n  const z = 3;\n  return x;\n}\n", "\n  return x;\n}\n",
+     "  const y = 2;\n  const z = 3;"),
+    ("javascript", "statements-up-to-the-closing-brace",
+     "function f() {\n  let x = 1;\n", "  x += 1;\n  x += 2;\n}\n\nfunction g() {}\n", "\n  return x;\n}\n",
+     "  x += 1;\n  x += 2;"),
     ("javascript", "string-one-line",
      "const s = 'hello ", "world';\nconst t = 1;\n", "';\n", "world"),
     # ---- typescript
@@ -92,6 +144,10 @@ CASES = [
     ("typescript", "repeats-next-line",
      "function f(): number {\n  const x = 1;\n  ", "const y = 2;\n  return x + y;\n}\n",
      "\n  return x + y;\n}\n", "const y = 2;"),
+    ("typescript", "if-else-statement-whole",
+     "function f(x: number): number {\n  let y = 0;\n",
+     "  if (x > 0) {\n    y = 1;\n  }\n  else {\n    y = 2;\n  }\n  return y;\n}\n", "\n  return y;\n}\n",
+     "  if (x > 0) {\n    y = 1;\n  }\n  else {\n    y = 2;\n  }"),
     ("typescript", "nested-expression",
      "const v = Math.max(", "Math.min(a, b), c);", ");\n", "Math.min(a, b), c"),
     # ---- tsx
@@ -104,9 +160,13 @@ CASES = [
     ("go", "func-body-then-next-func",
      "package main\n\nfunc f() int {", "\n\tx := 1\n\treturn x\n}\n\nfunc g() {}\n", "\n}\n",
      "\n\tx := 1\n\treturn x"),
+    # statement scope: several statements, up to the brace that closes the body
     ("go", "if-inside-body",
      "package main\n\nfunc f(x int) int {\n\t", "if x > 0 {\n\t\treturn x\n\t}\n\treturn 0\n}\n",
-     "\n\treturn -x\n}\n", "if x > 0 {\n\t\treturn x\n\t}"),
+     "\n\treturn -x\n}\n", "if x > 0 {\n\t\treturn x\n\t}\n\treturn 0"),
+    ("go", "several-statements-until-repeat",
+     "package main\n\nfunc f() int {\n\tx := 1\n", "\tx++\n\tx *= 2\n\treturn x\n}\n", "\n\treturn x\n}\n",
+     "\tx++\n\tx *= 2"),
     ("go", "space-output-in-tab-file",
      "package main\n\nfunc f() int {\n", "    return 1\n}\n", "}\n", "\treturn 1"),
     ("go", "suffix-closes-call",
@@ -120,6 +180,9 @@ CASES = [
     ("rust", "lifetime-in-output",
      "fn f<'a>(x: &'a str) -> &'a str {", "\n    let y: &'a str = x;\n    y\n}\nfn g() {}\n", "\n}\n",
      "\n    let y: &'a str = x;\n    y"),
+    ("rust", "several-statements-to-closing-brace",
+     "fn f() -> i32 {\n    let mut x = 1;\n", "    x += 1;\n    x *= 2;\n}\n\nfn g() {}\n", "\n    x\n}\n",
+     "    x += 1;\n    x *= 2;"),
     ("rust", "comment-one-line",
      "fn main() {\n    // first ", "we parse\n    let x = 1;\n", "\n}\n", "we parse"),
     # ---- c
@@ -132,12 +195,18 @@ CASES = [
      "int main(void) {\n    puts(\"hello ", "world\");\n    return 0;\n", "\");\n}\n", "world"),
     ("c", "repeats-next-line",
      "int f(int x) {\n    int y = x;\n    ", "y += 1;\n    return y;\n}\n", "\n    return y;\n}\n", "y += 1;"),
+    ("c", "file-level-one-definition",
+     "#include <stdio.h>\n\n", "int f(void) {\n    return 1;\n}\n\nint g(void) {\n    return 2;\n}\n",
+     "\n\nint main(void) { return f(); }\n", "int f(void) {\n    return 1;\n}"),
     # ---- cpp
     ("cpp", "method-body",
      "class A {\n  int m() {", "\n    return 1;\n  }\n  int n() { return 2; }\n};\n", "\n  }\n};\n",
      "\n    return 1;"),
     ("cpp", "tab-indent-kept",
      "int f() {\n\tif (x) {", "\n\t\treturn 1;\n\t}\n\treturn 0;\n}\n", "\n\t}\n\treturn 0;\n}\n", "\n\t\treturn 1;"),
+    ("cpp", "try-catch-is-one-statement",
+     "int f() {\n  int x = 0;\n", "  try {\n    x = g();\n  }\n  catch (...) {\n    x = -1;\n  }\n  return x;\n}\n",
+     "\n  return x;\n}\n", "  try {\n    x = g();\n  }\n  catch (...) {\n    x = -1;\n  }"),
     ("cpp", "nested-call",
      "int main() {\n  std::cout << std::max(", "f(a), g(b)) << std::endl;", ");\n}\n", "f(a), g(b)"),
     # ---- java
@@ -149,6 +218,9 @@ CASES = [
     ("java", "crlf-body",
      "class A {\r\n  int m() {", "\r\n    int x = 1;\r\n    return x;\r\n  }\r\n}\r\n", "\r\n  }\r\n}\r\n",
      "\r\n    int x = 1;\r\n    return x;"),
+    ("java", "class-body-one-method",
+     "class A {\n  int m() { return 1; }\n\n", "  int n() {\n    return 2;\n  }\n\n  int o() {\n    return 3;\n  }\n}\n",
+     "\n  int p() { return 4; }\n}\n", "  int n() {\n    return 2;\n  }"),
     ("java", "one-line-if",
      "class A {\n  int m(int x) {\n    if (x > 0) ", "return 1;\n    return 0;\n  }\n}\n", "\n    return 0;\n  }\n}\n",
      "return 1;"),
@@ -195,8 +267,21 @@ STOPS = [
     ("rust", "max-lines", "fn f() {\n    let v = vec![", "];\n}\n", "1,\n" * 8, True),
     ("c", "repeats-next-line", "int f() {\n", "\n}\n", "    x++;\n}\n", True),
     ("c", "block-body-going-on", "int f() {\n", "\n}\n", "    x++;\n", False),
-    ("c", "statement-done-at-next-statement", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n",
-     "    x++;\n    ret", True),
+    # an empty line in a body gets several statements: the next one does not end it, the repeat
+    # of the suffix's next lines (or the closing brace) does
+    ("c", "statement-goes-on-at-next-statement", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n",
+     "    x++;\n    ret", False),
+    ("c", "statement-done-at-repeat-of-next-lines", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n",
+     "    x++;\n    return x;\n}\n", True),
+    ("c", "statement-done-at-closing-brace", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n",
+     "    x++;\n}\n", True),
+    ("python", "repeat-of-next-line-waits-for-the-line-after", "def f(x):\n", "\n    y = 1\n    return y\n",
+     "    x += 1\n    y = 1\n", False),
+    ("python", "repeat-of-next-two-lines", "def f(x):\n", "\n    y = 1\n    return y\n",
+     "    x += 1\n    y = 1\n    return y\n", True),
+    ("python", "module-level-next-definition", "import os\n", "\n\nprint(1)\n", "def f():\n    pass\ndef g", True),
+    ("python", "partial-line-may-become-else", "def f(x):\n    if x:\n", "\n", "        y = 1\n    el", False),
+    ("python", "partial-line-is-no-continuation", "def f(x):\n    def g():\n", "\n", "        y = 1\n    ret", True),
     ("c", "statement-not-yet-done", "int f() {\n    int x = 1;\n", "\n    return x;\n}\n", "    if (x)\n", False),
 ]
 
@@ -253,3 +338,22 @@ def test_large_file(candidate: str, expected_tail: str) -> None:
     gate = gate_at("python", prefix, suffix)
     out = truncate("python", prefix, candidate, suffix, gate)
     assert out.endswith(expected_tail) and (out.count("\n") == 20 if expected_tail else out == "")
+
+
+@pytest.mark.parametrize(
+    ("text", "violations"),
+    [
+        pytest.param("def f(n):\n    count = 0\n        if n:\n            pass\n", 1, id="unexpected-indent"),
+        pytest.param("def f(n):\n    if n:\n        x = 1\n      y = 2\n", 1, id="dedent-to-unopened-level"),
+        pytest.param("def f(n):\n    if n:\n    return 1\n", 1, id="opener-without-body"),
+        pytest.param("def f(n):\n    x = (1,\n  2)\n    s = \"\"\"a\nb:\n        \"\"\"\n    if x:  # c:\n        pass\n", 0,
+                     id="brackets-strings-comments"),
+        pytest.param("def f(n):\n    y = n + \\\n            1\n    return y\n", 0, id="backslash-continuation"),
+        pytest.param("class A:\n    def f(self): return 1\n\n    def g(self):\n        pass\nx = 1\n", 0, id="one-line-body"),
+        pytest.param("        return 1\n    return 2\nx = 3\n", 0, id="window-starts-deep"),
+        pytest.param("def f():\n\tif x:\n\t\treturn 1\n\treturn 2\n", 0, id="tabs"),
+    ],
+)
+def test_indentation_violations(text: str, violations: int) -> None:
+    assert len(textops.indentation_violations(text, textops.rules_for("python"))) == violations
+    assert textops.indentation_violations(text, textops.rules_for("c")) == []  # braces: no rule

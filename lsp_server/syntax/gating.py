@@ -39,8 +39,12 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
 
     Scopes: "line": the rest of the cursor line. "block": the body of the block the cursor line
     (or the non-blank line above an empty cursor line) opens, or the rest of the block an empty
-    line ends. "expression": up to the bracket that closes the expression the cursor is inside.
-    "statement": one statement (compound statements with their bodies) on an empty line.
+    line ends, with the header's continuation clauses (`else:`) and, when the suffix goes on at
+    a shallower level, the lines down to that level. "expression": up to the bracket that closes
+    the expression the cursor is inside (on an empty line whose bracket the code below does not
+    close: through the end of that statement's block, as "statement"). "statement": the
+    statements of the block the cursor's empty line is in, from the cursor on (one statement or
+    definition at module level or in a class body). How each ends: `truncation._scan`.
     `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
     """
     rules = textops.rules_for(language)
@@ -80,6 +84,11 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
             return Gate(True, "block", BLOCK_MAX_LINES, "empty block after a block opener")
         return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line after a block opener")
     if in_expression:
+        after = text[offset : offset + textops.window_end(text[offset:])]
+        if not textops.closes_open_bracket(after, rules):
+            # the code below does not close it: the completion closes it and finishes the statement
+            return Gate(True, "expression", STATEMENT_MAX_LINES,
+                        f"empty line inside an open {stack[-1][0]!r} that the code below does not close")
         return Gate(True, "expression", EXPRESSION_MAX_LINES, f"empty line inside an open {stack[-1][0]!r}")
     if _ends_block(text, line_end, max(textops.indent_width(left), prev_indent)):
         return Gate(True, "block", BLOCK_MAX_LINES, "empty line at the end of a block")

@@ -256,6 +256,19 @@ def window_end(text: str, max_lines: int = 80) -> int:
     return pos
 
 
+def closes_open_bracket(text: str, rules: Rules) -> bool:
+    """Does `text` (the code after the cursor) close a bracket that was open before it?"""
+    depth = 0
+    for tok in lex(text, rules):
+        if tok.kind == "open":
+            depth += 1
+        elif tok.kind == "close":
+            depth -= 1
+            if depth < 0:
+                return True
+    return False
+
+
 def opens_block(rules: Rules, code: str) -> bool:
     """Does a line whose code (comments excluded) is `code` open a block at its end?"""
     return bool(rules.block_opener.search(code.rstrip()))

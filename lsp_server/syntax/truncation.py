@@ -63,6 +63,8 @@ class _Context:
     after_next: str | None  # the non-blank line after that one
     header: str | None  # block scope: the header line (the cursor line or the line above) that opens it
     next_indent: int  # indentation of the first line of code after the cursor line (0: none)
+    open_indent: int | None  # expression scope the suffix does not close: indentation of the line
+    # holding the open bracket (the completion closes it and goes on as a statement scope there)
     style: tuple[bool, int] | None  # (tabs, unit) of the document's indentation
 
     @classmethod
@@ -86,8 +88,13 @@ class _Context:
                 if prev is not None and textops.opens_block(rules, textops.code_of(rules, prev)):
                     header = prev
         style = textops.indent_style(pw[-8000:]) or ((True, 4) if rules.indent_tabs else None)
+        open_indent = None
+        if gate.scope == "expression" and not left.strip():
+            stack, _ = textops.bracket_state(pw, rules)
+            if len(stack) == 1 and not textops.closes_open_bracket(sw, rules):
+                open_indent = textops.indent_width(pw[pw.rfind("\n", 0, stack[0][1]) + 1 :])
         next_indent = textops.indent_width(next_line) if next_line is not None and next_line.lstrip()[0] not in textops.CLOSERS else 0
-        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, style)
+        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style)
 
     def enclosing(self, indent: int) -> str | None:
         """The closest line of the prefix before the cursor line indented less than `indent`."""
@@ -156,6 +163,7 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
         floor = min(start_indent, ctx.next_indent)
         outer = ctx.enclosing(floor) if floor else None
         single = floor == 0 or (outer is not None and textops.matches(rules.definitions_body, textops.code_of(rules, outer)))
+    statement_like = gate.scope in ("block", "statement")
     depth = 0
     ev = 0
     seen_code = bool(first.strip())
@@ -169,7 +177,7 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
         if i and line.strip() and not any(s < ls < e for s, e in spans):
             indent = textops.indent_width(line)
             stripped = line.lstrip()
-            if (gate.scope in ("block", "statement") and depth == 0 and stripped[0] not in textops.CLOSERS
+            if (statement_like and depth == 0 and stripped[0] not in textops.CLOSERS
                     and (indent < floor or single and seen_code and indent <= floor) and not joins):
                 if not complete and _may_become_continuation(rules, stripped):
                     return scan
@@ -192,6 +200,12 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             if depth >= 0:
                 continue
             scan.cuts += [pos, pos + 1]
+            if ctx.open_indent is not None and not statement_like:
+                # closes the bracket the suffix leaves open: go on as a statement scope at its line
+                statement_like, depth, floor = True, 0, ctx.open_indent
+                outer = ctx.enclosing(floor) if floor else None
+                single = floor == 0 or (outer is not None and textops.matches(rules.definitions_body, textops.code_of(rules, outer)))
+                continue
             if gate.scope == "statement":
                 scan.end = before if i and not cand[ls:pos].strip() else pos
                 return scan
@@ -265,11 +279,18 @@ def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gat
     if name is None:
         chosen = ordered[-1] if ordered and ctx.right else (ordered[0] if ordered else "")
         return _finish(ctx, chosen)
+    # The longest cut that fits with the fewest errors: where the file around the cursor is
+    # broken without the completion (a hole, an edit in progress), a shorter cut that repairs
+    # it wins over a longer one that does not (e.g. the model's last line is cut off mid-string).
     checker = _ParseCheck(name, ctx.prefix, ctx.suffix, ctx.rules)
+    best, best_errors = "", None
     for t in ordered[:MAX_PARSES]:
-        if checker.fits(t):
+        errors = checker.errors(t)
+        if errors == 0:
             return _finish(ctx, t)
-    return ""
+        if errors is not None and (best_errors is None or errors < best_errors):
+            best, best_errors = t, errors
+    return _finish(ctx, best)
 
 
 def _finish(ctx: _Context, text: str) -> str:
@@ -304,20 +325,28 @@ class _ParseCheck:
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
 
     def fits(self, text: str) -> bool:
+        return self.errors(text) is not None
+
+    def errors(self, text: str) -> int | None:
+        """None if `text` does not fit, else the errors of the window with it (at most those
+        without it)."""
+        violations = 0
         if self._rules.indent_opener is not None:
             # none on the cursor line, the inserted lines and the first line of code after them;
             # elsewhere (the window's far ends) not more than without the insertion
             bad = textops.indentation_violations(self._prefix_text + text + self._suffix_text, self._rules)
             end = len(self._prefix_text) + len(text) + self._suffix_check
             if len(bad) > self._indent_errors or any(self._line_start <= b < end for b in bad):
-                return False
+                return None
+            violations = len(bad)
         middle = text.encode("utf-8")
         tree = self._parser.parse(self._prefix + middle + self._suffix)
-        if _count_errors(tree.root_node) > self._errors:
-            return False
-        if self._leaves is None:
-            return True
-        return _leaf_types(tree.root_node, len(self._prefix) + len(middle)) == self._leaves
+        errors = _count_errors(tree.root_node)
+        if errors > self._errors:
+            return None
+        if self._leaves is not None and _leaf_types(tree.root_node, len(self._prefix) + len(middle)) != self._leaves:
+            return None
+        return errors + violations
 
 
 def _count_errors(node: tree_sitter.Node) -> int:

@@ -18,6 +18,7 @@ BLOCK = (True, "block", B)
 STMT = (True, "statement", S)
 EXPR = (True, "expression", E)
 EXPR1 = (True, "expression", 1)
+EXPR_ON = (True, "expression", S)  # an open bracket the code below does not close: on to the statement's end
 
 CASES = [
     # python
@@ -38,6 +39,8 @@ CASES = [
     ("python", "rest-of-line", "def f():\n    x = ‸\n    return x\n", LINE),
     ("python", "empty-line-mid-block", "def f():\n    x = 1\n    ‸\n    return x\n", STMT),
     ("python", "empty-line-end-of-block", "def f():\n    x = 1\n    ‸\n\ndef g():\n    pass\n", BLOCK),
+    ("python", "empty-line-in-dict-closed-below", "d = {\n    'a': 1,\n‸\n}\n", EXPR),
+    ("python", "empty-line-in-dict-not-closed-below", "def f():\n    d = {\n        'a': 1,\n‸\n    return d\n", EXPR_ON),
     ("python", "dict-colon-is-not-block", "d = {'a':‸}\n", EXPR1),
     ("python", "else-opens-block", "if x:\n    pass\nelse:‸\n", BLOCK),
     ("python", "comment-after-colon", "if x:  # why‸\n", LINE),
@@ -49,6 +52,7 @@ CASES = [
     ("javascript", "arrow-brace-closed-by-suffix", "const f = (a) => {‸}\n", BLOCK),
     ("javascript", "open-call", "console.log(‸);\n", EXPR),
     ("javascript", "array", "const xs = [1, ‸];\n", EXPR1),
+    ("javascript", "empty-line-in-array-not-closed-below", "const xs = [\n  1,\n‸\nconsole.log(xs);\n", EXPR_ON),
     ("javascript", "template-string", "const s = `hello ‸`;\n", LINE),
     ("javascript", "template-substitution-is-code", "const s = `a ${foo(‸)}`;\n", LINE),
     ("javascript", "block-comment", "/* note ‸ */\n", NO),

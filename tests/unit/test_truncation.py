@@ -103,6 +103,12 @@ CASES = [
     ("python", "def-body-only",
      "def f(x):\n    def inner(y):\n", "        return y + 1\n    return inner(x)\n", "\n",
      "        return y + 1"),
+    # a bracket the suffix does not close: the completion closes it and finishes the statement's block
+    ("python", "dict-the-suffix-does-not-close",
+     "def f(arr):\n    dic = {\n        1: 'One',\n", "        2: 'Two'\n    }\n    out = [dic[x] for x in arr]\n\ndef g():\n",
+     "\n    return sorted(out)\n", "        2: 'Two'\n    }\n    out = [dic[x] for x in arr]"),
+    ("python", "dict-the-suffix-closes",
+     "d = {\n    'a': 1,\n", "    'b': 2,\n}\nx = 1\n", "\n}\n", "    'b': 2,"),
     # indentation errors that tree-sitter-python accepts are rejected: an unexpected indent of the
     # suffix after the cut, a dedent to a level that was never open
     ("python", "unexpected-indent-of-suffix-rejected",

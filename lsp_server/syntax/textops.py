@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -332,14 +332,29 @@ def _gcd(a: int, b: int) -> int:
 # -- indentation (indentation-sensitive languages) ----------------------------------------------
 
 
-def indentation_violations(text: str, rules: Rules) -> list[int]:
-    """The start offsets of the logical lines of `text` break the indentation rules that a grammar may not flag
-    (tree-sitter python accepts all of these): a line indented deeper than the previous logical
-    line although that line opens no block; a dedent to a level that is not open; a line that
-    opens a block followed by a line that is not deeper. [] for languages without
-    `indent_opener`. Strings and comments are blanked out first; lines inside brackets, strings
-    or after a backslash continue the logical line. A dedent below the first line's level starts
-    a new base level (the text is a window of a larger file)."""
+@dataclass
+class IndentState:
+    """Where `indentation_violations` is after some whole lines (to go on from there)."""
+
+    stack: list[int] = field(default_factory=list)  # the open indentation levels
+    depth: int = 0  # brackets open
+    continued: bool = False  # the last line ends with a backslash
+    opens: bool = False  # the last logical line opens a block
+
+    def copy(self) -> "IndentState":
+        return IndentState(list(self.stack), self.depth, self.continued, self.opens)
+
+
+def indentation_violations(text: str, rules: Rules, state: IndentState | None = None) -> list[int]:
+    """The start offsets of the logical lines of `text` that break the indentation rules a
+    grammar may not flag (tree-sitter python accepts all of these): a line indented deeper than
+    the previous logical line although that line opens no block; a dedent to a level that is not
+    open; a line that opens a block followed by a line that is not deeper. [] for languages
+    without `indent_opener`. Strings and comments are blanked out first; lines inside brackets,
+    strings or after a backslash continue the logical line. A dedent below the first line's
+    level starts a new base level (the text is a window of a larger file). `state`: go on from
+    it (text then starts a line and is read as if it followed the lines `state` came from); it is
+    updated in place."""
     opener = rules.indent_opener
     if opener is None:
         return []
@@ -350,10 +365,8 @@ def indentation_violations(text: str, rules: Rules) -> list[int]:
         elif tok.kind == "comment":
             chars[tok.start : tok.end] = [" " if c != "\n" else c for c in text[tok.start : tok.end]]
     masked = "".join(chars)
-    stack: list[int] = []
-    depth = 0
-    continued = False
-    opens = False  # the last logical line opens a block
+    st = state if state is not None else IndentState()
+    stack = st.stack
     bad: list[int] = []
     pos = 0
     for line in masked.split("\n"):
@@ -361,16 +374,16 @@ def indentation_violations(text: str, rules: Rules) -> list[int]:
         code = line.rstrip()
         if not code:
             continue
-        if depth == 0 and not continued:
+        if st.depth == 0 and not st.continued:
             indent = indent_width(line)
             if not stack or indent < stack[0]:
-                stack = [indent]
+                stack[:] = [indent]
             elif indent > stack[-1]:
-                if not opens:
+                if not st.opens:
                     bad.append(start)
                 stack.append(indent)
             else:
-                if opens:
+                if st.opens:
                     bad.append(start)
                 while stack[-1] > indent:
                     stack.pop()
@@ -379,10 +392,19 @@ def indentation_violations(text: str, rules: Rules) -> list[int]:
                     stack.append(indent)
         for ch in code:
             if ch in OPENERS:
-                depth += 1
-            elif ch in CLOSERS and depth:
-                depth -= 1
-        continued = code.endswith("\\")
-        if depth == 0 and not continued:
-            opens = opener.search(code) is not None
+                st.depth += 1
+            elif ch in CLOSERS and st.depth:
+                st.depth -= 1
+        st.continued = code.endswith("\\")
+        if st.depth == 0 and not st.continued:
+            st.opens = opener.search(code) is not None
     return bad
+
+
+def ends_outside_tokens(text: str, rules: Rules) -> bool:
+    """Is the end of `text` outside any comment or string (so that the text after it lexes the
+    same on its own)?"""
+    last = None
+    for last in lex(text, rules):
+        pass
+    return last is None or last.kind in ("open", "close") or (last.closed and last.end < len(text))

@@ -320,6 +320,13 @@ class _ParseCheck:
         self._errors = _count_errors(tree.root_node)
         self._indent_errors = len(textops.indentation_violations(prefix + suffix, rules))
         self._line_start = prefix.rfind("\n") + 1
+        # the whole lines before the cursor line are read once (when no string spans the cursor line)
+        head = prefix[: self._line_start]
+        self._head_state: textops.IndentState | None = None
+        self._head_bad = 0
+        if rules.indent_opener is not None and textops.ends_outside_tokens(head, rules):
+            self._head_state = textops.IndentState()
+            self._head_bad = len(textops.indentation_violations(head, rules, self._head_state))
         following = re.search(r"\n[ \t]*\S[^\n]*", suffix)  # the first line of code after the cursor line
         self._suffix_check = following.end() if following else len(suffix)
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
@@ -334,11 +341,17 @@ class _ParseCheck:
         if self._rules.indent_opener is not None:
             # none on the cursor line, the inserted lines and the first line of code after them;
             # elsewhere (the window's far ends) not more than without the insertion
-            bad = textops.indentation_violations(self._prefix_text + text + self._suffix_text, self._rules)
-            end = len(self._prefix_text) + len(text) + self._suffix_check
-            if len(bad) > self._indent_errors or any(self._line_start <= b < end for b in bad):
+            if self._head_state is not None:
+                tail = self._prefix_text[self._line_start :] + text + self._suffix_text
+                bad = textops.indentation_violations(tail, self._rules, self._head_state.copy())
+                start, head_bad = 0, self._head_bad
+            else:
+                bad = textops.indentation_violations(self._prefix_text + text + self._suffix_text, self._rules)
+                start, head_bad = self._line_start, 0
+            end = start + len(self._prefix_text) - self._line_start + len(text) + self._suffix_check
+            if head_bad + len(bad) > self._indent_errors or any(start <= b < end for b in bad):
                 return None
-            violations = len(bad)
+            violations = head_bad + len(bad)
         middle = text.encode("utf-8")
         tree = self._parser.parse(self._prefix + middle + self._suffix)
         errors = _count_errors(tree.root_node)

@@ -336,7 +336,7 @@ def test_clean(raw: str, expected: str) -> None:
 )
 def test_large_file(candidate: str, expected_tail: str) -> None:
     """truncate on a 2,000-line file (a class of 250 methods, so no column-0 line near the
-    cursor) gives the right cut. Its cost (about 12 ms here when every cut is parsed and
+    cursor) gives the right cut. Its cost (about 15 ms here when every cut is parsed and
     rejected) is measured by `python -m benchmarks.truncation_cost`, not asserted here."""
     body = "".join(f"    def f{i}(self, x):\n        y = x + {i}\n        return y\n\n" for i in range(250))
     prefix = "class Big:\n" + body + "    def target(self, xs):\n"

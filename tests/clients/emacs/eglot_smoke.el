@@ -9,6 +9,8 @@
   (dolist (dir (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/*"))
     (add-to-list 'load-path dir)))
 (require 'eglot)
+;; A loaded CI machine can take longer than jsonrpc's default 10 s for a model call.
+(setq jsonrpc-default-request-timeout 120)
 
 (defvar smoke-result (list))
 (defun smoke-put (key value) (push (cons key value) smoke-result))

@@ -28,4 +28,4 @@ fi
 
 echo "=== pytest ($(date +%T))"
 # The VS Code end-to-end test already ran inside ci.sh above.
-.venv/bin/python -m pytest -p no:cacheprovider -q -rs --durations=15
+.venv/bin/python -m pytest -p no:cacheprovider -q -rfEs --durations=15

@@ -217,7 +217,11 @@ class Engine:
         return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
 
     MIN_SHIFT = 8  # fewer reusable suffix tokens than this: not worth a shift
-    MAX_STALE = 128  # typed tokens after which moved suffix entries are recomputed
+    MAX_STALE = 512  # typed tokens after which moved suffix entries are recomputed
+    # Once prompt evaluation reaches the FIM suffix (at most this many tokens before the end), it
+    # is finished even if the job is cancelled: the next keystroke's request needs the same suffix,
+    # and a suffix never computed to the end could never be reused (typing would starve it).
+    FINISH_SUFFIX = 384
 
     def evaluate(self, tokens: list[int], cancelled: Cancelled, stats: EvalStats) -> None:
         """Bring the KV cache to exactly `tokens`, computing only what is not cached yet.
@@ -253,9 +257,25 @@ class Engine:
         stats.reused_tokens = common
         # The last token is always decoded on its own, as in the warm and shifted paths, so that
         # its logits (and the greedy suggestion) do not depend on how the cache was reached.
-        self._decode_chunks(tokens[common:-1], common, 0, cancelled, stats)
-        self._decode_chunks(tokens[-1:], len(tokens) - 1, 0, cancelled, stats)
-        self.prompt_len = len(tokens)
+        body = tokens[common:-1]
+        suffix_at = self._suffix_start(tokens)
+        finish_from = max(0, suffix_at - common) if suffix_at is not None else len(body)
+        try:
+            self._decode_chunks(body, common, 0, cancelled, stats, finish_from=finish_from)
+            self._decode_chunks(tokens[-1:], len(tokens) - 1, 0, lambda: False, stats)
+        finally:
+            if len(self.cached) == len(tokens):
+                self.prompt_len = len(tokens)
+
+    def _suffix_start(self, tokens: list[int]) -> int | None:
+        """Where the FIM suffix block starts, if it is short enough to be finished regardless."""
+        suf = self.info.roles.get("fim_suf")
+        if suf is None:
+            return None
+        for i in range(len(tokens) - 1, max(-1, len(tokens) - 1 - self.FINISH_SUFFIX), -1):
+            if tokens[i] == suf:
+                return i
+        return None
 
     def _evaluate_shifted(
         self, tokens: list[int], prev: list[int], common: int, same: int, cancelled: Cancelled, stats: EvalStats
@@ -294,10 +314,14 @@ class Engine:
         stats.shifted_tokens = same
         self.stale += len(new) + (old_end - common)
 
-    def _decode_chunks(self, tokens: list[int], start: int, seq: int, cancelled: Cancelled, stats: EvalStats) -> None:
+    def _decode_chunks(
+        self, tokens: list[int], start: int, seq: int, cancelled: Cancelled, stats: EvalStats, finish_from: int | None = None
+    ) -> None:
+        """Decode in chunks, checking `cancelled()` before each chunk that starts before `finish_from`."""
         pos = start
+        finish_from = len(tokens) if finish_from is None else finish_from
         for i in range(0, len(tokens), self.chunk):
-            if cancelled():
+            if i < finish_from and cancelled():
                 raise Interrupted()
             part = tokens[i : i + self.chunk]
             self._decode(part, pos, seq)

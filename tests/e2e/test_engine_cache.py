@@ -74,3 +74,15 @@ def test_identical_prompt_recomputes_only_the_last_token(engine):
     complete(engine, tokens)
     stats = complete(engine, tokens)
     assert stats.evaluated_tokens == 1 and stats.reused_tokens == len(tokens) - 1
+
+
+def test_a_cancel_during_the_suffix_finishes_it_so_the_next_keystroke_can_move_it(engine):
+    engine.reset()
+    calls = iter([False])  # the first check (in the prefix) passes; every later one says "cancelled"
+    tokens = fim(engine, "x = 1\n")
+    stats = EvalStats()
+    list(engine.generate(tokens, max_tokens=4, cancelled=lambda: next(calls, True), stats=stats))
+    assert stats.stop_reason == "cancelled" and stats.generated_tokens == 0
+    assert engine.cached == tokens  # the suffix was finished despite the cancel
+    again = complete(engine, fim(engine, "x = 12\n"))
+    assert again.shifted_tokens >= len(engine.tokenize(SUFFIX))

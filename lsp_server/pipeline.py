@@ -75,14 +75,44 @@ def budget_tokens(req: CompletionRequest, rates: "Rates", new_prompt_tokens: int
     return max(MIN_BUDGET_TOKENS, min(req.max_tokens, int(left_ms / 1000 * rates.generate_tps)))
 
 
+def split_indent(prefix: str) -> tuple[str, str]:
+    """(prefix for the prompt, indentation already typed on the cursor's whitespace-only line).
+
+    After Enter an editor has already indented the new line. Ending a FIM prefix in spaces makes
+    the model start a fresh indented line (its tokens carry leading whitespace), which doubles the
+    indentation; so the prompt ends at the line start and the model writes the indentation itself.
+    """
+    line_start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
+    tail = prefix[line_start:]
+    if tail and not tail.strip(" \t"):
+        return prefix[:line_start], tail
+    return prefix, ""
+
+
+def drop_typed_indent(text: str, indent: str) -> str | None:
+    """The model's text relative to the cursor: without the indentation the user already typed.
+
+    None while the text is still too short to tell. A different indentation chosen by the model
+    cannot remove what was typed: its leading blanks are dropped instead.
+    """
+    if not indent:
+        return text
+    if len(text) < len(indent) and indent.startswith(text):
+        return None
+    if text.startswith(indent):
+        return text[len(indent):]
+    return text.lstrip(" \t")
+
+
 def run_completion(
     engine: Engine, template: FimTemplate, req: CompletionRequest, cancelled: Cancelled
 ) -> CompletionResult:
+    prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
         engine.info.roles,
         engine.tokenize,
-        req.prefix,
+        prompt_prefix,
         req.suffix,
         path=req.path,
         prefix_budget=req.prefix_tokens,
@@ -107,12 +137,14 @@ def run_completion(
         if any(s in text for s in template.stop_text):
             stopped_early = True
             break
-        if checker is not None and checker.feed(text):
+        relative = drop_typed_indent(text, typed_indent)
+        if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
+    raw = drop_typed_indent(raw, typed_indent) or ""
     if stopped_early:
         stats.stop_reason = "stop_check"
     text = raw

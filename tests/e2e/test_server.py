@@ -137,7 +137,9 @@ async def test_stale_result_is_dropped(slow_model_path):
 
 
 async def test_newer_request_for_same_document_supersedes_older(slow_model_path):
-    async with start_server(slow_model_path, init_options={"maxTokens": 24}) as s:
+    # The older request could run for 2000 tokens; the latency budget bounds the newer one's work
+    # to about 3 s of generation (measured on the older one), whatever the machine's speed.
+    async with start_server(slow_model_path, init_options={"maxTokens": 2000, "latencyTargetMs": 3000}) as s:
         await s.wait_status("ready")
         s.open(URI, PY)
         older = asyncio.ensure_future(s.inline(URI, 1, 11))

@@ -27,23 +27,16 @@ async def test_capabilities_and_position_encoding(tiny_model_path):
     from pytest_lsp import client_capabilities
 
     caps = client_capabilities("visual-studio-code")
-    caps.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16])
-    from pytest_lsp.client import make_test_lsp_client
-    import sys
-
-    lsp = make_test_lsp_client()
-    await lsp.start_io(sys.executable, "-m", "lsp_server", "--model", str(tiny_model_path))
-    try:
-        result = await lsp.initialize_session(types.InitializeParams(capabilities=caps))
-        sc = result.capabilities
+    caps.general = types.GeneralClientCapabilities(
+        position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16]
+    )
+    async with start_server(tiny_model_path, capabilities=caps) as s:
+        sc = s.init_result.capabilities
         assert sc.inline_completion_provider is not None
         assert sc.completion_provider is not None
         assert sc.position_encoding == types.PositionEncodingKind.Utf8
         sync = sc.text_document_sync
         assert getattr(sync, "change", sync) == types.TextDocumentSyncKind.Incremental
-        await lsp.shutdown_session()
-    finally:
-        await lsp.stop()
 
 
 async def test_inline_completion_after_edits(tiny_model_path):

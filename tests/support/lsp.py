@@ -26,6 +26,7 @@ class Session:
     statuses: list[dict] = field(default_factory=list)
     _status_event: asyncio.Event = field(default_factory=asyncio.Event)
     version: dict[str, int] = field(default_factory=dict)
+    init_result: types.InitializeResult | None = None
 
     async def wait_status(self, *states: str, timeout: float = 60.0) -> dict:
         async def wait() -> dict:
@@ -100,7 +101,7 @@ async def start_server(
         args += ["--model", str(model)]
     await lsp.start_io(sys.executable, *args, cwd=str(ROOT), env=env)
     try:
-        await lsp.initialize_session(
+        session.init_result = await lsp.initialize_session(
             types.InitializeParams(
                 capabilities=capabilities or client_capabilities(client),
                 initialization_options=init_options,

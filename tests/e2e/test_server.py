@@ -101,7 +101,7 @@ async def test_typing_the_suggestion_reuses_it(tiny_model_path):
 
 
 async def test_accepting_a_suggestion_serves_the_precomputed_next_one(tiny_model_path):
-    async with start_server(tiny_model_path, init_options={"maxTokens": 6}) as s:
+    async with start_server(tiny_model_path, init_options={"maxTokens": 6, "precomputeNext": True}) as s:
         await s.wait_status("ready")
         s.open(URI, PY)
         first = (await s.inline(URI, 1, 11))[0].insert_text

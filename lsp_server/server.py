@@ -100,7 +100,7 @@ class LocalLlmServer(LanguageServer):
         if stage == "preempted":
             return
         titles = {"assemble": "Assembling the bundled model (first use)", "load": "Loading the model"}
-        message = f"{titles.get(stage, stage)}"
+        message = titles.get(stage, stage)
         percent = min(100, done * 100 // total)
         if self._progress_token is None:
             token = self._progress_token = f"local-llm-lsp-{uuid.uuid4().hex[:8]}"

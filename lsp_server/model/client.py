@@ -114,17 +114,15 @@ class WorkerClient:
             if self._load is not None and not self._load.done():
                 self._load.set_result(event)
             return
-        fut = self._pending.pop(str(event.get("id")), None)
-        if fut is None and kind == "cancelled":
+        if kind == "cancelled":  # counted once per job, whether or not anyone still waits for it
             self.counters["cancelled_jobs"] += 1
             self.counters["cancelled_generated_tokens"] += int(event.get("stats", {}).get("generated_tokens", 0))
+        fut = self._pending.pop(str(event.get("id")), None)
         if fut is None or fut.done():
             return
         if kind == "done":
             fut.set_result(event["result"])
         elif kind == "cancelled":
-            self.counters["cancelled_jobs"] += 1
-            self.counters["cancelled_generated_tokens"] += int(event.get("stats", {}).get("generated_tokens", 0))
             fut.set_exception(RequestCancelled(event.get("stats", {})))
         else:
             fut.set_exception(WorkerError(event.get("message", "worker error")))

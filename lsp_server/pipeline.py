@@ -149,7 +149,8 @@ def run_completion(
         stats.stop_reason = "stop_check"
     text = raw
     if req.truncate and gate is not None:
-        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate)
+        # the model did not end the middle itself within its budget: trust one statement at most
+        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=stats.stop_reason == "max_tokens")
     elif req.truncate:
         text = clean(raw)
     data = stats.as_dict()

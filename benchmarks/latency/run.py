@@ -151,6 +151,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "fully_accepted": sum(r["full"] for r in shown),
         "model_calls": len(model_jobs), "recomputed_median": pct(evaluated, 0.5), "recomputed_p95": pct(evaluated, 0.95),
         "recomputed_total": sum(evaluated), "reused_median": pct(reused, 0.5),
+        "idle_refreshed": sum(j["stats"].get("evaluated_tokens", 0) for j in jobs if j["event"] == "refreshed"),
         "generated_total": generated, "generated_wasted": wasted,
         "wasted_share": wasted / generated if generated else 0.0,
         "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
@@ -187,13 +188,13 @@ def fmt(v, digits=0) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| trace | system | requests (shown/answered) | p50 / p95 / max ms | key->resp p50 / p95 ms | kept chars (total, per shown, full) "
-            "| recomputed tokens (median / p95) | reused (median) | generated (wasted %) | stale / cancelled | cold start s | peak RSS MB |")
+            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | cold start s | peak RSS MB |")
     lines = [head, "|" + " --- |" * 12]
     for r in rows:
         lines.append(
             f"| {r['trace']} | {r['system']} | {r['requests']} ({r['shown']}/{r['answered']}) | "
             f"{fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['max_ms'])} | {fmt(r['key_p50_ms'])} / {fmt(r['key_p95_ms'])} | "
-            f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])} | "
+            f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])}; {fmt(r.get('idle_refreshed'))} | "
             f"{fmt(r['reused_median'])} | {r['generated_total']} ({100 * r['wasted_share']:.0f}%) | {r['stale']} / {r['cancelled']} | "
             f"{r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
         )

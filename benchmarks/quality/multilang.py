@@ -159,7 +159,8 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
         completions = {
             "raw": res.raw,
             "first-line": common.first_line_cut(res.raw),
-            "syntax-aware": truncate(req.language, req.prefix, clean(res.raw), req.suffix, gate) if gate.complete else "",
+            "syntax-aware": truncate(req.language, req.prefix, clean(res.raw), req.suffix, gate,
+                                     overran=res.stats.get("stop_reason") == "max_tokens") if gate.complete else "",
         }
         base_errors = common.ts_errors(language, h["original"])
         scores = {}

@@ -91,7 +91,8 @@ def generate(tasks: list[dict], engine, template, settings: Settings, placement:
         raw_res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), never)
         raw = raw_res.raw
         req = CompletionRequest.from_dict(request)
-        syntax = truncate(req.language, req.prefix, clean(raw), req.suffix, gate) if gate.complete else ""
+        overran = raw_res.stats.get("stop_reason") == "max_tokens"  # as the server's pipeline does
+        syntax = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran) if gate.complete else ""
         if gate.complete:
             early = run_completion(engine, template, req, never)
             early_text, early_stats = early.text, early.stats

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             "server syntax-aware (as run)": row["completions"]["syntax-aware"],
             "no-scope-end": wide,
             "trust-eos": wide if eos else row["completions"]["syntax-aware"],
-            "server (current code)": truncate(req.language, req.prefix, raw, req.suffix, gate) if gate.complete else "",
+            "server (current code)": truncate(req.language, req.prefix, raw, req.suffix, gate, overran=row["raw_stats"].get("stop_reason") == "max_tokens") if gate.complete else "",
             "oracle: canonical through the server's gate": truncate(req.language, req.prefix, canonical, req.suffix, gate) if gate.complete else "",
         }
         for name, completion in outs.items():

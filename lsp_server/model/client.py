@@ -46,7 +46,7 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self.on_progress = on_progress
         self.exit_code: int | None = None
-        self.counters = {"cancelled_jobs": 0, "cancelled_generated_tokens": 0}
+        self.counters = {"cancelled_jobs": 0, "cancelled_generated_tokens": 0, "refreshed_tokens": 0}
 
     @property
     def alive(self) -> bool:
@@ -109,6 +109,9 @@ class WorkerClient:
         if kind == "progress":
             if self.on_progress:
                 self.on_progress(event)
+            return
+        if kind == "refreshed":  # idle work of the worker (Engine.refresh), no one waits for it
+            self.counters["refreshed_tokens"] += int(event.get("stats", {}).get("evaluated_tokens", 0))
             return
         if kind in ("loaded", "load_failed"):
             if self._load is not None and not self._load.done():

@@ -124,6 +124,10 @@ class Engine:
         self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
         self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
         self.stale = 0  # tokens typed since the reused suffix entries were computed
+        # First position of seq 0 whose KV entries were moved rather than computed in their
+        # present context (the shifted suffix); None when every entry is exact. `refresh`
+        # recomputes them when the worker is idle.
+        self.stale_at: int | None = None
         self.rates = Rates()
         meta = {k: str(v) for k, v in self.llm.metadata.items() if not k.startswith("tokenizer.ggml.") or k.endswith(".pre")}
         self.info = ModelInfo(
@@ -168,7 +172,7 @@ class Engine:
     def reset(self) -> None:
         """Forget the KV cache (both sequences)."""
         self._lib.llama_memory_clear(self.memory, True)
-        self.cached, self.prompt_len, self.stale = [], 0, 0
+        self.cached, self.prompt_len, self.stale, self.stale_at = [], 0, 0, None
 
     # -- vocabulary -------------------------------------------------------------------------
     def _read_roles(self) -> dict[str, int]:
@@ -245,7 +249,8 @@ class Engine:
                 self._evaluate_shifted(tokens, self.cached[: self.prompt_len], common, same, cancelled, stats)
                 return
             self._evaluate_prefix(tokens, common, cancelled, stats)
-            self.stale = 0
+            if self.stale_at is None:
+                self.stale = 0
         finally:
             stats.prompt_ms = (time.perf_counter() - t0) * 1000
 
@@ -253,6 +258,8 @@ class Engine:
         if common < len(self.cached):
             self._lib.llama_memory_seq_rm(self.memory, 0, common, -1)
             del self.cached[common:]
+        if self.stale_at is not None and self.stale_at >= common:
+            self.stale_at = None
         self.prompt_len = len(self.cached)
         stats.reused_tokens = common
         # The last token is always decoded on its own, as in the warm and shifted paths, so that
@@ -286,6 +293,8 @@ class Engine:
         decoded in sequence 1 (a copy of A) and then copied into sequence 0 in front of S.
         """
         lib, mem = self._lib, self.memory
+        # moved entries left from before inside A stay moved (an edit after the cursor)
+        kept_stale = self.stale_at if self.stale_at is not None and self.stale_at < common else None
         old_end = len(prev) - 1 - same  # O = prev[common:old_end]
         new = tokens[common : len(tokens) - 1 - same]  # N
         delta = len(new) - (old_end - common)
@@ -303,6 +312,9 @@ class Engine:
             except Interrupted:
                 lib.llama_memory_seq_rm(mem, 1, -1, -1)
                 lib.llama_memory_seq_rm(mem, 0, common, -1)  # drop S: it no longer lines up
+                self.stale_at = kept_stale
+                if kept_stale is None:
+                    self.stale = 0
                 raise
             lib.llama_memory_seq_cp(mem, 1, 0, common, common + len(new))
             lib.llama_memory_seq_rm(mem, 1, -1, -1)
@@ -313,6 +325,48 @@ class Engine:
         stats.reused_tokens = common
         stats.shifted_tokens = same
         self.stale += len(new) + (old_end - common)
+        self.stale_at = common + len(new) if kept_stale is None else kept_stale
+
+    REFRESH_CHUNK = 16  # small batches: a request waits at most one of them
+
+    @property
+    def needs_refresh(self) -> bool:
+        return self.stale_at is not None
+
+    def refresh(self, cancelled: Cancelled) -> int:
+        """Recompute the moved KV entries of the cached prompt in their present context.
+
+        Moved suffix entries were computed after the text that was there before the user typed,
+        and the model's suggestions drift toward that old text as more is typed. The worker calls
+        this when it has nothing else to do: small batches are decoded in sequence 1 (a copy of
+        the exact entries before them) and replace the moved ones in sequence 0 one batch at a
+        time, so a `cancelled()` between batches keeps what is done and leaves a valid cache.
+        Generated tokens after the prompt are dropped. Returns the tokens computed."""
+        if self.stale_at is None:
+            return 0
+        lib, mem = self._lib, self.memory
+        if len(self.cached) > self.prompt_len:
+            lib.llama_memory_seq_rm(mem, 0, self.prompt_len, -1)
+            del self.cached[self.prompt_len :]
+        prompt = self.cached
+        pos = self.stale_at
+        done = 0
+        lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        lib.llama_memory_seq_cp(mem, 0, 1, 0, pos)
+        try:
+            while pos < len(prompt) and not cancelled():
+                part = prompt[pos : pos + self.REFRESH_CHUNK]
+                self._decode(part, pos, 1)
+                lib.llama_memory_seq_rm(mem, 0, pos, pos + len(part))
+                lib.llama_memory_seq_cp(mem, 1, 0, pos, pos + len(part))
+                pos += len(part)
+                done += len(part)
+                self.stale_at = pos
+        finally:
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        if pos >= len(prompt):
+            self.stale_at, self.stale = None, 0
+        return done
 
     def _decode_chunks(
         self, tokens: list[int], start: int, seq: int, cancelled: Cancelled, stats: EvalStats, finish_from: int | None = None

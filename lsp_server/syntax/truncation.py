@@ -66,9 +66,10 @@ class _Context:
     open_indent: int | None  # expression scope the suffix does not close: indentation of the line
     # holding the open bracket (the completion closes it and goes on as a statement scope there)
     style: tuple[bool, int] | None  # (tabs, unit) of the document's indentation
+    overran: bool = False  # the model did not end the middle itself: keep one statement at most
 
     @classmethod
-    def build(cls, language: str | None, prefix: str, suffix: str, gate: Gate) -> "_Context":
+    def build(cls, language: str | None, prefix: str, suffix: str, gate: Gate, overran: bool = False) -> "_Context":
         rules = textops.rules_for(language)
         pstart = textops.window_start(prefix, len(prefix), PREFIX_WINDOW_LINES)
         pw = prefix[pstart:]
@@ -94,7 +95,7 @@ class _Context:
             if len(stack) == 1 and not textops.closes_open_bracket(sw, rules):
                 open_indent = textops.indent_width(pw[pw.rfind("\n", 0, stack[0][1]) + 1 :])
         next_indent = textops.indent_width(next_line) if next_line is not None and next_line.lstrip()[0] not in textops.CLOSERS else 0
-        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style)
+        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style, overran)
 
     def enclosing(self, indent: int) -> str | None:
         """The closest line of the prefix before the cursor line indented less than `indent`."""
@@ -158,12 +159,20 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
         definition = textops.matches(rules.definition, ctx.header)
         floor = textops.indent_width(ctx.header) if definition else min(textops.indent_width(ctx.header), ctx.next_indent)
         inline_body = not left_blank and bool(cand[: starts[1] - 1 if n_lines > 1 else len(cand)].strip())
-        single = floor == 0 or inline_body or definition
+        single = floor == 0 or inline_body or definition or ctx.overran
     else:
         floor = min(start_indent, ctx.next_indent)
         outer = ctx.enclosing(floor) if floor else None
-        single = floor == 0 or (outer is not None and textops.matches(rules.definitions_body, textops.code_of(rules, outer)))
+        single = ctx.overran or floor == 0 or (outer is not None and textops.matches(rules.definitions_body, textops.code_of(rules, outer)))
     statement_like = gate.scope in ("block", "statement")
+    # A model that ran on: the code below the cursor already goes on with a continuation clause
+    # (`elif`) at this level, so the candidate's own clauses repeat its structure; or the code
+    # below is indented deeper than the candidate's first line, so the hole is the header of the
+    # block whose body is that code: it ends with the block opener that the candidate's next line
+    # would start the body of at that code's indentation.
+    suffix_continues = ctx.overran and ctx.next_line is not None and textops.matches(rules.continuation, ctx.next_line)
+    header_only = ctx.overran and statement_like and left_blank and ctx.next_indent > start_indent
+    last_header: int | None = None  # header_only: end of the last line of code if it opens a block
     depth = 0
     ev = 0
     seen_code = bool(first.strip())
@@ -178,10 +187,10 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             indent = textops.indent_width(line)
             stripped = line.lstrip()
             if (statement_like and depth == 0 and stripped[0] not in textops.CLOSERS
-                    and (indent < floor or single and seen_code and indent <= floor) and not joins):
+                    and (indent < floor or single and not header_only and seen_code and indent <= floor) and not joins):
                 if not complete and _may_become_continuation(rules, stripped):
                     return scan
-                if not textops.matches(rules.continuation, line):
+                if not textops.matches(rules.continuation, line) or suffix_continues:
                     scan.end = before
                     return scan
         if complete and ctx.next_line is not None and (i or left_blank):
@@ -213,6 +222,13 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
                 return scan
             scan.end = le
             return scan
+        if header_only and line.strip() and not any(s < ls < e for s, e in spans):
+            full = first if i == 0 else line
+            if i and last_header is not None and textops.indent_width(full) == ctx.next_indent:
+                scan.end = last_header  # this line starts the body that the code below already is
+                return scan
+            opens = depth == 0 and textops.opens_block(rules, textops.code_of(rules, full.rstrip()))
+            last_header = le if opens and textops.indent_width(full) < ctx.next_indent else None
         if line.strip() and not any(s < ls < e for s, e in spans):
             joins = textops.matches(rules.joins_next, line)
         seen_code = seen_code or bool(line.strip())
@@ -257,13 +273,23 @@ def _may_become_continuation(rules: textops.Rules, partial: str) -> bool:
     return word == partial and any(w.startswith(word) for w in _continuation_words(rules.continuation.pattern))
 
 
-def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate) -> str:
+def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate, overran: bool = False) -> str:
     """The part of `candidate` (model output at the cursor between `prefix` and `suffix`) to
     insert: cut to the gate's scope, without what the suffix already has, and only if it does
-    not break the file. Line ends follow the document's; "" when nothing fits."""
+    not break the file. Line ends follow the document's; "" when nothing fits.
+    `overran`: the model hit its token limit instead of ending the middle itself. A model that
+    runs on has lost track of where the hole ends (it writes the code after it again, then
+    tests and prose), so only its first statement is trusted: the statement and block scopes
+    keep one statement."""
     if not gate.complete:
         return ""
-    ctx = _Context.build(language, prefix, suffix, gate)
+    if overran:  # one statement; where none fits alone (the code below needs more), the gate's scope
+        return _truncate(language, prefix, candidate, suffix, gate, True) or _truncate(language, prefix, candidate, suffix, gate, False)
+    return _truncate(language, prefix, candidate, suffix, gate, False)
+
+
+def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate, overran: bool) -> str:
+    ctx = _Context.build(language, prefix, suffix, gate, overran)
     cand = ctx.normalize(candidate)
     scan = _scan(ctx, cand, final=True)
     region = cand[: scan.end]

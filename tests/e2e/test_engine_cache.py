@@ -86,3 +86,72 @@ def test_a_cancel_during_the_suffix_finishes_it_so_the_next_keystroke_can_move_i
     assert engine.cached == tokens  # the suffix was finished despite the cancel
     again = complete(engine, fim(engine, "x = 12\n"))
     assert again.shifted_tokens >= len(engine.tokenize(SUFFIX))
+
+
+def last_logits(engine: Engine, tokens: list[int]):
+    engine.evaluate(tokens, lambda: False, EvalStats())
+    return engine._logits().copy()
+
+
+@pytest.fixture(scope="module")
+def fresh(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    yield e
+    e.close()
+
+
+def test_idle_refresh_makes_the_moved_suffix_exact(engine, fresh):
+    import numpy as np
+
+    typed = fim(engine, PREFIX + "result = result + v * 2")
+    fresh.reset()
+    exact = last_logits(fresh, typed)
+    engine.reset()
+    complete(engine, fim(engine, PREFIX))
+    moved = last_logits(engine, typed)
+    assert engine.needs_refresh and engine.stale_at is not None
+    # the moved entries were computed after other text: the model's view differs (else this test proves nothing)
+    assert not np.allclose(moved, exact, atol=1e-3)
+    assert engine.refresh(lambda: False) >= len(engine.tokenize(SUFFIX))
+    assert not engine.needs_refresh and engine.stale == 0
+    stats = EvalStats()
+    engine.evaluate(typed, lambda: False, stats)
+    assert stats.evaluated_tokens == 1  # nothing but the last token is computed again
+    np.testing.assert_allclose(engine._logits(), exact, atol=1e-3, rtol=1e-3)
+
+
+def test_an_interrupted_refresh_keeps_its_progress_and_a_usable_cache(engine, fresh):
+    import numpy as np
+
+    typed = fim(engine, PREFIX + "total = 0")
+    engine.reset()
+    complete(engine, fim(engine, PREFIX))
+    complete(engine, typed)
+    start = engine.stale_at
+    calls = iter([False, True])  # one batch, then "a request came in"
+    done = engine.refresh(lambda: next(calls, True))
+    assert done == Engine.REFRESH_CHUNK and engine.stale_at == start + done and engine.needs_refresh
+    assert complete(engine, fim(engine, PREFIX + "total = 01")).generated_tokens == 4  # still decodable
+    engine.refresh(lambda: False)
+    assert not engine.needs_refresh
+    fresh.reset()
+    np.testing.assert_allclose(last_logits(engine, typed), last_logits(fresh, typed), atol=1e-3, rtol=1e-3)
+
+
+def test_moved_entries_stay_marked_until_recomputed(engine, fresh):
+    import numpy as np
+
+    engine.reset()
+    complete(engine, fim(engine, PREFIX))
+    assert not engine.needs_refresh
+    complete(engine, fim(engine, PREFIX + "r"))
+    assert engine.needs_refresh
+    # an edit after the cursor: the common prefix now runs into the moved entries, which stay marked
+    edited = fim(engine, PREFIX + "r", SUFFIX.replace("return result", "return None", 1))
+    complete(engine, edited)
+    assert engine.needs_refresh
+    engine.refresh(lambda: False)
+    fresh.reset()
+    np.testing.assert_allclose(last_logits(engine, edited), last_logits(fresh, edited), atol=1e-3, rtol=1e-3)
+    complete(engine, engine.tokenize("x = 1\n"))  # nothing in common: everything computed anew
+    assert not engine.needs_refresh and engine.stale == 0

@@ -117,6 +117,23 @@ async def test_accepting_a_suggestion_serves_the_precomputed_next_one(tiny_model
         assert status["counters"]["model_calls"] == calls  # served without the model
 
 
+async def test_moved_suffix_is_recomputed_while_the_user_pauses(tiny_model_path):
+    body = "def total(values):\n    result = 0\n    for v in values:\n        \n    return result\n" + "\nprint(total([1, 2, 3]))\n" * 4
+    async with start_server(tiny_model_path, init_options={"precomputeNext": False}) as s:
+        await s.wait_status("ready")
+        s.open(URI, body)
+        await s.inline(URI, 3, 8)
+        s.change(URI, "res", (3, 8))  # typed in front of the suffix: its KV entries are moved
+        await s.inline(URI, 3, 11)
+        history = (await s.status())["history"]
+        assert history[-1]["shifted_tokens"] > 0
+        for _ in range(600):  # idle: the worker recomputes the moved entries in small batches
+            if (await s.status())["worker"]["refreshed_tokens"] > 0:
+                break
+            await asyncio.sleep(0.05)
+        assert (await s.status())["worker"]["refreshed_tokens"] >= history[-1]["shifted_tokens"] - 1
+
+
 async def test_stale_result_is_dropped(slow_model_path):
     async with start_server(slow_model_path, init_options={"maxTokens": 64}) as s:
         await s.wait_status("ready")

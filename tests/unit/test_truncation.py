@@ -363,3 +363,40 @@ def test_large_file(candidate: str, expected_tail: str) -> None:
 def test_indentation_violations(text: str, violations: int) -> None:
     assert len(textops.indentation_violations(text, textops.rules_for("python"))) == violations
     assert textops.indentation_violations(text, textops.rules_for("c")) == []  # braces: no rule
+
+
+# A model that hit its token limit (`overran`): one statement at most; a block's header alone when
+# the code below is its body; the gate's scope when no single statement fits. Each row: prefix,
+# candidate, suffix, expected with overran=True, expected as the model's own stop would give it.
+OVERRAN = [
+    ("python", "runs-on-into-the-next-statements",
+     "def f(xs):\n    total = 0\n", "    count = 0\n    for x in xs:\n        total += x\n    return total\n\nprint(f([1]))\n",
+     "\n    for x in xs:\n        total += x\n    return total\n",
+     "    count = 0", "    count = 0"),
+    ("python", "header-whose-body-is-below",
+     "def f(x):\n    y = 0\n", "    if x > 2:\n        y = 1\n    elif x > 0:\n        y = 2\n    return y\n",
+     "\n        y = 1\n    return y\n",
+     "    if x > 2:", "    if x > 2:\n        y = 1\n    elif x > 0:\n        y = 2"),
+    ("python", "statements-then-the-header-of-the-body-below",
+     "def f(s):\n", "    depth = 0\n    for c in s:\n        if c == '(':\n            depth += 1\n            x = 2\n",
+     "\n            depth += 1\n    return depth\n",
+     "    depth = 0\n    for c in s:\n        if c == '(':", "    depth = 0\n    for c in s:\n        if c == '(':\n            depth += 1\n            x = 2"),
+    ("python", "body-before-an-elif-the-code-below-has",
+     "def f(g):\n    if g > 3:\n", "        r = 'A'\n    elif g > 2:\n        r = 'B'\n    elif g > 1:\n",
+     "\n    elif g > 1:\n        r = 'C'\n    return r\n",
+     "        r = 'A'", "        r = 'A'\n    elif g > 2:\n        r = 'B'"),
+    ("c", "c-runs-on",
+     "int f(int n) {\n    int s = 0;\n", "    int k = 1;\n    for (int i = 0; i < n; i++) {\n        s += i;\n    }\n    return s;\n}\n",
+     "\n    return s;\n}\n",
+     "    int k = 1;", "    int k = 1;\n    for (int i = 0; i < n; i++) {\n        s += i;\n    }"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "candidate", "suffix", "narrow", "wide"),
+    [pytest.param(*row[:1], *row[2:], id=row[1]) for row in OVERRAN],
+)
+def test_truncate_when_the_model_overran(language: str, prefix: str, candidate: str, suffix: str, narrow: str, wide: str) -> None:
+    gate = gate_at(language, prefix, suffix)
+    assert truncate(language, prefix, candidate, suffix, gate, overran=True) == narrow
+    assert truncate(language, prefix, candidate, suffix, gate) == wide

@@ -120,7 +120,7 @@ def split_keys(typed: str) -> list[str]:
     return keys
 
 
-def delays(keys: list[str], rng: random.Random, ms_per_char: float = 60.0) -> list[float]:
+def delays(keys: list[str], rng: random.Random, ms_per_char: float = 110.0) -> list[float]:
     """Human pace: log-normal gaps around `ms_per_char`, a pause at each new line (reading the
     suggestion, thinking), and now and then a short pause after a word."""
     out: list[float] = []

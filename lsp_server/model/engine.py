@@ -221,7 +221,7 @@ class Engine:
         return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
 
     MIN_SHIFT = 8  # fewer reusable suffix tokens than this: not worth a shift
-    MAX_STALE = 512  # typed tokens after which moved suffix entries are recomputed
+    MAX_STALE = 64  # typed tokens after which moved suffix entries are recomputed (idle time refreshes them first)
     # Once prompt evaluation reaches the FIM suffix (at most this many tokens before the end), it
     # is finished even if the job is cancelled: the next keystroke's request needs the same suffix,
     # and a suffix never computed to the end could never be reused (typing would starve it).

@@ -32,6 +32,8 @@ class Settings:
     # Off by default: a precomputed prompt for "suggestion accepted" can move the prefix window's
     # anchor and evict the KV cache of the real next keystroke (measured on a 4k-token file).
     precompute_next: bool = False
+    # Off by default: most editors already get syntax errors from the language's own server.
+    publish_syntax_errors: bool = False
 
 
 def _camel(name: str) -> str:
@@ -54,7 +56,7 @@ _STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
     "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
     "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool,
-    "precompute_next": bool,
+    "precompute_next": bool, "publish_syntax_errors": bool,
 }
 
 

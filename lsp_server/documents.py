@@ -204,6 +204,9 @@ class DocumentStore:
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
 
+    def uris(self) -> list[str]:
+        return list(self._docs)
+
     def __contains__(self, uri: str) -> bool:
         return uri in self._docs
 

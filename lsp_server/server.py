@@ -22,6 +22,7 @@ from lsp_server import __version__
 from lsp_server.completer import Completer
 from lsp_server.config import Settings, parse_settings
 from lsp_server.documents import DocumentStore
+from lsp_server.features.diagnostics import SyntaxDiagnostics
 from lsp_server.model.manager import ERROR, READY, ModelManager, Status
 from lsp_server.transport import StreamReaderAdapter, read_loop, stdin_stream_reader
 
@@ -62,6 +63,7 @@ class LocalLlmServer(LanguageServer):
             self.settings, cli_model=cli_model, on_status=self._on_status, on_progress=self._on_progress
         )
         self.completer = Completer(self.docs, self.manager, lambda: self.settings)
+        self.syntax_diagnostics = SyntaxDiagnostics(self)
         self._shown_errors: set[str] = set()
         self._progress_token: str | None = None
 
@@ -126,6 +128,7 @@ class LocalLlmServer(LanguageServer):
         reload = load_key(settings) != load_key(self.settings)
         self.settings = settings
         self.manager.settings = settings
+        self.syntax_diagnostics.settings_changed()
         if reload and self.manager.client is not None:
             self.manager.start()
 

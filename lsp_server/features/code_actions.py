@@ -19,6 +19,7 @@ from lsprotocol import converters, types
 
 from lsp_server.completer import document_path
 from lsp_server.features.chat_jobs import follow_request_cancel, run_chat
+from lsp_server.features.common import syntax_diagnostic
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
 from lsp_server.model.client import RequestCancelled, WorkerError
@@ -31,7 +32,6 @@ EXPLAIN_COMMAND = "localLlm.explain"
 FIX_TITLE = "Fix with local model"
 REWRITE_TITLE = "Fix this function"
 EXPLAIN_TITLE = "Explain this code"
-SOURCE = "local-llm-lsp"
 MAX_SYNTAX_ACTIONS = 3
 
 _converter = converters.get_converter()
@@ -89,11 +89,10 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
         line_start = doc.offset_at(r.start.line, 0, ls.encoding)
         line_end = doc.offset_at(r.end.line + 1, 0, ls.encoding)
         for problem in syntax_errors(doc.tree, doc.text, line_start, max(line_start, line_end - 1), limit=MAX_SYNTAX_ACTIONS):
-            start, end = doc.position_at(problem.start, ls.encoding), doc.position_at(problem.end, ls.encoding)
-            if (*start, *end) in seen:
+            diag = syntax_diagnostic(doc, problem, ls.encoding)
+            r0 = diag.range
+            if (r0.start.line, r0.start.character, r0.end.line, r0.end.character) in seen:
                 continue
-            diag = types.Diagnostic(range=types.Range(types.Position(*start), types.Position(*end)), message=problem.message,
-                                    severity=types.DiagnosticSeverity.Error, source=SOURCE)
             actions.append(fix_action(FIX_TITLE, types.CodeActionKind.QuickFix, diag.range, diag, "fix"))
 
     start = doc.offset_at(params.range.start.line, params.range.start.character, ls.encoding)

@@ -1,4 +1,5 @@
-"""Small LSP-type helpers shared by the features (ranges at the cursor, the word before it)."""
+"""Small LSP-type helpers shared by the features (ranges at the cursor, the word before it, the
+server's own syntax errors as diagnostics)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from lsprotocol import types
 
 _WORD_TAIL = re.compile(r"\w*$")
+SOURCE = "local-llm-lsp"  # the `source` of the diagnostics the server makes itself
 
 
 def suggestion_range(pos: types.Position) -> types.Range:
@@ -17,3 +19,10 @@ def word_before(text: str, offset: int) -> str:
     """The identifier characters immediately left of `offset` (on the same line)."""
     line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
     return _WORD_TAIL.search(text[line_start:offset]).group(0)
+
+
+def syntax_diagnostic(doc, problem, encoding: str) -> types.Diagnostic:
+    """A `fixes.scopes.SyntaxProblem` of `doc` (a documents.Document) as an LSP diagnostic."""
+    start, end = doc.position_at(problem.start, encoding), doc.position_at(problem.end, encoding)
+    return types.Diagnostic(range=types.Range(types.Position(*start), types.Position(*end)), message=problem.message,
+                            severity=types.DiagnosticSeverity.Error, source=SOURCE)

@@ -14,6 +14,7 @@ def register(server) -> None:
     def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
         ls.docs.open(doc.uri, doc.language_id, doc.version, doc.text)
+        ls.syntax_diagnostics.changed(doc.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
@@ -27,7 +28,9 @@ def register(server) -> None:
             else:
                 doc.apply_change(change.text, None, ls.encoding)
         doc.version = params.text_document.version
+        ls.syntax_diagnostics.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
         ls.docs.close(params.text_document.uri)
+        ls.syntax_diagnostics.closed(params.text_document.uri)

@@ -155,6 +155,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "generated_total": generated, "generated_wasted": wasted,
         "wasted_share": wasted / generated if generated else 0.0,
         "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
+        "reused_by_server": counters.get("reused"), "adopted_by_server": counters.get("adopted"),
         "peak_rss_mb": run["peak_rss_mb"],
     }
 
@@ -188,15 +189,15 @@ def fmt(v, digits=0) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| trace | system | requests (shown/answered) | p50 / p95 / max ms | key->resp p50 / p95 ms | kept chars (total, per shown, full) "
-            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | cold start s | peak RSS MB |")
-    lines = [head, "|" + " --- |" * 12]
+            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | served without a new job (cache / adopted) | cold start s | peak RSS MB |")
+    lines = [head, "|" + " --- |" * 13]
     for r in rows:
         lines.append(
             f"| {r['trace']} | {r['system']} | {r['requests']} ({r['shown']}/{r['answered']}) | "
             f"{fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['max_ms'])} | {fmt(r['key_p50_ms'])} / {fmt(r['key_p95_ms'])} | "
             f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])}; {fmt(r.get('idle_refreshed'))} | "
             f"{fmt(r['reused_median'])} | {r['generated_total']} ({100 * r['wasted_share']:.0f}%) | {r['stale']} / {r['cancelled']} | "
-            f"{r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
+            f"{fmt(r.get('reused_by_server'))} / {fmt(r.get('adopted_by_server'))} | {r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)
 

@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 PREFIX_CHARS = 48_000  # text sent to the worker around the cursor; windows are cut in tokens there
 SUFFIX_CHARS = 16_000
-# A job whose request the client cancelled (the user typed on) keeps running this long, so that
-# the next request can take its result over instead of starting again (see `Completer._adopt`).
-ADOPT_GRACE_S = 1.0
-ADOPT_MAX_TYPED = 32  # characters typed since the job's snapshot, at most, for it to be adopted
 
 
 @dataclass
@@ -39,7 +35,7 @@ class Suggestion:
     text: str
     offset: int  # where it is inserted (string offset in the snapshot's text)
     version: int
-    source: str  # "model", "reuse" (the rest of a recent suggestion) or "adopted" (a job started for an earlier keystroke)
+    source: str  # "model" or "reuse"
     stats: dict = field(default_factory=dict)
 
 
@@ -54,12 +50,6 @@ class Counters:
     unavailable: int = 0
     errors: int = 0
     precomputed: int = 0
-    adopted: int = 0  # requests answered by a job started for an earlier keystroke
-
-
-def _current_task_cancelling() -> bool:
-    task = asyncio.current_task()
-    return bool(task is not None and task.cancelling())
 
 
 def document_path(uri: str) -> str:
@@ -111,16 +101,6 @@ class RecentSuggestions:
         self._items = deque((i for i in self._items if i[0] != uri), maxlen=self._items.maxlen)
 
 
-@dataclass
-class _InFlight:
-    """A model job for a document: the snapshot it is for, and who still waits for it."""
-
-    prefix: str
-    suffix: str
-    task: asyncio.Future
-    waiters: int = 1
-
-
 class Completer:
     def __init__(self, docs: DocumentStore, manager: ModelManager, settings: Callable[[], Settings]) -> None:
         self.docs = docs
@@ -130,7 +110,6 @@ class Completer:
         self.counters = Counters()
         self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
         self._speculation: asyncio.Future | None = None
-        self._inflight: dict[str, _InFlight] = {}  # uri -> the newest model job for it
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1
@@ -153,14 +132,7 @@ class Completer:
             self.counters.reused += 1
             self._record(snap, "reuse", {"scope": gate.scope})
             return Suggestion(reused, snap.offset, snap.version, "reuse")
-        source = "adopted"
-        adopted = await self._adopt(uri, prefix, suffix)
-        if adopted is None:
-            source = "model"
-            outcome, result = await self._model_job(snap, gate, settings)
-        else:
-            outcome, result = adopted
-            self.counters.adopted += 1
+        outcome, result = await self._ask_model(snap, gate, settings)
         stats = {"scope": gate.scope, **(result.get("stats", {}) if result else {})}
         if outcome != "ok":
             self._record(snap, outcome, stats)
@@ -171,73 +143,13 @@ class Completer:
             self._record(snap, "stale", stats)
             return None
         text = result["text"]
-        self._record(snap, ("ok" if source == "model" else source) if text else "empty", {**stats, "chars": len(text)})
+        self._record(snap, "ok" if text else "empty", {**stats, "chars": len(text)})
         if not text:
             return None
         self.recent.remember(uri, prefix, suffix, text)
         if settings.precompute_next:
             self._speculation = asyncio.ensure_future(self._precompute_after(snap, text, settings))
-        return Suggestion(text, snap.offset, snap.version, source, result.get("stats", {}))
-
-    async def _model_job(self, snap: Snapshot, gate: Gate, settings: Settings) -> tuple[str, dict | None]:
-        """Ask the model in a job that outlives this request by ADOPT_GRACE_S if the client cancels
-        it: the user typed on, and the next request may take the result over (`_adopt`), or find
-        it among the recent suggestions."""
-        task = asyncio.ensure_future(self._ask_model(snap, gate, settings))
-        flight = _InFlight(snap.prefix, snap.suffix, task)
-        self._inflight[snap.uri] = flight
-        task.add_done_callback(lambda t: self._landed(snap.uri, flight))
-        return await self._wait(flight)
-
-    async def _wait(self, flight: _InFlight) -> tuple[str, dict | None]:
-        try:
-            return await asyncio.shield(flight.task)
-        except asyncio.CancelledError:
-            if not flight.task.done():
-                flight.waiters -= 1
-                asyncio.get_running_loop().call_later(ADOPT_GRACE_S, self._expire, flight)
-            raise
-
-    def _expire(self, flight: _InFlight) -> None:
-        if flight.waiters <= 0 and not flight.task.done():
-            flight.task.cancel()  # stops the job in the worker (ModelManager / WorkerClient)
-
-    def _landed(self, uri: str, flight: _InFlight) -> None:
-        if self._inflight.get(uri) is flight:
-            del self._inflight[uri]
-        if flight.task.cancelled() or flight.waiters > 0:
-            return
-        outcome, result = flight.task.result()
-        if outcome == "ok" and result and result.get("text"):  # nobody waits: keep it for a later keystroke
-            self.recent.remember(uri, flight.prefix, flight.suffix, result["text"])
-
-    async def _adopt(self, uri: str, prefix: str, suffix: str) -> tuple[str, dict | None] | None:
-        """Take over the running job of an earlier keystroke whose request the client cancelled,
-        when the user only typed on since
-        (the same text after the cursor, the text before it extended by at most ADOPT_MAX_TYPED
-        characters): its result, without what was typed, when it begins with what was typed.
-        None: nothing to adopt, or its result does not fit (the caller asks the model)."""
-        flight = self._inflight.get(uri)
-        if flight is None or flight.task.done() or flight.waiters > 0:
-            return None  # a job still awaited by its own request is superseded, not shared
-        if flight.suffix != suffix or not prefix.startswith(flight.prefix):
-            return None
-        typed = prefix[len(flight.prefix):]
-        if len(typed) > ADOPT_MAX_TYPED:
-            return None
-        flight.waiters += 1
-        try:
-            outcome, result = await self._wait(flight)
-        except asyncio.CancelledError:
-            if flight.task.cancelled() and not _current_task_cancelling():
-                return None  # the job was stopped (a newer job for the document): ask the model
-            raise
-        if outcome != "ok" or not result:
-            return None
-        text = result.get("text", "")
-        if typed and not (text.startswith(typed) and len(text) > len(typed)):
-            return None
-        return outcome, {**result, "text": text[len(typed):]}
+        return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
 
     async def _precompute_after(self, snap: Snapshot, text: str, settings: Settings) -> None:
         """While the user reads a suggestion, compute the one that follows its acceptance.

@@ -12,6 +12,8 @@ the document is still the one it was asked for, and is non-empty. Scores: kept c
 exact common prefix of the suggestion with the text the user types next; fully accepted = the
 whole suggestion matches. Latency = request sent -> response, over shown-or-empty responses that
 arrived in time ("keystroke ->" adds the debounce). One model process at a time.
+With `--patient` the user waits for each keystroke's suggestion before typing on: nothing is
+superseded, so every system answers the same requests and their latencies compare directly.
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ def pct(values: list[float], q: float) -> float | None:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-async def replay(backend, trace: Trace, debounce_ms: float) -> dict:
+async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = False) -> dict:
+    """Replay `trace` against `backend`. `patient`: after each keystroke the user waits for its
+    suggestion before typing on (no request is superseded), so that every system answers every
+    request and latencies compare on the same requests."""
     text, offset, version = trace.start_text, trace.offset, 1
     uri = f"file:///bench/{Path(trace.path).name}"
     t_spawn = time.monotonic()
@@ -94,6 +99,9 @@ async def replay(backend, trace: Trace, debounce_ms: float) -> dict:
 
     t_next = time.monotonic()
     for key in trace.keys:
+        if patient and fires:
+            await asyncio.wait_for(fires[-1], 600)  # the suggestion for the last keystroke arrived
+            t_next = time.monotonic()
         t_next += key.delay_ms / 1000
         await asyncio.sleep(max(0.0, t_next - time.monotonic()))
         before = text
@@ -155,7 +163,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "generated_total": generated, "generated_wasted": wasted,
         "wasted_share": wasted / generated if generated else 0.0,
         "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
-        "reused_by_server": counters.get("reused"), "adopted_by_server": counters.get("adopted"),
+        "reused_by_server": counters.get("reused"),
         "peak_rss_mb": run["peak_rss_mb"],
     }
 
@@ -189,7 +197,7 @@ def fmt(v, digits=0) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| trace | system | requests (shown/answered) | p50 / p95 / max ms | key->resp p50 / p95 ms | kept chars (total, per shown, full) "
-            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | served without a new job (cache / adopted) | cold start s | peak RSS MB |")
+            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | served from recent suggestions | cold start s | peak RSS MB |")
     lines = [head, "|" + " --- |" * 13]
     for r in rows:
         lines.append(
@@ -197,7 +205,7 @@ def table(rows: list[dict]) -> str:
             f"{fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['max_ms'])} | {fmt(r['key_p50_ms'])} / {fmt(r['key_p95_ms'])} | "
             f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])}; {fmt(r.get('idle_refreshed'))} | "
             f"{fmt(r['reused_median'])} | {r['generated_total']} ({100 * r['wasted_share']:.0f}%) | {r['stale']} / {r['cancelled']} | "
-            f"{fmt(r.get('reused_by_server'))} / {fmt(r.get('adopted_by_server'))} | {r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
+            f"{fmt(r.get('reused_by_server'))} | {r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -272,14 +280,14 @@ async def main_async(args) -> int:
                 backend = PeerBackend(model, work)
             print(f"[{time.strftime('%H:%M:%S')}] {trace.name} / {system} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             try:
-                run = await replay(backend, trace, args.debounce_ms)
+                run = await replay(backend, trace, args.debounce_ms, args.patient)
             finally:
                 await backend.stop()
             runs[(trace.name, system)] = run
             row = {"system": system, **summarize(run, trace)}
             rows.append(row)
             print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
-    name = f"latency-{args.model}-{started.strftime('%Y%m%d-%H%M')}"
+    name = f"latency-{args.model}{'-patient' if args.patient else ''}-{started.strftime('%Y%m%d-%H%M')}"
     pooled_stats = {s: pooled(rows, s, runs) for s in systems}
     ratios = {}
     if "llama-server" in pooled_stats:
@@ -290,7 +298,7 @@ async def main_async(args) -> int:
     data = {
         "command": " ".join([".venv/bin/python -m benchmarks.latency.run", *sys.argv[1:]]), "model": model,
         "machine": mach, "date": started.isoformat(timespec="minutes"), "git_commit": commit,
-        "debounce_ms": args.debounce_ms, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
+        "debounce_ms": args.debounce_ms, "patient": args.patient, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
         "runs": {f"{t}/{s}": {k: v for k, v in r.items()} for (t, s), r in runs.items()},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -314,6 +322,8 @@ def main() -> int:
     p.add_argument("--max-keys", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--debounce-ms", type=float, default=150.0)
+    p.add_argument("--patient", action="store_true",
+                   help="the user waits for each keystroke's suggestion before typing on (every request is answered)")
     p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
     p.add_argument("--render", metavar="JSON", help="only print (and with --write-md write) the section of a results file")
     args = p.parse_args()

@@ -164,39 +164,6 @@ async def test_newer_request_for_same_document_supersedes_older(slow_model_path)
         assert status["worker"]["cancelled_jobs"] >= 1
 
 
-def inline_params(line: int, character: int) -> types.InlineCompletionParams:
-    return types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(URI),
-        position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-    )
-
-
-@pytest.mark.parametrize("typed", ["", "\u00a7\u00a7"], ids=["nothing-typed", "typed-what-the-model-did-not-write"])
-async def test_a_cancelled_request_job_is_taken_over_by_the_next_request(slow_model_path, typed):
-    async with start_server(slow_model_path, init_options={"maxTokens": 24, "precomputeNext": False}) as s:
-        await s.wait_status("ready")
-        s.open(URI, PY)
-        first = asyncio.ensure_future(
-            s.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(1, 11), msg_id="first")
-        )
-        await asyncio.sleep(0.3)
-        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="first"))  # the user typed on
-        with pytest.raises(JsonRpcException):
-            await asyncio.wait_for(first, 30)
-        if typed:
-            s.change(URI, typed, (1, 11))
-        items = await asyncio.wait_for(s.inline(URI, 1, 11 + len(typed)), 60)
-        status = await s.status()
-        counters = status["counters"]
-        if typed:  # the first job's text cannot begin with it: the model is asked again
-            assert counters["model_calls"] == 2 and counters["adopted"] == 0
-        else:  # one model job served both requests (taken over while running, or from the recent results)
-            assert counters["model_calls"] == 1 and counters["adopted"] + counters["reused"] == 1
-            assert items and items[0].insert_text
-        assert status["worker"]["cancelled_jobs"] == 0  # the first job was not thrown away
-
-
 async def test_cancel_request_stops_generation(slow_model_path):
     async with start_server(slow_model_path, init_options={"maxTokens": 3000}) as s:
         await s.wait_status("ready")

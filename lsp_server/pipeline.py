@@ -147,10 +147,14 @@ def run_completion(
     raw = drop_typed_indent(raw, typed_indent) or ""
     if stopped_early:
         stats.stop_reason = "stop_check"
+    elif stats.stop_reason in ("eos", "max_tokens") and max_tokens == req.max_tokens:
+        engine.rates.note_ending(stats.stop_reason == "eos")
     text = raw
     if req.truncate and gate is not None:
-        # the model did not end the middle itself within its budget: trust one statement at most
-        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=stats.stop_reason == "max_tokens")
+        # The model did not end the middle itself within its budget (or was stopped at the scope's
+        # end and is one that habitually runs on): trust its first statement only.
+        overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
+        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran)
     elif req.truncate:
         text = clean(raw)
     data = stats.as_dict()

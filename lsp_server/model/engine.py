@@ -45,7 +45,8 @@ class EvalStats:
 
 @dataclass
 class Rates:
-    """This machine's measured speeds for the loaded model (exponential moving averages)."""
+    """This machine's measured speeds for the loaded model, and how the model ends its output
+    (exponential moving averages)."""
 
     prompt_tps: float = 0.0
     generate_tps: float = 0.0
@@ -59,6 +60,22 @@ class Rates:
 
     def _mix(self, old: float, new: float) -> float:
         return new if old <= 0 else old + self.alpha * (new - old)
+
+    # How the model ends its suggestions: the share of generations given their whole token limit
+    # that it ended itself (end of text) rather than running to the limit (a moving average).
+    ends_itself: float = 1.0
+    endings: int = 0
+
+    def note_ending(self, ended_itself: bool) -> None:
+        x = 1.0 if ended_itself else 0.0
+        self.ends_itself = x if self.endings == 0 else self.ends_itself + self.alpha * (x - self.ends_itself)
+        self.endings += 1
+
+    @property
+    def runs_on(self) -> bool:
+        """The model habitually writes on to its token limit instead of ending the middle itself
+        (small models do): what it writes after its first statement is not to be trusted."""
+        return self.endings >= 3 and self.ends_itself < 0.5
 
 
 def default_threads() -> int:

@@ -283,12 +283,21 @@ def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gat
     keep one statement."""
     if not gate.complete:
         return ""
-    if overran:  # one statement; where none fits alone (the code below needs more), the gate's scope
-        return _truncate(language, prefix, candidate, suffix, gate, True) or _truncate(language, prefix, candidate, suffix, gate, False)
-    return _truncate(language, prefix, candidate, suffix, gate, False)
+    if not overran:
+        return _truncate(language, prefix, candidate, suffix, gate, False)[0]
+    # one statement; where it does not make the code around it whole (the code below needs more
+    # of the candidate: an `except:`, a closing line), the gate's scope when that has fewer errors
+    narrow, narrow_errors = _truncate(language, prefix, candidate, suffix, gate, True)
+    if narrow and narrow_errors == 0:
+        return narrow
+    wide, wide_errors = _truncate(language, prefix, candidate, suffix, gate, False)
+    if not narrow or wide_errors is not None and narrow_errors is not None and wide_errors < narrow_errors:
+        return wide
+    return narrow
 
 
-def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate, overran: bool) -> str:
+def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate, overran: bool) -> tuple[str, int | None]:
+    """The cut and the errors of the window with it (None: not parsed)."""
     ctx = _Context.build(language, prefix, suffix, gate, overran)
     cand = ctx.normalize(candidate)
     scan = _scan(ctx, cand, final=True)
@@ -304,7 +313,7 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     name = _parser_name(language)
     if name is None:
         chosen = ordered[-1] if ordered and ctx.right else (ordered[0] if ordered else "")
-        return _finish(ctx, chosen)
+        return _finish(ctx, chosen), None
     # The longest cut that fits with the fewest errors: where the file around the cursor is
     # broken without the completion (a hole, an edit in progress), a shorter cut that repairs
     # it wins over a longer one that does not (e.g. the model's last line is cut off mid-string).
@@ -313,10 +322,10 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     for t in ordered[:MAX_PARSES]:
         errors = checker.errors(t)
         if errors == 0:
-            return _finish(ctx, t)
+            return _finish(ctx, t), 0
         if errors is not None and (best_errors is None or errors < best_errors):
             best, best_errors = t, errors
-    return _finish(ctx, best)
+    return _finish(ctx, best), best_errors
 
 
 def _finish(ctx: _Context, text: str) -> str:

@@ -163,14 +163,8 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
                                      overran=res.stats.get("stop_reason") == "max_tokens") if gate.complete else "",
         }
         base_errors = common.ts_errors(language, h["original"])
-        scores = {}
-        for mode, completion in completions.items():
-            filled = snap.text[: snap.offset] + completion + snap.text[snap.offset:]
-            scores[mode] = {
-                "exact": common.first_nonempty_line(completion) == h["hole"].strip(),
-                "edit_sim": round(common.edit_similarity(completion, h["hole"]), 4),
-                "breaks": common.ts_errors(language, filled) > base_errors,
-            }
+        scores = {mode: score(language, snap.text, snap.offset, completion, h["hole"], base_errors)
+                  for mode, completion in completions.items()}
         rows.append({
             "file": h["file"], "row": h["row"], "column": h["column"], "whole_line": h["whole_line"], "hole": h["hole"],
             "gate": {"complete": gate.complete, "scope": gate.scope, "reason": gate.reason},
@@ -180,6 +174,38 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
         print(f"[{language} {i + 1}/{len(holes)}] gate={gate.scope if gate.complete else 'no'} "
               f"tok={res.stats.get('generated_tokens')} exact={scores['syntax-aware']['exact']}", file=sys.stderr, flush=True)
     return rows
+
+
+def score(language: str, text: str, offset: int, completion: str, hole: str, base_errors: int) -> dict:
+    filled = text[:offset] + completion + text[offset:]
+    return {
+        "exact": common.first_nonempty_line(completion) == hole.strip(),
+        "edit_sim": round(common.edit_similarity(completion, hole), 4),
+        "breaks": common.ts_errors(language, filled) > base_errors,
+    }
+
+
+def rescore(results: dict, settings: Settings) -> None:
+    """The syntax-aware cut of each stored raw output again, with the code as it is now (no model run)."""
+    store = DocumentStore()
+    for language, rows in results.items():
+        for i, r in enumerate(rows):
+            src = Path(r["file"]) if Path(r["file"]).is_absolute() else common.REPO / r["file"]
+            original = src.read_text(encoding="utf-8")
+            lines = original.split("\n")
+            line_start = sum(len(x) + 1 for x in lines[: r["row"]])
+            offset = line_start + r["column"]
+            text = original[:offset] + original[line_start + len(lines[r["row"]]):]
+            uri = "file:///bench/" + "/".join(src.parts[-2:])
+            doc = store.open(uri, language, i + 1, text)
+            snap = store.snapshot(uri, *doc.position_at(offset))
+            gate = decide(snap.language, snap.tree, snap.text, snap.offset)
+            req = CompletionRequest.from_dict(make_request(snap, gate, settings))
+            raw = r["completions"]["raw"]
+            sa = truncate(req.language, req.prefix, clean(raw), req.suffix, gate,
+                          overran=r["stop_reason"] == "max_tokens") if gate.complete else ""
+            r["completions"]["syntax-aware"] = sa
+            r["scores"]["syntax-aware"] = score(language, snap.text, snap.offset, sa, r["hole"], common.ts_errors(language, original))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,34 +218,48 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefix-tokens", type=int, default=256)
     ap.add_argument("--suffix-tokens", type=int, default=64)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--rescore", type=Path, help="cut a results file's raw outputs again with the current code (no model run)")
     args = ap.parse_args(argv)
     commit = common.git_commit()  # of the code this run imports
     settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens,
                         latency_target_ms=0)  # no latency budget: load-independent results
-    languages = [l for l in args.languages.split(",") if l]
-    holes = {l: make_holes(l, args.n, args.seed) for l in languages}
-    engine, template, path = common.load_engine(args.model, settings)
-    t0 = time.perf_counter()
-    results = {l: run(l, holes[l], engine, template, settings) for l in languages if holes[l]}
-    generation_s = time.perf_counter() - t0
-    engine.close()
-
-    name = f"multilang-{args.model if args.model in ('default', 'small') else Path(args.model).stem}-n{args.n}-s{args.seed}"
-    meta = {
-        "command": ".venv/bin/python -m benchmarks.quality.multilang " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
-        "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
-        "date": common.now(), "commit": commit, "generation_s": generation_s,
-        "results_file": f"benchmarks/results/{name}.json",
-    }
+    if args.rescore:
+        data = json.loads(args.rescore.read_text(encoding="utf-8"))
+        meta, results = data["meta"], data["holes"]
+        settings = Settings(max_tokens=meta["max_tokens"], prefix_tokens=meta["prefix_tokens"],
+                            suffix_tokens=meta["suffix_tokens"], latency_target_ms=0)
+        rescore(results, settings)
+        languages = list(results)
+        name = args.rescore.stem
+        meta["rescored"] = f"syntax-aware cut again on {common.now()} with commit {commit} (`--rescore`, same raw outputs)"
+        template_name = meta["template"]
+    else:
+        languages = [l for l in args.languages.split(",") if l]
+        holes = {l: make_holes(l, args.n, args.seed) for l in languages}
+        engine, template, path = common.load_engine(args.model, settings)
+        t0 = time.perf_counter()
+        results = {l: run(l, holes[l], engine, template, settings) for l in languages if holes[l]}
+        generation_s = time.perf_counter() - t0
+        engine.close()
+        template_name = template.name
+        name = f"multilang-{args.model if args.model in ('default', 'small') else Path(args.model).stem}-n{args.n}-s{args.seed}"
+        meta = {
+            "command": ".venv/bin/python -m benchmarks.quality.multilang " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
+            "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
+            "date": common.now(), "commit": commit, "generation_s": generation_s,
+            "results_file": f"benchmarks/results/{name}.json",
+        }
+    n_holes = max((len(r) for r in results.values()), default=0)
     lines = [
-        f"### Multi-language check, {meta['model_file']}, {args.n} holes per language (seed {args.seed})",
+        f"### Multi-language check, {meta['model_file']}, {n_holes} holes per language",
         "",
         f"- command: `{meta['command']}`",
-        f"- model: {meta['model_file']} ({template.name} template), max_tokens {args.max_tokens}, prompt windows "
-        f"{args.prefix_tokens} prefix / {args.suffix_tokens} suffix tokens (reduced from the server's 1024/256 to fit the time box), greedy",
+        f"- model: {meta['model_file']} ({template_name} template), max_tokens {meta['max_tokens']}, prompt windows "
+        f"{meta['prefix_tokens']} prefix / {meta['suffix_tokens']} suffix tokens (reduced from the server's 1024/256 to fit the time box), greedy",
         f"- machine: {meta['machine']}",
-        f"- date: {meta['date']}; git commit: {meta['commit']}; generation took {generation_s:.0f} s",
+        f"- date: {meta['date']}; git commit: {meta['commit']}; generation took {meta['generation_s']:.0f} s",
+        *([f"- {meta['rescored']}"] if meta.get("rescored") else []),
         f"- results: `{meta['results_file']}`",
         "",
         "| language | holes | gated out | exact (first-line) | exact (syntax-aware) | edit sim (first-line) | edit sim (syntax-aware) | breaks file (raw) | breaks file (first-line) | breaks file (syntax-aware) | syntax-aware worse? |",

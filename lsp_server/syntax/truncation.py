@@ -229,6 +229,9 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             if gate.scope == "statement":
                 scan.end = before if i and not cand[ls:pos].strip() else pos
                 return scan
+            if i and not cand[ls:pos].strip() and ctx.next_line is not None and ctx.next_line.lstrip()[:1] == cand[pos]:
+                scan.end = before  # the code below already closes the block with this bracket
+                return scan
             if not complete:
                 return scan
             scan.end = le

@@ -235,6 +235,10 @@ CASES = [
      "int f(int x) {\n    if (x > 0) {\n        ", "return 1;\n    } else {\n        return 2;\n    }\n    return 0;\n}\n",
      "\n    }\n    return 3;\n}\n",
      "return 1;\n    } else {\n        return 2;"),
+    ("java", "closing-brace-the-code-below-already-has",
+     "class A {\n  void m(int q) {\n    this.q = q;\n    ", "this.r = q;\n  }\n\n  void n() {\n  }\n",
+     "\n  }\n" + "\n  int k() {\n    return 1;\n  }\n" * 12 + "}\n",  # the class's brace is beyond the parsed window
+     "this.r = q;"),
     ("java", "one-line-if",
      "class A {\n  int m(int x) {\n    if (x > 0) ", "return 1;\n    return 0;\n  }\n}\n", "\n    return 0;\n  }\n}\n",
      "return 1;"),

@@ -182,6 +182,9 @@ class Engine:
             return 0
         limit = min(len(prev), len(tokens)) - 1 - common
         same = _common_suffix(prev[:-1], tokens[:-1], max(0, limit))
+        # The first suffix tokens (the FIM suffix marker and what follows it) are computed anew:
+        # their entries depend most on the text just before them, which the keystroke changed.
+        same -= self.FRESH_SUFFIX_HEAD
         if same >= self.MIN_SHIFT and self.stale + abs(len(tokens) - len(prev)) <= self.MAX_STALE:
             return same
         return 0
@@ -238,6 +241,12 @@ class Engine:
         return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
 
     MIN_SHIFT = 8  # fewer reusable suffix tokens than this: not worth a shift
+    # Suffix tokens right after the edit that are recomputed rather than moved. Measured with both
+    # bundled models on four keystrokes in real files (KL divergence of the next-token
+    # distribution from a full recompute): moving every suffix entry gives KL 4.6-27 (another
+    # suggestion: the FIM suffix marker's entry is computed from the text just before it);
+    # computing the first 2 again gives <= 0.08, the first 8 <= 0.03.
+    FRESH_SUFFIX_HEAD = 8
     MAX_STALE = 64  # typed tokens after which moved suffix entries are recomputed (idle time refreshes them first)
     # Once prompt evaluation reaches the FIM suffix (at most this many tokens before the end), it
     # is finished even if the job is cancelled: the next keystroke's request needs the same suffix,
@@ -341,7 +350,8 @@ class Engine:
         self.prompt_len = len(tokens)
         stats.reused_tokens = common
         stats.shifted_tokens = same
-        self.stale += len(new) + (old_end - common)
+        head = self.FRESH_SUFFIX_HEAD  # the suffix's head is in `new` and `old`, computed anew: not stale
+        self.stale += max(0, len(new) - head) + max(0, old_end - common - head)
         self.stale_at = common + len(new) if kept_stale is None else kept_stale
 
     REFRESH_CHUNK = 16  # small batches: a request waits at most one of them

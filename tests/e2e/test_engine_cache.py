@@ -40,9 +40,11 @@ def test_keystrokes_move_the_suffix_instead_of_recomputing_it(engine, typed):
     suffix_tokens = len(engine.tokenize(SUFFIX))
     for text in typed:
         stats = complete(engine, fim(engine, PREFIX + text))
-        assert stats.shifted_tokens >= suffix_tokens  # the suffix (and its role token) was moved
-        # Only the retokenized end of the prefix is computed (BPE may merge the last few tokens anew).
-        assert stats.evaluated_tokens <= len(engine.tokenize(text)) + 8
+        # the suffix was moved, all but its first tokens (the role token and what follows it)
+        assert stats.shifted_tokens >= suffix_tokens + 1 - Engine.FRESH_SUFFIX_HEAD
+        # Only the retokenized end of the prefix and the suffix's head are computed (BPE may merge
+        # the last few tokens anew).
+        assert stats.evaluated_tokens <= len(engine.tokenize(text)) + 8 + Engine.FRESH_SUFFIX_HEAD
         assert stats.generated_tokens == 4
 
 
@@ -85,7 +87,7 @@ def test_a_cancel_during_the_suffix_finishes_it_so_the_next_keystroke_can_move_i
     assert stats.stop_reason == "cancelled" and stats.generated_tokens == 0
     assert engine.cached == tokens  # the suffix was finished despite the cancel
     again = complete(engine, fim(engine, "x = 12\n"))
-    assert again.shifted_tokens >= len(engine.tokenize(SUFFIX))
+    assert again.shifted_tokens >= len(engine.tokenize(SUFFIX)) + 1 - Engine.FRESH_SUFFIX_HEAD
 
 
 def last_logits(engine: Engine, tokens: list[int]):
@@ -112,7 +114,7 @@ def test_idle_refresh_makes_the_moved_suffix_exact(engine, fresh):
     assert engine.needs_refresh and engine.stale_at is not None
     # the moved entries were computed after other text: the model's view differs (else this test proves nothing)
     assert not np.allclose(moved, exact, atol=1e-3)
-    assert engine.refresh(lambda: False) >= len(engine.tokenize(SUFFIX))
+    assert engine.refresh(lambda: False) >= len(engine.tokenize(SUFFIX)) + 1 - Engine.FRESH_SUFFIX_HEAD
     assert not engine.needs_refresh and engine.stale == 0
     stats = EvalStats()
     engine.evaluate(typed, lambda: False, stats)

@@ -40,9 +40,9 @@ from pathlib import Path
 from benchmarks.quality import common
 from lsp_server.completer import make_request
 from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore
+from lsp_server.documents import DocumentStore, Snapshot
 from lsp_server.pipeline import CompletionRequest, run_completion
-from lsp_server.syntax.gating import decide
+from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.truncation import clean, truncate
 
@@ -148,12 +148,7 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
     store = DocumentStore()
     rows = []
     for i, h in enumerate(holes):
-        uri = "file:///bench/" + "/".join(Path(h["file"]).parts[-2:])
-        doc = store.open(uri, language, i + 1, h["text"])
-        line, character = doc.position_at(h["offset"])
-        snap = store.snapshot(uri, line, character)
-        gate = decide(snap.language, snap.tree, snap.text, snap.offset)
-        request = make_request(snap, gate, settings)
+        snap, gate, request = at_cursor(store, i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
         res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), lambda: False)
         req = CompletionRequest.from_dict(request)
         completions = {
@@ -176,6 +171,17 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
     return rows
 
 
+def at_cursor(store: DocumentStore, version: int, path: Path, language: str, text: str, offset: int,
+              settings: Settings) -> tuple[Snapshot, Gate, dict]:
+    """The document opened in `store` as the server would hold it, its gate at `offset`, and the
+    worker's completion request there."""
+    uri = "file:///bench/" + "/".join(path.parts[-2:])
+    doc = store.open(uri, language, version, text)
+    snap = store.snapshot(uri, *doc.position_at(offset))
+    gate = decide(snap.language, snap.tree, snap.text, snap.offset)
+    return snap, gate, make_request(snap, gate, settings)
+
+
 def score(language: str, text: str, offset: int, completion: str, hole: str, base_errors: int) -> dict:
     filled = text[:offset] + completion + text[offset:]
     return {
@@ -196,11 +202,8 @@ def rescore(results: dict, settings: Settings) -> None:
             line_start = sum(len(x) + 1 for x in lines[: r["row"]])
             offset = line_start + r["column"]
             text = original[:offset] + original[line_start + len(lines[r["row"]]):]
-            uri = "file:///bench/" + "/".join(src.parts[-2:])
-            doc = store.open(uri, language, i + 1, text)
-            snap = store.snapshot(uri, *doc.position_at(offset))
-            gate = decide(snap.language, snap.tree, snap.text, snap.offset)
-            req = CompletionRequest.from_dict(make_request(snap, gate, settings))
+            snap, gate, request = at_cursor(store, i + 1, src, language, text, offset, settings)
+            req = CompletionRequest.from_dict(request)
             raw = r["completions"]["raw"]
             sa = truncate(req.language, req.prefix, clean(raw), req.suffix, gate,
                           overran=r["stop_reason"] == "max_tokens") if gate.complete else ""

@@ -135,13 +135,13 @@ class Worker:
         """With no job waiting, recompute the KV entries the last completion moved instead of
         computing (`Engine.refresh`); any new job interrupts it after one small batch."""
         engine = self.engine
-        if engine is None or not getattr(engine, "needs_refresh", False) or self.jobs or self.closing:
+        if engine is None or not engine.needs_refresh or self.jobs or self.closing:
             return
         stats = {"evaluated_tokens": 0, "prompt_ms": 0.0}
         t0 = time.perf_counter()
         try:
             stats["evaluated_tokens"] = engine.refresh(lambda: bool(self.jobs) or self.closing)
-        except Exception:  # the cache is still valid; the next completion recomputes what it needs
+        except Exception:  # llama.cpp failed mid-way: start again from an empty cache
             log.exception("worker: idle refresh failed")
             engine.reset()
         stats["prompt_ms"] = (time.perf_counter() - t0) * 1000

@@ -208,12 +208,12 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             depth += step
             if depth >= 0:
                 continue
-            if depth == -1 and complete and gate.scope in ("statement", "block") and textops.matches(rules.continuation, line) \
-                    and _reopens(events, ev, le) and not cand[ls:pos].strip():
+            net, line_ev = _rest_of_line(events, ev, le)
+            if depth == -1 and net == 1 and complete and gate.scope in ("statement", "block") \
+                    and textops.matches(rules.continuation, line) and not cand[ls:pos].strip():
                 # `} else {`, `} catch (e) {`: the line closes the block the cursor is in and opens
                 # the next clause of the same statement (as `else:` continues a Python block)
-                depth = 0
-                ev = _skip_reopen(events, ev, le)
+                depth, ev = 0, line_ev
                 continue
             if not complete and statement_like and rules.continuation is not None and not cand[ls:pos].strip():
                 rest = cand[pos + 1 : le].strip()
@@ -255,21 +255,13 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     return scan
 
 
-def _reopens(events: list[tuple[int, int]], ev: int, line_end: int) -> bool:
-    """After the closing bracket just read (events[ev - 1]), does the rest of its line open one
-    that it leaves open (net +1 by the line's end)?"""
+def _rest_of_line(events: list[tuple[int, int]], ev: int, line_end: int) -> tuple[int, int]:
+    """The net bracket depth change of events[ev:] before `line_end`, and the index after them."""
     net = 0
     while ev < len(events) and events[ev][0] < line_end:
         net += events[ev][1]
         ev += 1
-    return net == 1
-
-
-def _skip_reopen(events: list[tuple[int, int]], ev: int, line_end: int) -> int:
-    """Index of the first bracket event after the line of events[ev - 1]."""
-    while ev < len(events) and events[ev][0] < line_end:
-        ev += 1
-    return ev
+    return net, ev
 
 
 def _repeats_suffix(ctx: _Context, cand: str, starts: list[int], i: int, final: bool) -> bool | None:

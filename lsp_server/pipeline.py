@@ -125,12 +125,15 @@ def run_completion(
     pieces: list[str] = []
     stopped_early = False
     max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
+    # the indentation the code around leaves one choice for (when what is typed agrees with it)
+    lead = gate.indent if gate is not None and gate.indent is not None and gate.indent.startswith(typed_indent) else None
     for piece in engine.generate(
         prompt.tokens,
         max_tokens=max_tokens,
         cancelled=cancelled,
         stop_tokens=stop_token_ids(engine, template),
         stats=stats,
+        lead=lead,
     ):
         pieces.append(piece)
         text = "".join(pieces)

@@ -419,10 +419,15 @@ class Engine:
         cancelled: Cancelled,
         stop_tokens: frozenset[int] = frozenset(),
         stats: EvalStats | None = None,
+        lead: str | None = None,
     ) -> Iterator[str]:
         """Greedy decoding: yields text pieces until end-of-generation, a stop token, the token
-        limit, the context's end, or `cancelled()`. Sets `stats.stop_reason` accordingly."""
+        limit, the context's end, or `cancelled()`. Sets `stats.stop_reason` accordingly.
+        `lead` (whitespace, maybe empty): the text must start with exactly it and then a character that is
+        not whitespace; each token is then the model's likeliest one that keeps to that (among
+        its LEAD_TOP_K likeliest; if none does, generation goes on unconstrained)."""
         stats = stats if stats is not None else EvalStats()
+        need: bytes | None = lead.encode("utf-8") if lead is not None else None
         try:
             self.evaluate(prompt, cancelled, stats)
         except Interrupted:
@@ -441,7 +446,11 @@ class Engine:
                 if len(self.cached) + 1 >= self.n_ctx:
                     stats.stop_reason = "context_full"
                     break
-                token = int(np.argmax(self._logits()))
+                logits = self._logits()
+                if need is None:
+                    token = int(np.argmax(logits))
+                else:
+                    token, need = self._lead_token(logits, need)
                 if self.is_eog(token) or token in stop_tokens:
                     stats.stop_reason = "eos"
                     break
@@ -453,6 +462,27 @@ class Engine:
                     yield text
         finally:
             stats.generate_ms = (time.perf_counter() - t0) * 1000
+
+    LEAD_TOP_K = 256
+
+    def _lead_token(self, logits: np.ndarray, need: bytes) -> tuple[int, bytes | None]:
+        """The likeliest token that keeps generated text on `need` (the rest of the required
+        leading whitespace; b"" once it is written: then the next character must not be
+        whitespace), and what is still needed after it (None: the constraint is over)."""
+        k = min(self.LEAD_TOP_K, len(logits))
+        top = np.argpartition(-logits, k - 1)[:k]
+        for token in top[np.argsort(-logits[top])]:
+            token = int(token)
+            if self.is_eog(token):
+                continue
+            piece = self.piece(token)
+            if not piece:
+                continue
+            if len(piece) <= len(need) and need.startswith(piece):
+                return token, need[len(piece):]
+            if piece.startswith(need) and piece[len(need) : len(need) + 1] not in b" \t\r\n":
+                return token, None
+        return int(np.argmax(logits)), None
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -10,7 +10,7 @@ Must not parse (it gets the document's current tree), call the model, or cut mod
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
@@ -32,6 +32,10 @@ class Gate:
     scope: str  # "line", "block", "expression" or "statement" (see decide)
     max_lines: int  # hard cap on lines of the suggestion (1 for comments/strings)
     reason: str  # short human-readable why (for logs)
+    # The whole indentation the completion's first line must have, where the code around an
+    # empty cursor line leaves it one choice (indentation-sensitive languages; see
+    # `required_indent`); None: free. Generation is held to it (`Engine.generate(lead=...)`).
+    indent: str | None = None
 
 
 def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
@@ -48,6 +52,87 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
     """
     rules = textops.rules_for(language)
+    gate = _decide(rules, tree, text, offset)
+    if gate.complete and rules.indent_opener is not None:
+        indent = required_indent(rules, text, offset)
+        if indent is not None:
+            return replace(gate, indent=indent)
+    return gate
+
+
+def required_indent(rules: textops.Rules, text: str, offset: int) -> str | None:
+    """The indentation that the first line of code written on the empty line at `offset` must
+    have for the file to be valid, where the code around it leaves one choice; else None.
+
+    Only for indentation-sensitive languages (`indent_opener`): after a line that opens a block,
+    the body's level (the code below's, if it is already indented deeper, else one step deeper
+    than the header's own step in: the body is missing); when the code below is indented deeper than the current level
+    although the line above opens nothing, the current level (what is typed here must open
+    the block the code below is the body of), unless the line above leaves its block
+    (`block_exit`: after a `return` the next line is as likely a dedent). Elsewhere (the same
+    level or any dedent) None.
+    Left of the cursor only whitespace, right of it nothing.
+    """
+    line_start, line_end = textops.line_bounds(text, offset)
+    if rules.indent_opener is None or text[line_start:line_end].strip():
+        return None
+    head = text[textops.window_start(text, line_start) : line_start]
+    if not textops.ends_outside_tokens(head, rules):
+        return None  # the cursor line is inside a string
+    state = textops.IndentState()
+    textops.indentation_violations(head, rules, state)
+    if state.depth or state.continued or not state.stack:
+        return None
+    top = state.stack[-1]
+    below = _next_code_line(rules, text, line_end)
+    deeper = below is not None and textops.indent_width(below) > top
+    if state.opens:
+        style = textops.indent_style(head[-8000:]) or ((True, 4) if rules.indent_tabs else (False, 4))
+        # one unit deeper: the step from the enclosing level to the header's, else the file's unit
+        step = top - state.stack[-2] if len(state.stack) > 1 else 0
+        width = top + (step or (textops.TAB_SIZE if style[0] else style[1]))
+        if deeper:
+            width = min(width, textops.indent_width(below))
+        return _whitespace(text, line_start, width, style[0])
+    previous = textops.previous_nonblank_line(text, line_start)
+    if deeper and not textops.matches(rules.block_exit, previous or ""):
+        return _whitespace(text, line_start, top, False)
+    return None
+
+
+def _next_code_line(rules: textops.Rules, text: str, line_end: int) -> str | None:
+    """The first line after the one ending at `line_end` with code (not blank, not a comment)."""
+    pos = line_end
+    for _ in range(200):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return None
+        nxt = text.find("\n", nl + 1)
+        line = text[nl + 1 : len(text) if nxt < 0 else nxt].rstrip("\r")
+        if textops.code_of(rules, line).strip():
+            return line
+        pos = nl + 1
+    return None
+
+
+def _whitespace(text: str, line_start: int, width: int, tabs: bool) -> str:
+    """Leading whitespace `width` columns wide, as the closest line above with that width
+    writes it (else in tabs or spaces as `tabs` says)."""
+    end = line_start - 1
+    for _ in range(200):
+        if end < 0:
+            break
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip() and textops.indent_width(line) == width:
+            return textops.leading_ws(line)
+        end = start - 1
+    if tabs:
+        return "\t" * (width // textops.TAB_SIZE) + " " * (width % textops.TAB_SIZE)
+    return " " * width
+
+
+def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
     line_start, line_end = textops.line_bounds(text, offset)
     left = text[line_start:offset]
     right = text[offset:line_end]

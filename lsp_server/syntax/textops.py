@@ -55,6 +55,7 @@ class Rules:
     definitions_body: re.Pattern[str] | None = None  # a header whose body holds definitions (class)
     joins_next: re.Pattern[str] | None = None  # a line that belongs to the next one (decorator)
     indent_opener: re.Pattern[str] | None = None  # indentation-sensitive: a logical line opening a block
+    block_exit: re.Pattern[str] | None = None  # indentation-sensitive: a statement that leaves its block
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def _compile(name: str, table: dict) -> Rules:
     )
 
 
-# optional regexes; a language table without one takes the generic table's (indent_opener: none)
-_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener")
+# optional regexes; a language table without one takes the generic table's (indent_opener, block_exit: none)
+_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener", "block_exit")
 
 
 @lru_cache(maxsize=None)

@@ -366,7 +366,8 @@ class _ParseCheck:
     tokens after the cursor unchanged (when prefix + suffix had no errors)? Errors are the tree's
     ERROR/MISSING nodes plus, in indentation-sensitive languages, the indentation violations the
     grammar does not flag (`textops.indentation_violations`: an unexpected indent, a dedent to a
-    level never opened, a block opener without a body), also on the suffix's lines."""
+    level never opened, a block opener without a body), also on the suffix's lines, none of
+    them on a suffix line that had none."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules) -> None:
         self._parser = new_parser(language)
@@ -376,7 +377,10 @@ class _ParseCheck:
         self._suffix = suffix.encode("utf-8")
         tree = self._parser.parse(self._prefix + self._suffix)
         self._errors = _count_errors(tree.root_node)
-        self._indent_errors = len(textops.indentation_violations(prefix + suffix, rules))
+        violations = textops.indentation_violations(prefix + suffix, rules)
+        self._indent_errors = len(violations)
+        # where in the suffix they are: an insertion may not move one to another line there
+        self._suffix_violations = {b - len(prefix) for b in violations if b >= len(prefix)}
         self._line_start = prefix.rfind("\n") + 1
         # the whole lines before the cursor line are read once (when no string spans the cursor line)
         head = prefix[: self._line_start]
@@ -406,9 +410,12 @@ class _ParseCheck:
             else:
                 bad = textops.indentation_violations(self._prefix_text + text + self._suffix_text, self._rules)
                 start, head_bad = self._line_start, 0
-            end = start + len(self._prefix_text) - self._line_start + len(text) + self._suffix_check
+            suffix_at = start + len(self._prefix_text) - self._line_start + len(text)
+            end = suffix_at + self._suffix_check
             if head_bad + len(bad) > self._indent_errors or any(start <= b < end for b in bad):
                 return None
+            if any(b >= end and b - suffix_at not in self._suffix_violations for b in bad):
+                return None  # it mends one line of the suffix and breaks another
             violations = head_bad + len(bad)
         middle = text.encode("utf-8")
         tree = self._parser.parse(self._prefix + middle + self._suffix)

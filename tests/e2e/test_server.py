@@ -53,6 +53,19 @@ async def test_inline_completion_after_edits(tiny_model_path):
         assert counters["model_calls"] - counters["precomputed"] == 1
 
 
+async def test_empty_line_after_a_block_opener_gets_the_body_indentation(tiny_model_path):
+    # the cursor at column 0 of the missing body: the tiny model, left alone, writes an
+    # identifier at column 0 (which the parse check would refuse); held to the indentation the
+    # `if` requires it writes the body there
+    async with start_server(tiny_model_path) as s:
+        await s.wait_status("ready")
+        s.open(URI, "def f(x):\n    if x:\n\n    return 1\n")
+        items = await s.inline(URI, 2, 0)
+        assert len(items) == 1
+        text = items[0].insert_text
+        assert text.startswith(" " * 8) and not text[8:9].isspace(), repr(text)
+
+
 async def test_completion_fallback_gives_one_item(tiny_model_path):
     async with start_server(tiny_model_path) as s:
         await s.wait_status("ready")

@@ -150,3 +150,37 @@ def test_offset_is_a_str_index_not_bytes() -> None:
     tree = new_parser("python").parse(plain.encode("utf-8"))
     gate = decide("python", tree, plain, offset)
     assert (gate.complete, gate.scope) == (True, "expression")
+
+
+# The indentation an empty cursor line's completion must start with (None: free).
+INDENTS = [
+    ("body-missing", "def f(x):\n    if x:\n‸\n    return 1\n", "        "),
+    ("body-missing-cursor-typed", "def f(x):\n    if x:\n        ‸\n    return 1\n", "        "),
+    ("body-below-deeper", "def f(x):\n    if x:\n‸\n            y()\n", "        "),  # the hole opens a block
+    ("body-below-irregular", "def f(x):\n    if x:\n‸\n      y()\n", "      "),  # the body's own level
+    ("header-step", "class A:\n  def f(self):\n‸\n", "    "),  # one step as deep as the header's own
+    ("tabs", "def f(x):\n\tif x:\n‸\n", "\t\t"),
+    ("deeper-below-needs-opener", 'def f(x):\n    """Doc."""\n‸\n        return 1\n    return 0\n', "    "),
+    ("deeper-below-after-return", "def f(x):\n    if x:\n        return 1\n‸\n            y()\n", None),
+    ("same-level", "def f(x):\n    a = 1\n‸\n    return a\n", None),  # or a dedent: free
+    ("end-of-block", "def f(x):\n    if x:\n        a = 1\n‸\n    return a\n", None),
+    ("after-comment", "def f(x):\n    if x:\n    # note\n‸\n", "        "),
+    ("inside-brackets", "x = [\n‸\n]\n", None),
+    ("inside-string", 'x = """\n‸\n"""\n', None),
+    ("code-on-line", "def f(x):\n    if x: ‸\n", None),
+    ("module-level", "import os\n‸\nx = 1\n", None),
+    ("crlf", "def f(x):\r\n    if x:\r\n‸\r\n", "        "),
+]
+
+
+@pytest.mark.parametrize(("marked", "expected"), [pytest.param(m, w, id=n) for n, m, w in INDENTS])
+def test_required_indent(marked: str, expected: str | None) -> None:
+    text, offset = _doc(marked)
+    gate = decide("python", new_parser("python").parse(text.encode("utf-8")), text, offset)
+    assert gate.indent == expected, gate.reason
+
+
+@pytest.mark.parametrize("language", ["javascript", "c", "go", "rust", None])
+def test_no_required_indent_where_indentation_is_free(language: str | None) -> None:
+    text, offset = _doc("function f(x) {\n  if (x) {\n‸\n}\n")
+    assert decide(language, None, text, offset).indent is None

@@ -4,7 +4,10 @@ Owns the request-side flow that both completion features and the one-shot CLI sh
 snapshot of the document, ask the gating whether and how much to complete, serve the rest of the
 previous suggestion when the user typed exactly what it proposed, otherwise ask the model (a
 newer request for the same document supersedes an older one), and drop a result computed for a
-document version that has since changed. Knows nothing of LSP types (features adapt them).
+document version that has since changed. A model job whose request the client cancels because
+the user typed on is followed (`followTyping`): it goes on while the typing agrees with what it
+generates, and the next request takes its result over. Knows nothing of LSP types (features
+adapt them).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 
 PREFIX_CHARS = 48_000  # text sent to the worker around the cursor; windows are cut in tokens there
 SUFFIX_CHARS = 16_000
+# A request cancelled with no text typed at its cursor yet: its job is followed this long for the
+# keystroke's change to arrive (clients send the cancel and the change in either order).
+FOLLOW_WAIT_S = 0.1
 
 
 @dataclass
@@ -50,6 +56,9 @@ class Counters:
     unavailable: int = 0
     errors: int = 0
     precomputed: int = 0
+    followed: int = 0  # jobs kept running after their request was cancelled (the user typed on)
+    followed_used: int = 0  # of those, jobs whose result served a later request
+    followed_used_tokens: int = 0  # tokens those generated
 
 
 def document_path(uri: str) -> str:
@@ -83,22 +92,49 @@ class RecentSuggestions:
     """
 
     def __init__(self, size: int = 16) -> None:
-        self._items: deque[tuple[str, str, str, str]] = deque(maxlen=size)  # (uri, prefix, suffix, text)
+        # (uri, prefix, suffix, text, called the first time the entry serves a request)
+        self._items: deque[tuple[str, str, str, str, Callable[[], None] | None]] = deque(maxlen=size)
 
-    def remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
-        self._items.append((uri, prefix, suffix, text))
+    def remember(self, uri: str, prefix: str, suffix: str, text: str, on_use: Callable[[], None] | None = None) -> None:
+        self._items.append((uri, prefix, suffix, text, on_use))
 
     def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
-        for item_uri, old_prefix, old_suffix, text in reversed(self._items):
+        for i in range(len(self._items) - 1, -1, -1):
+            item_uri, old_prefix, old_suffix, text, on_use = self._items[i]
             if item_uri != uri or suffix != old_suffix or not prefix.startswith(old_prefix):
                 continue
             typed = prefix[len(old_prefix):]
             if len(typed) < len(text) and text.startswith(typed):
+                if on_use is not None:
+                    self._items[i] = (item_uri, old_prefix, old_suffix, text, None)
+                    on_use()
                 return text[len(typed):]
         return None
 
     def forget(self, uri: str) -> None:
         self._items = deque((i for i in self._items if i[0] != uri), maxlen=self._items.maxlen)
+
+
+def typed_at(old_text: str, offset: int, new_text: str) -> str | None:
+    """What was inserted at `offset` of `old_text` to give `new_text`; None if it was any other
+    edit (text before or after that point changed)."""
+    tail = len(old_text) - offset
+    if len(new_text) < len(old_text) or not new_text.startswith(old_text[:offset]):
+        return None
+    if tail and not new_text.endswith(old_text[offset:]):
+        return None
+    return new_text[offset : len(new_text) - tail]
+
+
+@dataclass
+class _Followed:
+    """A model job whose request the client cancelled while the user typed at its cursor."""
+
+    job_id: str
+    snap: Snapshot
+    future: asyncio.Future
+    typed: str = ""
+    used: bool = False
 
 
 class Completer:
@@ -110,6 +146,7 @@ class Completer:
         self.counters = Counters()
         self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
         self._speculation: asyncio.Future | None = None
+        self._followed: dict[str, _Followed] = {}  # uri -> its followed job
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1
@@ -132,7 +169,8 @@ class Completer:
             self.counters.reused += 1
             self._record(snap, "reuse", {"scope": gate.scope})
             return Suggestion(reused, snap.offset, snap.version, "reuse")
-        outcome, result = await self._ask_model(snap, gate, settings)
+        adopted = await self._adopt(snap)
+        outcome, result = adopted if adopted is not None else await self._ask_model(snap, gate, settings)
         stats = {"scope": gate.scope, **(result.get("stats", {}) if result else {})}
         if outcome != "ok":
             self._record(snap, outcome, stats)
@@ -179,7 +217,23 @@ class Completer:
         request = make_request(snap, gate, settings)
         self.counters.model_calls += 1
         try:
-            return "ok", await self.manager.complete(snap.uri, request)
+            job_id, future = self.manager.start_complete(snap.uri, request)
+        except ModelUnavailable as exc:
+            self.counters.unavailable += 1
+            log.debug("model unavailable: %s", exc)
+            return "unavailable", None
+        try:
+            return await self._outcome(future)
+        except asyncio.CancelledError:
+            # the client gave the request up: follow the job if the user typed on at its cursor
+            self.manager.release(snap.uri, job_id)
+            if not (settings.follow_typing and self._follow(job_id, snap, future)):
+                self.manager.cancel(job_id)
+            raise
+
+    async def _outcome(self, future: asyncio.Future) -> tuple[str, dict | None]:
+        try:
+            return "ok", await self.manager.result(future)
         except RequestCancelled as exc:
             self.counters.cancelled += 1
             return "cancelled", {"stats": exc.stats}
@@ -191,3 +245,81 @@ class Completer:
             self.counters.errors += 1
             log.warning("completion failed: %s", exc)
             return "error", None
+
+    # -- following a job whose request was cancelled ---------------------------------------------
+    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future) -> bool:
+        """Keep the job running for `snap`'s document while the user types at its cursor."""
+        doc = self.docs.get(snap.uri)
+        typed = typed_at(snap.text, snap.offset, doc.text) if doc is not None else None
+        if typed is None or future.done():
+            return False
+        previous = self._followed.get(snap.uri)
+        if previous is not None:
+            self._unfollow(previous)
+        followed = _Followed(job_id, snap, future, typed)
+        self._followed[snap.uri] = followed
+        self.counters.followed += 1
+        self.manager.follow(job_id, typed)
+        future.add_done_callback(lambda f: self._followed_done(followed, f))
+        if not typed:  # the cancel came before the keystroke's change (or without one)
+            asyncio.get_running_loop().call_later(FOLLOW_WAIT_S, self._expire, followed)
+        return True
+
+    def _expire(self, followed: _Followed) -> None:
+        if not followed.typed:
+            self._unfollow(followed)
+
+    def document_changed(self, uri: str) -> None:
+        """After an edit: a followed job goes on only if the edit typed on at its cursor."""
+        followed = self._followed.get(uri)
+        if followed is None:
+            return
+        doc = self.docs.get(uri)
+        typed = typed_at(followed.snap.text, followed.snap.offset, doc.text) if doc is not None else None
+        if typed is None:
+            self._unfollow(followed)
+        elif typed != followed.typed:
+            followed.typed = typed
+            self.manager.follow(followed.job_id, typed)
+
+    def _unfollow(self, followed: _Followed) -> None:
+        if self._followed.get(followed.snap.uri) is followed:
+            del self._followed[followed.snap.uri]
+        if not followed.future.done():
+            self.manager.cancel(followed.job_id)
+
+    def _followed_done(self, followed: _Followed, future: asyncio.Future) -> None:
+        if self._followed.get(followed.snap.uri) is followed:
+            del self._followed[followed.snap.uri]
+        if future.cancelled() or future.exception() is not None:
+            return
+        result = future.result()
+        if result.get("text") and not followed.used:  # nobody took it over: keep it for the next request
+            snap = followed.snap
+            self.recent.remember(snap.uri, snap.prefix, snap.suffix, result["text"], lambda: self._used(followed, result))
+
+    def _used(self, followed: _Followed, result: dict) -> None:
+        if not followed.used:
+            followed.used = True
+            self.counters.followed_used += 1
+            self.counters.followed_used_tokens += int(result.get("stats", {}).get("generated_tokens", 0))
+
+    async def _adopt(self, snap: Snapshot) -> tuple[str, dict | None] | None:
+        """The result of the document's followed job, for a request made after the user typed
+        on at its cursor: without what was typed, when it begins with that. None: no such job,
+        or its result does not fit (the caller asks the model)."""
+        followed = self._followed.get(snap.uri)
+        if followed is None:
+            return None
+        typed = typed_at(followed.snap.text, followed.snap.offset, snap.text)
+        if typed is None:
+            self._unfollow(followed)
+            return None
+        outcome, result = await self._outcome(followed.future)
+        if outcome != "ok" or not result:
+            return None
+        text = result.get("text", "")
+        if not (text.startswith(typed) and len(text) > len(typed)):
+            return None
+        self._used(followed, result)
+        return "ok", {**result, "text": text[len(typed):]}

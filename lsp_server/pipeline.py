@@ -8,6 +8,7 @@ clean the text with the syntax-aware truncation. Runs where the engine lives (th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from lsp_server.context.fim import build_fim_prompt
@@ -105,8 +106,15 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
 
 
 def run_completion(
-    engine: Engine, template: FimTemplate, req: CompletionRequest, cancelled: Cancelled
+    engine: Engine,
+    template: FimTemplate,
+    req: CompletionRequest,
+    cancelled: Cancelled,
+    disagrees: Callable[[str], bool] | None = None,
 ) -> CompletionResult:
+    """Generate and cut one completion. `disagrees(text)`: called with the output so far (relative
+    to the cursor) after each token; True stops generation with stop reason "disagrees" (a job
+    followed while the user types something else)."""
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
@@ -141,6 +149,9 @@ def run_completion(
             stopped_early = True
             break
         relative = drop_typed_indent(text, typed_indent)
+        if disagrees is not None and relative is not None and disagrees(relative):
+            stats.stop_reason = "disagrees"
+            break
         if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break
@@ -148,6 +159,8 @@ def run_completion(
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
     raw = drop_typed_indent(raw, typed_indent) or ""
+    if stats.stop_reason == "disagrees":
+        return CompletionResult(text="", raw=raw, stats=stats.as_dict())
     if stopped_early:
         stats.stop_reason = "stop_check"
     elif stats.stop_reason in ("eos", "max_tokens") and max_tokens == req.max_tokens:

@@ -141,13 +141,17 @@ def summarize(run: dict, trace: Trace) -> dict:
     stale_resp = sorted(r["wall"] for r in recs if r.get("outcome") in ("stale", "cancelled") and "wall" in r)
     all_resp = sorted((r["wall"], r.get("outcome")) for r in recs if "wall" in r)
     for j in jobs:
-        if j["event"] != "done":
+        if j["event"] != "done" or j["stats"].get("followed"):
             continue
         nxt = next((o for w, o in all_resp if w >= j["t"] - 0.001), None)
         if nxt in ("stale", "cancelled"):
             wasted += j["stats"].get("generated_tokens", 0)
     status = run.get("status") or {}
     counters = status.get("counters") or {}
+    # Jobs the server followed after their request was cancelled (the user typed on at the
+    # cursor) and that ran to the end: wasted unless their result served a later request.
+    followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
+    wasted += max(0, followed_done - int(counters.get("followed_used_tokens", 0)))
     return {
         "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
@@ -164,6 +168,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "wasted_share": wasted / generated if generated else 0.0,
         "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
         "reused_by_server": counters.get("reused"),
+        "followed": counters.get("followed"), "followed_used": counters.get("followed_used"),
         "peak_rss_mb": run["peak_rss_mb"],
     }
 
@@ -197,15 +202,16 @@ def fmt(v, digits=0) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| trace | system | requests (shown/answered) | p50 / p95 / max ms | key->resp p50 / p95 ms | kept chars (total, per shown, full) "
-            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | served from recent suggestions | cold start s | peak RSS MB |")
-    lines = [head, "|" + " --- |" * 13]
+            "| recomputed tokens (median / p95; idle total) | reused (median) | generated (wasted %) | stale / cancelled | served from recent suggestions "
+            "| followed jobs (used) | cold start s | peak RSS MB |")
+    lines = [head, "|" + " --- |" * 14]
     for r in rows:
         lines.append(
             f"| {r['trace']} | {r['system']} | {r['requests']} ({r['shown']}/{r['answered']}) | "
             f"{fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['max_ms'])} | {fmt(r['key_p50_ms'])} / {fmt(r['key_p95_ms'])} | "
             f"{r['kept_total']}, {r['kept_per_shown']:.1f}, {r['fully_accepted']} | {fmt(r['recomputed_median'])} / {fmt(r['recomputed_p95'])}; {fmt(r.get('idle_refreshed'))} | "
             f"{fmt(r['reused_median'])} | {r['generated_total']} ({100 * r['wasted_share']:.0f}%) | {r['stale']} / {r['cancelled']} | "
-            f"{fmt(r.get('reused_by_server'))} | {r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
+            f"{fmt(r.get('reused_by_server'))} | {fmt(r.get('followed'))} ({fmt(r.get('followed_used'))}) | {r['cold_start_ms'] / 1000:.1f} | {r['peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -275,7 +281,7 @@ async def main_async(args) -> int:
             if system == "ours":
                 backend = LspBackend("ours", model, {}, work)
             elif system == "ours-naive":
-                backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False}, work)
+                backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False, "followTyping": False}, work)
             else:
                 backend = PeerBackend(model, work)
             print(f"[{time.strftime('%H:%M:%S')}] {trace.name} / {system} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)

@@ -28,9 +28,11 @@ def register(server) -> None:
             else:
                 doc.apply_change(change.text, None, ls.encoding)
         doc.version = params.text_document.version
+        ls.completer.document_changed(params.text_document.uri)
         ls.syntax_diagnostics.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
         ls.docs.close(params.text_document.uri)
+        ls.completer.document_changed(params.text_document.uri)
         ls.syntax_diagnostics.closed(params.text_document.uri)

@@ -139,18 +139,32 @@ class WorkerClient:
     def new_id(self, op: str) -> str:
         return f"{op}-{next(self._ids)}"
 
-    async def call(self, op: str, job_id: str | None = None, **params: Any) -> dict:
-        """Run a job; cancelling the awaiting task cancels the job in the worker."""
-        job_id = job_id or self.new_id(op)
+    def submit(self, op: str, job_id: str, **params: Any) -> asyncio.Future:
+        """Send a job; the future gets its result (or RequestCancelled, WorkerError, WorkerCrashed)."""
         fut = asyncio.get_running_loop().create_future()
         self._pending[job_id] = fut
         self._send({"op": op, "id": job_id, **params})
+        return fut
+
+    async def call(self, op: str, job_id: str | None = None, **params: Any) -> dict:
+        """Run a job; cancelling the awaiting task cancels the job in the worker."""
+        job_id = job_id or self.new_id(op)
+        fut = self.submit(op, job_id, **params)
         try:
             return await asyncio.shield(fut)
         except asyncio.CancelledError:
             fut.add_done_callback(_consume)
             self.cancel(job_id)
             raise
+
+    def follow(self, job_id: str, typed: str) -> None:
+        """The job's request is gone because the user typed `typed` at its cursor: the worker
+        keeps generating while the output agrees with that (see the worker's `follow`)."""
+        if job_id in self._pending and self.alive:
+            try:
+                self._send({"op": "follow", "id": job_id, "typed": typed})
+            except WorkerCrashed:
+                pass
 
     def cancel(self, job_id: str) -> None:
         if job_id in self._pending and self.alive:

@@ -155,10 +155,10 @@ class ModelManager:
             self._on_crash(exc)
             raise ModelUnavailable(str(exc)) from exc
 
-    async def complete(self, uri: str, request: dict) -> dict:
-        """Run one completion. A newer one for the same document stops this one in the worker,
-        between tokens; this call then raises RequestCancelled."""
-        if self.client is None:
+    def start_complete(self, uri: str, request: dict) -> tuple[str, asyncio.Future]:
+        """Send a completion job (stopping the document's previous one) without waiting for it:
+        its id and the future of its result (await it through `result`)."""
+        if not self._ready.is_set() or self.client is None or not self.client.alive:
             raise ModelUnavailable(self.status.message)
         previous = self._active.get(uri)
         if previous is not None:
@@ -166,10 +166,34 @@ class ModelManager:
         job_id = self.client.new_id("complete")
         self._active[uri] = job_id
         try:
-            return await self._call("complete", job_id, request=request)
-        finally:
-            if self._active.get(uri) == job_id:
-                del self._active[uri]
+            fut = self.client.submit("complete", job_id, request=request)
+        except WorkerCrashed as exc:
+            del self._active[uri]
+            self._on_crash(exc)
+            raise ModelUnavailable(str(exc)) from exc
+        fut.add_done_callback(lambda f: (self.release(uri, job_id), f.cancelled() or f.exception()))  # retrieved
+        return job_id, fut
+
+    async def result(self, fut: asyncio.Future) -> dict:
+        """The result of a started job; cancelling the awaiting task leaves the job running."""
+        try:
+            return await asyncio.shield(fut)
+        except WorkerCrashed as exc:
+            self._on_crash(exc)
+            raise ModelUnavailable(str(exc)) from exc
+
+    def release(self, uri: str, job_id: str) -> None:
+        """The job no longer stands for the document's newest request (a newer one need not stop it)."""
+        if self._active.get(uri) == job_id:
+            del self._active[uri]
+
+    def follow(self, job_id: str, typed: str) -> None:
+        if self.client is not None:
+            self.client.follow(job_id, typed)
+
+    def cancel(self, job_id: str) -> None:
+        if self.client is not None:
+            self.client.cancel(job_id)
 
     async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
         return await self._call("chat", messages=messages, max_tokens=max_tokens)

@@ -11,6 +11,9 @@ Commands (in):  {"op": "load", "path": str|null, "bundled": "default"|"small"|nu
                  "threads": int, "template": str}
                 {"op": "complete", "id": str, "request": CompletionRequest fields}
                 {"op": "chat", "id": str, "messages": [{"role", "content"}], "max_tokens": int}
+                {"op": "follow", "id": str, "typed": str}: the job's request is gone because the
+                 user typed `typed` at its cursor; it goes on while its output agrees with that
+                 (one is a prefix of the other) and stops, as cancelled, as soon as it does not
                 {"op": "cancel", "id": str}   {"op": "shutdown"}
 Events (out):   {"event": "progress", "stage": str, "done": int, "total": int}
                 {"event": "loaded", "info": {...}}  {"event": "load_failed", "message": str}
@@ -42,6 +45,7 @@ class Job:
     seq: int
     partial: str = ""  # chat text produced before a preemption
     stats: dict = field(default_factory=dict)
+    typed: str | None = None  # completion being followed: what the user typed at its cursor since
 
 
 class Worker:
@@ -74,7 +78,11 @@ class Worker:
                 log.error("worker: bad command line ignored: %.200r", raw)
                 continue
             with self.cond:
-                if op == "cancel":
+                if op == "follow":
+                    for j in (self.running, *self.jobs):
+                        if j is not None and j.id == str(msg.get("id")):
+                            j.typed = str(msg.get("typed", ""))
+                elif op == "cancel":
                     self.cancelled.add(str(msg.get("id")))
                     self.jobs = [j for j in self.jobs if not self._drop_if_cancelled(j)]
                 elif op == "shutdown":
@@ -206,12 +214,19 @@ class Worker:
             self.emit(event="error", id=job.id, message="no model is loaded")
             return
         req = CompletionRequest.from_dict(job.payload.get("request", {}))
+
+        def disagrees(text: str) -> bool:  # a followed job whose output is not what the user typed
+            typed = job.typed
+            return typed is not None and not (text.startswith(typed) or typed.startswith(text))
+
         try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job))
+            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), disagrees)
         except MissingFimTokens as exc:
             self.emit(event="error", id=job.id, message=str(exc))
             return
-        if self._is_cancelled(job):
+        if job.typed is not None:
+            result.stats["followed"] = True
+        if self._is_cancelled(job) or result.stats.get("stop_reason") == "disagrees":
             self.emit(event="cancelled", id=job.id, stats=result.stats)
         else:
             self.emit(event="done", id=job.id, result=result.as_dict())

@@ -148,7 +148,7 @@ async def test_moved_suffix_is_recomputed_while_the_user_pauses(tiny_model_path)
 
 
 async def test_stale_result_is_dropped(slow_model_path):
-    async with start_server(slow_model_path, init_options={"maxTokens": 64}) as s:
+    async with start_server(slow_model_path, init_options={"maxTokens": 64, "latencyTargetMs": 0}) as s:
         await s.wait_status("ready")
         s.open(URI, PY)
         pending = asyncio.ensure_future(s.inline(URI, 1, 11))
@@ -201,6 +201,55 @@ async def test_cancel_request_stops_generation(slow_model_path):
             await asyncio.sleep(0.1)
         # ... and far fewer than 3000 tokens were generated for it.
         assert (await s.status())["worker"]["cancelled_generated_tokens"] < 1000
+
+
+def _inline_params(uri: str, line: int, character: int) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri),
+        position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+    )
+
+
+# Two documents whose prompts are the same (same text, same last two path components): the
+# first shows what the model writes at the cursor, the second is typed in.
+SEEN = "file:///a/work/example.py"
+TYPED = "file:///b/work/example.py"
+
+
+@pytest.mark.parametrize("agrees", [True, False])
+async def test_a_cancelled_job_is_followed_while_the_user_types_what_it_writes(slow_model_path, agrees):
+    async with start_server(slow_model_path, init_options={"maxTokens": 64, "latencyTargetMs": 0}) as s:
+        await s.wait_status("ready")
+        s.open(SEEN, PY)
+        t0 = time.monotonic()
+        full = (await s.inline(SEEN, 1, 11))[0].insert_text
+        assert len(full) > 3 and time.monotonic() - t0 > 0.2  # long enough to be cancelled mid-way
+        s.open(TYPED, PY)
+        first = asyncio.ensure_future(
+            s.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(TYPED, 1, 11), msg_id="first")
+        )
+        await asyncio.sleep(0.05)
+        # the editor cancels the request and sends the keystrokes
+        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="first"))
+        typed = full[:2] if agrees else "(" + full[0]
+        s.change(TYPED, typed, (1, 11))
+        with pytest.raises(JsonRpcException):
+            await asyncio.wait_for(first, 30)
+        items = await s.inline(TYPED, 1, 11 + len(typed))
+        status = await s.status()
+        counters = status["counters"]
+        assert counters["followed"] == 1
+        if agrees:
+            # the job went on and its result, without what was typed, answers the next request
+            assert [i.insert_text for i in items] == [full[2:]]
+            assert counters["followed_used"] == 1
+            assert counters["model_calls"] == 2
+        else:
+            # it stopped at the first keystroke it disagreed with; the next request asked the model
+            assert counters["followed_used"] == 0
+            assert counters["model_calls"] == 3
+            assert status["worker"]["cancelled_jobs"] >= 1
 
 
 async def test_shutdown_and_exit(tiny_model_path):

@@ -1,0 +1,39 @@
+"""The completer's pure parts: what was typed at a cursor, and the recent suggestions cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsp_server.completer import RecentSuggestions, typed_at
+
+
+@pytest.mark.parametrize(
+    "old, offset, new, expected",
+    [
+        ("ab|cd".replace("|", ""), 2, "abXYcd", "XY"),
+        ("abcd", 2, "abcd", ""),  # nothing typed yet
+        ("abcd", 4, "abcdef", "ef"),  # at the end of the file
+        ("abcd", 0, "Xabcd", "X"),  # at its start
+        ("abcd", 2, "abXd", None),  # text after the cursor replaced
+        ("abcd", 2, "aXbcd", None),  # typed before the cursor
+        ("abcd", 2, "acd", None),  # deleted
+        ("abcd", 2, "ab()cd", "()"),
+        ("ab\ncd", 3, "ab\n    x\ncd", "    x\n"),
+        ("", 0, "x", "x"),
+    ],
+)
+def test_typed_at(old, offset, new, expected):
+    assert typed_at(old, offset, new) == expected
+
+
+def test_recent_suggestion_served_after_typing_its_start_and_counted_once():
+    used = []
+    recent = RecentSuggestions()
+    recent.remember("u", "def f(", ")", "a, b", lambda: used.append(1))
+    assert recent.lookup("u", "def f(a", ")") == ", b"
+    assert recent.lookup("u", "def f(a,", ")") == " b"
+    assert used == [1]
+    assert recent.lookup("u", "def f(x", ")") is None  # typed something else
+    assert recent.lookup("u", "def f(a, b", ")") is None  # all of it typed: nothing left
+    assert recent.lookup("other", "def f(a", ")") is None
+    assert recent.lookup("u", "def f(a", "):") is None  # the text after the cursor changed

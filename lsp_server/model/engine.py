@@ -146,6 +146,7 @@ class Engine:
         # recomputes them when the worker is idle.
         self.stale_at: int | None = None
         self.rates = Rates()
+        self._lead: tuple[np.ndarray, np.ndarray] | None = None  # see _lead_table
         meta = {k: str(v) for k, v in self.llm.metadata.items() if not k.startswith("tokenizer.ggml.") or k.endswith(".pre")}
         self.info = ModelInfo(
             path=path,
@@ -423,11 +424,17 @@ class Engine:
     ) -> Iterator[str]:
         """Greedy decoding: yields text pieces until end-of-generation, a stop token, the token
         limit, the context's end, or `cancelled()`. Sets `stats.stop_reason` accordingly.
-        `lead` (whitespace, maybe empty): the text must start with exactly it and then a character that is
-        not whitespace; each token is then the model's likeliest one that keeps to that (among
-        its LEAD_TOP_K likeliest; if none does, generation goes on unconstrained)."""
+        `lead` (whitespace, maybe empty): the text starts with exactly it and then a character
+        that is not whitespace. Its tokens are written as the vocabulary writes that whitespace
+        (all but a final space, which BPE joins to the word after it: "   " + " if"), and the
+        next token is the model's likeliest one that completes it with code."""
         stats = stats if stats is not None else EvalStats()
-        need: bytes | None = lead.encode("utf-8") if lead is not None else None
+        need: bytes | None = None
+        forced: list[int] = []
+        if lead is not None:
+            head = lead[:-1] if lead.endswith(" ") else lead
+            forced = self.tokenize(head)
+            need = lead[len(head):].encode("utf-8")
         try:
             self.evaluate(prompt, cancelled, stats)
         except Interrupted:
@@ -436,6 +443,11 @@ class Engine:
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         t0 = time.perf_counter()
         try:
+            if forced and len(self.cached) + len(forced) + 1 < self.n_ctx:
+                self._decode(forced, len(self.cached))
+                self.cached.extend(forced)
+                stats.generated_tokens += len(forced)
+                yield head
             while True:
                 if stats.generated_tokens >= max_tokens:
                     stats.stop_reason = "max_tokens"
@@ -463,26 +475,36 @@ class Engine:
         finally:
             stats.generate_ms = (time.perf_counter() - t0) * 1000
 
-    LEAD_TOP_K = 256
-
     def _lead_token(self, logits: np.ndarray, need: bytes) -> tuple[int, bytes | None]:
-        """The likeliest token that keeps generated text on `need` (the rest of the required
-        leading whitespace; b"" once it is written: then the next character must not be
-        whitespace), and what is still needed after it (None: the constraint is over)."""
-        k = min(self.LEAD_TOP_K, len(logits))
-        top = np.argpartition(-logits, k - 1)[:k]
-        for token in top[np.argsort(-logits[top])]:
-            token = int(token)
-            if self.is_eog(token):
-                continue
-            piece = self.piece(token)
-            if not piece:
-                continue
-            if len(piece) <= len(need) and need.startswith(piece):
-                return token, need[len(piece):]
-            if piece.startswith(need) and piece[len(need) : len(need) + 1] not in b" \t\r\n":
-                return token, None
+        """The likeliest token that starts with `need` (b"" or the lead's final space) and then
+        code, and None (the lead is done). If the vocabulary has none: `need` on its own, then
+        code (b""); the model's own likeliest token when even that cannot be."""
+        lead_len, code_after = self._lead_table()
+        ends = np.flatnonzero((lead_len == len(need)) & code_after)
+        for t in ends[np.argsort(-logits[ends])][:64]:
+            if self.piece(int(t)).startswith(need):
+                return int(t), None
+        alone = self.tokenize(need.decode("utf-8")) if need else []
+        if len(alone) == 1:
+            return alone[0], b""
         return int(np.argmax(logits)), None
+
+    def _lead_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per token: how many leading spaces/tabs its piece has, and whether code (not a line
+        break) follows them. Built once, on first use."""
+        if self._lead is None:
+            lead_len = np.zeros(self.n_vocab, dtype=np.int32)
+            code_after = np.zeros(self.n_vocab, dtype=bool)
+            for t in range(self.n_vocab):
+                if self.is_eog(t):
+                    continue
+                piece = self.piece(t)
+                body = piece.lstrip(b" \t")
+                lead_len[t] = len(piece) - len(body)
+                if body and body[:1] not in b"\r\n\x0b\x0c":
+                    code_after[t] = True
+            self._lead = (lead_len, code_after)
+        return self._lead
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

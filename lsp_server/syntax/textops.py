@@ -56,6 +56,7 @@ class Rules:
     joins_next: re.Pattern[str] | None = None  # a line that belongs to the next one (decorator)
     indent_opener: re.Pattern[str] | None = None  # indentation-sensitive: a logical line opening a block
     block_exit: re.Pattern[str] | None = None  # indentation-sensitive: a statement that leaves its block
+    dangling_header: re.Pattern[str] | None = None  # a header whose body is the next statement (`if (x)`)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _compile(name: str, table: dict) -> Rules:
 
 
 # optional regexes; a language table without one takes the generic table's (indent_opener, block_exit: none)
-_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener", "block_exit")
+_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener", "block_exit", "dangling_header")
 
 
 @lru_cache(maxsize=None)

@@ -210,7 +210,8 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
                 continue
             net, line_ev = _rest_of_line(events, ev, le)
             if depth == -1 and net == 1 and complete and gate.scope in ("statement", "block") \
-                    and textops.matches(rules.continuation, line) and not cand[ls:pos].strip():
+                    and textops.matches(rules.continuation, line) and not cand[ls:pos].strip() \
+                    and not _suffix_has_closer(ctx, line):
                 # `} else {`, `} catch (e) {`: the line closes the block the cursor is in and opens
                 # the next clause of the same statement (as `else:` continues a Python block)
                 depth, ev = 0, line_ev
@@ -241,7 +242,9 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             if i and last_header is not None and textops.indent_width(full) == ctx.next_indent:
                 scan.end = last_header  # this line starts the body that the code below already is
                 return scan
-            opens = depth == 0 and textops.opens_block(rules, textops.code_of(rules, full.rstrip()))
+            code = textops.code_of(rules, full.rstrip()).rstrip()
+            # at the statement level, but for the bracket that the line ends with (`{` opens it)
+            opens = depth == (1 if code.endswith(("{", "(", "[")) else 0) and textops.opens_block(rules, code)
             last_header = le if opens and textops.indent_width(full) < ctx.next_indent else None
         if line.strip() and not any(s < ls < e for s, e in spans):
             joins = textops.matches(rules.joins_next, line)
@@ -253,6 +256,14 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     if final:
         scan.end = len(cand)
     return scan
+
+
+def _suffix_has_closer(ctx: _Context, line: str) -> bool:
+    """Does the code below the cursor go on with a line that starts with the same closing
+    bracket at the same indentation as `line` (so `} else {` there is the suffix's to write)?"""
+    nxt = ctx.next_line
+    return (nxt is not None and nxt.lstrip()[:1] == line.lstrip()[:1]
+            and textops.indent_width(nxt) == textops.indent_width(line))
 
 
 def _rest_of_line(events: list[tuple[int, int]], ev: int, line_end: int) -> tuple[int, int]:
@@ -332,6 +343,8 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
             if t.endswith(ctx.right[:k]):
                 texts.add(t[:-k].rstrip())
     texts.discard("")
+    if ctx.rules.dangling_header is not None:  # not a header whose body would be the code below
+        texts = {t for t in texts if not ctx.rules.dangling_header.search(t[t.rfind("\n") + 1 :])}
     ordered = sorted(texts, key=len, reverse=True)
     name = _parser_name(language)
     if name is None:

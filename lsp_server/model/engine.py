@@ -489,6 +489,10 @@ class Engine:
             return alone[0], b""
         return int(np.argmax(logits)), None
 
+    def prepare_lead(self) -> None:
+        """Build the table `generate(lead=...)` uses now rather than on first use."""
+        self._lead_table()
+
     def _lead_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Per token: how many leading spaces/tabs its piece has, and whether code (not a line
         break) follows them. Built once, on first use."""

@@ -205,6 +205,7 @@ class Worker:
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
         self.emit(event="loaded", info=info)
+        engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
 
     def op_complete(self, job: Job) -> None:
         from lsp_server.context.fim import MissingFimTokens

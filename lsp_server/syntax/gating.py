@@ -100,8 +100,9 @@ def required_indent(rules: textops.Rules, text: str, offset: int) -> str | None:
     return None
 
 
-def _next_code_line(rules: textops.Rules, text: str, line_end: int) -> str | None:
-    """The first line after the one ending at `line_end` with code (not blank, not a comment)."""
+def _next_code_line(rules: textops.Rules | None, text: str, line_end: int) -> str | None:
+    """The first line after the one ending at `line_end` that is not blank (nor only a comment,
+    with `rules`); None if there is none within 200 lines."""
     pos = line_end
     for _ in range(200):
         nl = text.find("\n", pos)
@@ -109,7 +110,7 @@ def _next_code_line(rules: textops.Rules, text: str, line_end: int) -> str | Non
             return None
         nxt = text.find("\n", nl + 1)
         line = text[nl + 1 : len(text) if nxt < 0 else nxt].rstrip("\r")
-        if textops.code_of(rules, line).strip():
+        if (textops.code_of(rules, line) if rules is not None else line).strip():
             return line
         pos = nl + 1
     return None
@@ -203,14 +204,5 @@ def _inside_node(rules: textops.Rules, tree: tree_sitter.Tree, text: str, offset
 def _ends_block(text: str, line_end: int, indent: int) -> bool:
     """Is the empty line ending at `line_end` the last line of its block (the next non-blank
     line is indented less than `indent`, or there is none)?"""
-    pos = line_end
-    for _ in range(200):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            return True
-        nxt = text.find("\n", nl + 1)
-        line = text[nl + 1 : len(text) if nxt < 0 else nxt]
-        if line.strip():
-            return textops.indent_width(line) < indent
-        pos = nl + 1
-    return False
+    line = _next_code_line(None, text, line_end)
+    return line is None or textops.indent_width(line) < indent

@@ -41,7 +41,7 @@ class Suggestion:
     text: str
     offset: int  # where it is inserted (string offset in the snapshot's text)
     version: int
-    source: str  # "model" or "reuse"
+    source: str  # "model", "reuse" (the rest of a recent suggestion) or "followed" (a job of an earlier keystroke)
     stats: dict = field(default_factory=dict)
 
 
@@ -170,7 +170,7 @@ class Completer:
             self._record(snap, "reuse", {"scope": gate.scope})
             return Suggestion(reused, snap.offset, snap.version, "reuse")
         adopted = await self._adopt(snap)
-        outcome, result = adopted if adopted is not None else await self._ask_model(snap, gate, settings)
+        outcome, result = ("ok", adopted) if adopted is not None else await self._ask_model(snap, gate, settings)
         stats = {"scope": gate.scope, **(result.get("stats", {}) if result else {})}
         if outcome != "ok":
             self._record(snap, outcome, stats)
@@ -187,7 +187,7 @@ class Completer:
         self.recent.remember(uri, prefix, suffix, text)
         if settings.precompute_next:
             self._speculation = asyncio.ensure_future(self._precompute_after(snap, text, settings))
-        return Suggestion(text, snap.offset, snap.version, "model", result.get("stats", {}))
+        return Suggestion(text, snap.offset, snap.version, "followed" if adopted is not None else "model", result.get("stats", {}))
 
     async def _precompute_after(self, snap: Snapshot, text: str, settings: Settings) -> None:
         """While the user reads a suggestion, compute the one that follows its acceptance.
@@ -304,7 +304,7 @@ class Completer:
             self.counters.followed_used += 1
             self.counters.followed_used_tokens += int(result.get("stats", {}).get("generated_tokens", 0))
 
-    async def _adopt(self, snap: Snapshot) -> tuple[str, dict | None] | None:
+    async def _adopt(self, snap: Snapshot) -> dict | None:
         """The result of the document's followed job, for a request made after the user typed
         on at its cursor: without what was typed, when it begins with that. None: no such job,
         or its result does not fit (the caller asks the model)."""
@@ -315,11 +315,12 @@ class Completer:
         if typed is None:
             self._unfollow(followed)
             return None
-        outcome, result = await self._outcome(followed.future)
-        if outcome != "ok" or not result:
-            return None
+        try:
+            result = await self.manager.result(followed.future)
+        except (RequestCancelled, ModelUnavailable, WorkerError):
+            return None  # it stopped (the typing turned away from it) or failed: ask the model
         text = result.get("text", "")
         if not (text.startswith(typed) and len(text) > len(typed)):
             return None
         self._used(followed, result)
-        return "ok", {**result, "text": text[len(typed):]}
+        return {**result, "text": text[len(typed):]}

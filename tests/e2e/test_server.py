@@ -219,7 +219,7 @@ TYPED = "file:///b/work/example.py"
 
 @pytest.mark.parametrize("agrees", [True, False])
 async def test_a_cancelled_job_is_followed_while_the_user_types_what_it_writes(slow_model_path, agrees):
-    async with start_server(slow_model_path, init_options={"maxTokens": 64, "latencyTargetMs": 0}) as s:
+    async with start_server(slow_model_path, init_options={"maxTokens": 512, "latencyTargetMs": 0}) as s:
         await s.wait_status("ready")
         s.open(SEEN, PY)
         t0 = time.monotonic()

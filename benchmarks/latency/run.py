@@ -216,17 +216,32 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def model_computed(run: dict, system: str) -> list[float]:
+    """Latencies of the answered requests that needed the model: for our server, those whose
+    version its history records as a model call (`ok`/`empty`, not `reuse`); for llama-server,
+    those not served from llama.vscode's client-side cache."""
+    answered = [x for x in run["records"] if x.get("outcome") in ("shown", "empty")]
+    if system == "llama-server":
+        return [x["latency_ms"] for x in answered if x.get("source") != "reuse"]
+    outcome: dict[int, str] = {}
+    for h in (run.get("status") or {}).get("history", []):
+        outcome.setdefault(h.get("version"), h.get("outcome"))
+    return [x["latency_ms"] for x in answered if outcome.get(x["version"]) in ("ok", "empty")]
+
+
 def pooled(rows: list[dict], system: str, runs: dict) -> dict:
-    lat, kept, shown = [], 0, 0
+    lat, model_lat, kept, shown = [], [], 0, 0
     for r in rows:
         if r["system"] != system:
             continue
-        recs = runs[(r["trace"], system)]["records"]
-        lat += [x["latency_ms"] for x in recs if x.get("outcome") in ("shown", "empty")]
+        run = runs[(r["trace"], system)]
+        lat += [x["latency_ms"] for x in run["records"] if x.get("outcome") in ("shown", "empty")]
+        model_lat += model_computed(run, system)
         kept += r["kept_total"]
         shown += r["shown"]
     return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "kept": kept, "shown": shown,
-            "kept_per_shown": kept / shown if shown else 0.0}
+            "kept_per_shown": kept / shown if shown else 0.0,
+            "model_n": len(model_lat), "model_p50": pct(model_lat, 0.5), "model_p95": pct(model_lat, 0.95)}
 
 
 def write_results_md(section: str, key: str) -> None:
@@ -243,12 +258,15 @@ def write_results_md(section: str, key: str) -> None:
 
 def render(data: dict, model_key: str, name: str) -> str:
     rows, pooled_stats, ratios = data["rows"], data["pooled"], data["ratios_vs_llama_server"]
-    pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
-                    "| --- | --- | --- | --- | --- |"]
+    pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | model-computed answers: n, p50 / p95 ms "
+                    "| model-computed p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
+                    "| --- | --- | --- | --- | --- | --- | --- |"]
     for s, p in pooled_stats.items():
-        rt = ratios.get(s)
-        vs = f"{rt['p50']:.2f}x / {rt['p95']:.2f}x" if rt else "-"
-        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {p['kept_per_shown']:.1f} ({p['shown']}) |")
+        rt = ratios.get(s) or {}
+        vs = f"{rt['p50']:.2f}x / {rt['p95']:.2f}x" if "p50" in rt else "-"
+        model_vs = f"{rt['model_p50']:.2f}x / {rt['model_p95']:.2f}x" if "model_p50" in rt else "-"
+        model = f"{p.get('model_n', 0)}, {fmt(p.get('model_p50'))} / {fmt(p.get('model_p95'))}"
+        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {model} | {model_vs} | {p['kept_per_shown']:.1f} ({p['shown']}) |")
     return "\n".join([
         f"### Latency on typing traces, {model_key} model ({Path(data['model']).name})",
         "",
@@ -301,6 +319,9 @@ async def main_async(args) -> int:
         for s in systems:
             if s != "llama-server" and peer["p50"] and pooled_stats[s]["p50"]:
                 ratios[s] = {"p50": pooled_stats[s]["p50"] / peer["p50"], "p95": pooled_stats[s]["p95"] / peer["p95"]}
+            if s != "llama-server" and peer.get("model_p50") and pooled_stats[s].get("model_p50"):
+                ratios.setdefault(s, {}).update(model_p50=pooled_stats[s]["model_p50"] / peer["model_p50"],
+                                                model_p95=pooled_stats[s]["model_p95"] / peer["model_p95"])
     data = {
         "command": " ".join([".venv/bin/python -m benchmarks.latency.run", *sys.argv[1:]]), "model": model,
         "machine": mach, "date": started.isoformat(timespec="minutes"), "git_commit": commit,

@@ -110,11 +110,13 @@ def run_completion(
     template: FimTemplate,
     req: CompletionRequest,
     cancelled: Cancelled,
-    disagrees: Callable[[str], bool] | None = None,
+    typed: Callable[[], str | None] | None = None,
 ) -> CompletionResult:
-    """Generate and cut one completion. `disagrees(text)`: called with the output so far (relative
-    to the cursor) after each token; True stops generation with stop reason "disagrees" (a job
-    followed while the user types something else)."""
+    """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
+    is gone; the user types on at its cursor) what the user has typed there. A followed job stops
+    with stop reason "disagrees" (and no text) as soon as its output is not what was typed, and,
+    for a model that habitually runs on, at the end of its first statement (all that the cut
+    keeps of such a model: more would only be generated ahead of the typing)."""
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
@@ -132,6 +134,7 @@ def run_completion(
     stats = EvalStats()
     pieces: list[str] = []
     stopped_early = False
+    narrow: StopChecker | None = None  # a followed job's stop check for a model that runs on
     max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
     lead = gate.indent if gate is not None and gate.indent is not None and gate.indent.startswith(typed_indent) else None
@@ -149,9 +152,16 @@ def run_completion(
             stopped_early = True
             break
         relative = drop_typed_indent(text, typed_indent)
-        if disagrees is not None and relative is not None and disagrees(relative):
-            stats.stop_reason = "disagrees"
-            break
+        followed = typed() if typed is not None and relative is not None else None
+        if followed is not None:
+            if not (relative.startswith(followed) or followed.startswith(relative)):
+                stats.stop_reason = "disagrees"
+                break
+            if narrow is None and gate is not None and req.truncate and engine.rates.runs_on:
+                narrow = StopChecker(req.language, req.prefix, req.suffix, gate, overran=True)
+            if narrow is not None and narrow.feed(relative):
+                stopped_early = True
+                break
         if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break

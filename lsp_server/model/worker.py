@@ -216,12 +216,8 @@ class Worker:
             return
         req = CompletionRequest.from_dict(job.payload.get("request", {}))
 
-        def disagrees(text: str) -> bool:  # a followed job whose output is not what the user typed
-            typed = job.typed
-            return typed is not None and not (text.startswith(typed) or typed.startswith(text))
-
         try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), disagrees)
+            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed)
         except MissingFimTokens as exc:
             self.emit(event="error", id=job.id, message=str(exc))
             return

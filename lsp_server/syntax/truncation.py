@@ -471,10 +471,11 @@ class StopChecker:
     """Tells the generation loop when the cut point is certain, so decoding can stop early.
 
     feed() gets the whole output so far after each token and is cheap (a regex lex and a walk
-    over its lines; no parsing). It never stops earlier than `truncate` would cut."""
+    over its lines; no parsing). It never stops earlier than `truncate` would cut (with
+    `overran`: than the one statement `truncate(..., overran=True)` tries first)."""
 
-    def __init__(self, language: str | None, prefix: str, suffix: str, gate: Gate) -> None:
-        self._ctx = _Context.build(language, prefix, suffix, gate)
+    def __init__(self, language: str | None, prefix: str, suffix: str, gate: Gate, overran: bool = False) -> None:
+        self._ctx = _Context.build(language, prefix, suffix, gate, overran)
         self._complete = gate.complete
 
     def feed(self, text_so_far: str) -> bool:

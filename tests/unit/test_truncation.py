@@ -430,3 +430,22 @@ def test_truncate_when_the_model_overran(language: str, prefix: str, candidate: 
     gate = gate_at(language, prefix, suffix)
     assert truncate(language, prefix, candidate, suffix, gate, overran=True) == narrow
     assert truncate(language, prefix, candidate, suffix, gate) == wide
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "candidate", "suffix", "narrow", "wide"),
+    [pytest.param(*row[:1], *row[2:], id=row[1]) for row in OVERRAN],
+)
+def test_overran_stop_checker_stops_at_the_one_statement_cut(
+    language: str, prefix: str, candidate: str, suffix: str, narrow: str, wide: str
+) -> None:
+    """The stop check for a model that runs on (a followed job's): where it stops, the one-statement
+    cut of what was generated so far is the same as that of everything, and it does stop before
+    the end when the candidate goes on past that statement."""
+    gate = gate_at(language, prefix, suffix)
+    checker = StopChecker(language, prefix, suffix, gate, overran=True)
+    for i in range(1, len(candidate) + 1):
+        if checker.feed(candidate[:i]):
+            assert truncate(language, prefix, candidate[:i], suffix, gate, overran=True) == narrow
+            return
+    assert narrow == wide, "never stopped although the candidate goes on past the statement"

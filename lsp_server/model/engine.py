@@ -443,7 +443,9 @@ class Engine:
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         t0 = time.perf_counter()
         try:
-            if forced and len(self.cached) + len(forced) + 1 < self.n_ctx:
+            if forced and len(self.cached) + len(forced) + 1 >= self.n_ctx:
+                need = None  # no room for the lead: generate as the model would
+            elif forced:
                 self._decode(forced, len(self.cached))
                 self.cached.extend(forced)
                 stats.generated_tokens += len(forced)
@@ -480,10 +482,14 @@ class Engine:
         code, and None (the lead is done). If the vocabulary has none: `need` on its own, then
         code (b""); the model's own likeliest token when even that cannot be."""
         lead_len, code_after = self._lead_table()
-        ends = np.flatnonzero((lead_len == len(need)) & code_after)
-        for t in ends[np.argsort(-logits[ends])][:64]:
-            if self.piece(int(t)).startswith(need):
-                return int(t), None
+        masked = np.where((lead_len == len(need)) & code_after, logits, -np.inf)
+        for _ in range(64):  # the likeliest first: a piece with a tab where a space is needed is skipped
+            t = int(np.argmax(masked))
+            if masked[t] == -np.inf:
+                break
+            if self.piece(t).startswith(need):
+                return t, None
+            masked[t] = -np.inf
         alone = self.tokenize(need.decode("utf-8")) if need else []
         if len(alone) == 1:
             return alone[0], b""

@@ -215,7 +215,6 @@ class Worker:
             self.emit(event="error", id=job.id, message="no model is loaded")
             return
         req = CompletionRequest.from_dict(job.payload.get("request", {}))
-
         try:
             result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed)
         except MissingFimTokens as exc:

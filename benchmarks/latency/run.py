@@ -136,7 +136,20 @@ def summarize(run: dict, trace: Trace) -> dict:
     evaluated = [j["stats"].get("evaluated_tokens", 0) for j in model_jobs]
     reused = [j["stats"].get("reused_tokens", 0) + j["stats"].get("shifted_tokens", 0) for j in model_jobs]
     generated = sum(j["stats"].get("generated_tokens", 0) for j in model_jobs)
-    wasted = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "cancelled")
+    # where the waste comes from: cancelled jobs by how they ended (a followed job the typing
+    # turned away from, one given up while it waited ahead of the typing, one never followed),
+    # answers that came back stale, followed jobs that finished but served nothing
+    waste: dict[str, int] = {}
+
+    def add(kind: str, n: int) -> None:
+        waste[kind] = waste.get(kind, 0) + n
+
+    for j in jobs:
+        if j["event"] == "cancelled":
+            st = j["stats"]
+            kind = "disagreed" if st.get("stop_reason") == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
+            add(kind, st.get("generated_tokens", 0))
+    wasted = sum(waste.values())
     # A job that finished but whose response came back for a changed document was wasted too.
     stale_resp = sorted(r["wall"] for r in recs if r.get("outcome") in ("stale", "cancelled") and "wall" in r)
     all_resp = sorted((r["wall"], r.get("outcome")) for r in recs if "wall" in r)
@@ -146,12 +159,14 @@ def summarize(run: dict, trace: Trace) -> dict:
         nxt = next((o for w, o in all_resp if w >= j["t"] - 0.001), None)
         if nxt in ("stale", "cancelled"):
             wasted += j["stats"].get("generated_tokens", 0)
+            add("answered late", j["stats"].get("generated_tokens", 0))
     status = run.get("status") or {}
     counters = status.get("counters") or {}
     # Jobs the server followed after their request was cancelled (the user typed on at the
     # cursor) and that ran to the end: wasted unless their result served a later request.
     followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
     wasted += max(0, followed_done - int(counters.get("followed_used_tokens", 0)))
+    add("followed, unused", max(0, followed_done - int(counters.get("followed_used_tokens", 0))))
     return {
         "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
@@ -165,7 +180,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "recomputed_total": sum(evaluated), "reused_median": pct(reused, 0.5),
         "idle_refreshed": sum(j["stats"].get("evaluated_tokens", 0) for j in jobs if j["event"] == "refreshed"),
         "generated_total": generated, "generated_wasted": wasted,
-        "wasted_share": wasted / generated if generated else 0.0,
+        "wasted_share": wasted / generated if generated else 0.0, "wasted_by": {k: v for k, v in waste.items() if v},
         "stale_dropped_by_server": counters.get("stale_dropped"), "cold_start_ms": run["cold_start_ms"],
         "reused_by_server": counters.get("reused"),
         "followed": counters.get("followed"), "followed_used": counters.get("followed_used"),
@@ -230,10 +245,13 @@ def model_computed(run: dict, system: str) -> list[float]:
 
 
 def pooled(rows: list[dict], system: str, runs: dict) -> dict:
-    lat, model_lat, kept, shown = [], [], 0, 0
+    lat, model_lat, kept, shown, generated, wasted_by = [], [], 0, 0, 0, {}
     for r in rows:
         if r["system"] != system:
             continue
+        generated += r["generated_total"]
+        for kind, n in r.get("wasted_by", {}).items():
+            wasted_by[kind] = wasted_by.get(kind, 0) + n
         run = runs[(r["trace"], system)]
         lat += [x["latency_ms"] for x in run["records"] if x.get("outcome") in ("shown", "empty")]
         model_lat += model_computed(run, system)
@@ -241,7 +259,9 @@ def pooled(rows: list[dict], system: str, runs: dict) -> dict:
         shown += r["shown"]
     return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "kept": kept, "shown": shown,
             "kept_per_shown": kept / shown if shown else 0.0,
-            "model_n": len(model_lat), "model_p50": pct(model_lat, 0.5), "model_p95": pct(model_lat, 0.95)}
+            "model_n": len(model_lat), "model_p50": pct(model_lat, 0.5), "model_p95": pct(model_lat, 0.95),
+            "generated": generated, "wasted_share": sum(wasted_by.values()) / generated if generated else 0.0,
+            "wasted_by": wasted_by}
 
 
 def write_results_md(section: str, key: str) -> None:
@@ -267,6 +287,9 @@ def render(data: dict, model_key: str, name: str) -> str:
         model_vs = f"{rt['model_p50']:.2f}x / {rt['model_p95']:.2f}x" if "model_p50" in rt else "-"
         model = f"{p.get('model_n', 0)}, {fmt(p.get('model_p50'))} / {fmt(p.get('model_p95'))}"
         pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {model} | {model_vs} | {p['kept_per_shown']:.1f} ({p['shown']}) |")
+    waste_lines = [f"- {s}: {p['generated']:,} tokens generated, {100 * p['wasted_share']:.0f}% wasted ("
+                   + (", ".join(f"{kind} {n:,}" for kind, n in sorted(p["wasted_by"].items(), key=lambda kv: -kv[1])) or "none") + ")"
+                   for s, p in pooled_stats.items() if "generated" in p]
     return "\n".join([
         f"### Latency on typing traces, {model_key} model ({Path(data['model']).name})",
         "",
@@ -278,6 +301,10 @@ def render(data: dict, model_key: str, name: str) -> str:
         table(rows),
         "",
         *pooled_lines,
+        "",
+        "Wasted generated tokens, pooled, by kind:",
+        "",
+        *waste_lines,
     ])
 
 
@@ -297,7 +324,7 @@ async def main_async(args) -> int:
     for trace in traces:
         for system in systems:
             if system == "ours":
-                backend = LspBackend("ours", model, {}, work)
+                backend = LspBackend("ours", model, {k: json.loads(v) for k, v in args.option}, work)
             elif system == "ours-naive":
                 backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False, "followTyping": False}, work)
             else:
@@ -310,7 +337,7 @@ async def main_async(args) -> int:
             runs[(trace.name, system)] = run
             row = {"system": system, **summarize(run, trace)}
             rows.append(row)
-            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+            print(table([row]).splitlines()[-1], f"wasted tokens by kind: {row['wasted_by']}", file=sys.stderr, flush=True)
     name = f"latency-{args.model}{'-patient' if args.patient else ''}-{started.strftime('%Y%m%d-%H%M')}"
     pooled_stats = {s: pooled(rows, s, runs) for s in systems}
     ratios = {}
@@ -351,6 +378,8 @@ def main() -> int:
     p.add_argument("--debounce-ms", type=float, default=150.0)
     p.add_argument("--patient", action="store_true",
                    help="the user waits for each keystroke's suggestion before typing on (every request is answered)")
+    p.add_argument("--option", nargs=2, action="append", default=[], metavar=("NAME", "JSON"), type=str,
+                   help="a server setting for `ours` (camelCase name, JSON value), e.g. --option followAheadTokens 0")
     p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
     p.add_argument("--render", metavar="JSON", help="only print (and with --write-md write) the section of a results file")
     args = p.parse_args()

@@ -134,6 +134,7 @@ class _Followed:
     snap: Snapshot
     future: asyncio.Future
     typed: str = ""
+    ahead: int | None = None  # tokens it may generate ahead of the typing; None while a request waits for it
     used: bool = False
 
 
@@ -227,7 +228,7 @@ class Completer:
         except asyncio.CancelledError:
             # the client gave the request up: follow the job if the user typed on at its cursor
             self.manager.release(snap.uri, job_id)
-            if not (settings.follow_typing and self._follow(job_id, snap, future)):
+            if not (settings.follow_typing and self._follow(job_id, snap, future, settings.follow_ahead_tokens)):
                 self.manager.cancel(job_id)
             raise
 
@@ -247,8 +248,9 @@ class Completer:
             return "error", None
 
     # -- following a job whose request was cancelled ---------------------------------------------
-    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future) -> bool:
-        """Keep the job running for `snap`'s document while the user types at its cursor."""
+    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future, ahead: int) -> bool:
+        """Keep the job running for `snap`'s document while the user types at its cursor, at
+        most `ahead` tokens ahead of the typing until a request takes it over."""
         doc = self.docs.get(snap.uri)
         typed = typed_at(snap.text, snap.offset, doc.text) if doc is not None else None
         if typed is None or future.done():
@@ -256,10 +258,10 @@ class Completer:
         previous = self._followed.get(snap.uri)
         if previous is not None:
             self._unfollow(previous)
-        followed = _Followed(job_id, snap, future, typed)
+        followed = _Followed(job_id, snap, future, typed, ahead)
         self._followed[snap.uri] = followed
         self.counters.followed += 1
-        self.manager.follow(job_id, typed)
+        self.manager.follow(job_id, typed, ahead)
         future.add_done_callback(lambda f: self._followed_done(followed, f))
         if not typed:  # the cancel came before the keystroke's change (or without one)
             asyncio.get_running_loop().call_later(FOLLOW_WAIT_S, self._expire, followed)
@@ -280,7 +282,7 @@ class Completer:
             self._unfollow(followed)
         elif typed != followed.typed:
             followed.typed = typed
-            self.manager.follow(followed.job_id, typed)
+            self.manager.follow(followed.job_id, typed, followed.ahead)
 
     def _unfollow(self, followed: _Followed) -> None:
         if self._followed.get(followed.snap.uri) is followed:
@@ -315,10 +317,17 @@ class Completer:
         if typed is None:
             self._unfollow(followed)
             return None
+        # a request waits for it now: it runs to its end (and back to its limit if this one goes too)
+        limit, followed.ahead = followed.ahead, None
+        self.manager.follow(followed.job_id, followed.typed, None)
         try:
             result = await self.manager.result(followed.future)
         except (RequestCancelled, ModelUnavailable, WorkerError):
             return None  # it stopped (the typing turned away from it) or failed: ask the model
+        except asyncio.CancelledError:
+            followed.ahead = limit
+            self.manager.follow(followed.job_id, followed.typed, limit)
+            raise
         text = result.get("text", "")
         if not (text.startswith(typed) and len(text) > len(typed)):
             return None

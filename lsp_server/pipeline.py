@@ -105,18 +105,32 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
     return text.lstrip(" \t")
 
 
+def tokens_ahead(pieces: list[str], chars: int) -> int:
+    """How many of the last generated pieces (one per token) hold the last `chars` characters."""
+    n = 0
+    for piece in reversed(pieces):
+        if chars <= 0:
+            break
+        chars -= len(piece)
+        n += 1
+    return n
+
+
 def run_completion(
     engine: Engine,
     template: FimTemplate,
     req: CompletionRequest,
     cancelled: Cancelled,
     typed: Callable[[], str | None] | None = None,
+    hold: Callable[[str, int], bool] | None = None,
 ) -> CompletionResult:
     """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
     with stop reason "disagrees" (and no text) as soon as its output is not what was typed, and,
     for a model that habitually runs on, at the end of its first statement (all that the cut
-    keeps of such a model: more would only be generated ahead of the typing)."""
+    keeps of such a model: more would only be generated ahead of the typing). After each token
+    of a followed job, `hold(typed, tokens ahead of it)` may wait (the worker's limit on running
+    ahead of the typing); False stops the job with stop reason "held" (and no text)."""
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
@@ -165,11 +179,14 @@ def run_completion(
         if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break
+        if followed is not None and hold is not None and not hold(followed, tokens_ahead(pieces, len(relative) - len(followed))):
+            stats.stop_reason = "held"
+            break
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
     raw = drop_typed_indent(raw, typed_indent) or ""
-    if stats.stop_reason == "disagrees":
+    if stats.stop_reason in ("disagrees", "held"):
         return CompletionResult(text="", raw=raw, stats=stats.as_dict())
     if stopped_early:
         stats.stop_reason = "stop_check"

@@ -23,7 +23,9 @@ def _dispatch(self, event: dict) -> None:
     if _path and event.get("event") in ("done", "cancelled", "error", "refreshed"):
         stats = event.get("stats") or (event.get("result") or {}).get("stats") or {}
         with open(_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"t": time.time(), "event": event["event"], "id": event.get("id"), "stats": stats}) + "\n")
+            result = event.get("result") or {}
+            fh.write(json.dumps({"t": time.time(), "event": event["event"], "id": event.get("id"), "stats": stats,
+                                 "text": result.get("text"), "raw": result.get("raw")}) + "\n")
     _original(self, event)
 
 

@@ -147,7 +147,9 @@ def summarize(run: dict, trace: Trace) -> dict:
     for j in jobs:
         if j["event"] == "cancelled":
             st = j["stats"]
-            kind = "disagreed" if st.get("stop_reason") == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
+            reason = st.get("stop_reason")
+            kind = ("disagreed" if reason == "disagrees" else "gave up waiting ahead" if reason == "held"
+                    else "followed, stopped" if st.get("followed") else "cancelled")
             add(kind, st.get("generated_tokens", 0))
     wasted = sum(waste.values())
     # A job that finished but whose response came back for a changed document was wasted too.
@@ -339,6 +341,8 @@ async def main_async(args) -> int:
             rows.append(row)
             print(table([row]).splitlines()[-1], f"wasted tokens by kind: {row['wasted_by']}", file=sys.stderr, flush=True)
     name = f"latency-{args.model}{'-patient' if args.patient else ''}-{started.strftime('%Y%m%d-%H%M')}"
+    # every request and job of the run, for looking into it (not committed: benchmarks/work)
+    (work / f"{name}-detail.json").write_text(json.dumps({f"{t}/{s}": run for (t, s), run in runs.items()}, default=str))
     pooled_stats = {s: pooled(rows, s, runs) for s in systems}
     ratios = {}
     if "llama-server" in pooled_stats:

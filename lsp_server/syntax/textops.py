@@ -172,6 +172,23 @@ def bracket_state(text: str, rules: Rules, pos: int = 0) -> tuple[list[tuple[str
     return stack, inside
 
 
+def closing_text(text: str, rules: Rules) -> str:
+    """The shortest text that closes the string and the brackets open at the end of `text`
+    ("" at the end of a comment, whose end is the line's)."""
+    stack, inside = bracket_state(text, rules)
+    head = ""
+    if inside is not None:
+        if inside.kind == "comment":
+            return ""
+        m = rules.lexer.match(text, inside.start)
+        rule = rules.tokens[int(m.lastgroup[1:])] if m is not None and m.lastgroup and m.lastgroup[0] == "t" else None
+        if rule is None or rule.end is None:
+            return ""
+        head = rule.end
+    closer = {v: k for k, v in PAIRS.items()}
+    return head + "".join(closer[c] for c, _ in reversed(stack))
+
+
 # -- lines and indentation ---------------------------------------------------------------------
 
 

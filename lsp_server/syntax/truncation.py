@@ -380,7 +380,9 @@ class _ParseCheck:
     ERROR/MISSING nodes plus, in indentation-sensitive languages, the indentation violations the
     grammar does not flag (`textops.indentation_violations`: an unexpected indent, a dedent to a
     level never opened, a block opener without a body), also on the suffix's lines, none of
-    them on a suffix line that had none."""
+    them on a suffix line that had none. A suffix line inside the brackets open at the cursor has
+    none until they are closed: one that it has when they are simply closed is its own, and an
+    insertion that closes them is not blamed for it."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules) -> None:
         self._parser = new_parser(language)
@@ -394,6 +396,13 @@ class _ParseCheck:
         self._indent_errors = len(violations)
         # where in the suffix they are: an insertion may not move one to another line there
         self._suffix_violations = {b - len(prefix) for b in violations if b >= len(prefix)}
+        self._hidden: set[int] = set()  # the suffix's own, hidden by the brackets open at the cursor
+        closers = textops.closing_text(prefix, rules) if rules.indent_opener is not None else ""
+        if closers:
+            closed = textops.indentation_violations(prefix + closers + suffix, rules)
+            at = len(prefix) + len(closers)
+            self._hidden = {b - at for b in closed if b >= at} - self._suffix_violations
+            self._indent_errors = max(self._indent_errors, len(closed))
         self._line_start = prefix.rfind("\n") + 1
         # the whole lines before the cursor line are read once (when no string spans the cursor line)
         head = prefix[: self._line_start]
@@ -425,9 +434,12 @@ class _ParseCheck:
                 start, head_bad = self._line_start, 0
             suffix_at = start + len(self._prefix_text) - self._line_start + len(text)
             end = suffix_at + self._suffix_check
-            if head_bad + len(bad) > self._indent_errors or any(start <= b < end for b in bad):
+            own = self._suffix_violations | self._hidden
+            if head_bad + len(bad) > self._indent_errors:
                 return None
-            if any(b >= end and b - suffix_at not in self._suffix_violations for b in bad):
+            if any(start <= b < end and not (b >= suffix_at and b - suffix_at in self._hidden) for b in bad):
+                return None
+            if any(b >= end and b - suffix_at not in own for b in bad):
                 return None  # it mends one line of the suffix and breaks another
             violations = head_bad + len(bad)
         middle = text.encode("utf-8")

@@ -117,6 +117,17 @@ CASES = [
      "def f(nums):\n", "    count = 0\n    for n in nums:\n        if n > 10:\n",
      "\n            count += 1\n    return count\n",
      "    count = 0\n    for n in nums:\n        if n > 10:"),
+    # the suffix's own indentation error, hidden while a bracket at the cursor is open (lines
+    # deleted below the cursor line): closing the bracket is not blamed for it; anything more is
+    ("python", "closing-bracket-reveals-the-suffix-own-error",
+     "def f(w):\n    if w <= 0:\n        raise ValueError(\"bad width %r (must be > 0)\" ", "% w)\n\n",
+     "\n            raise ValueError('too large')\n    return w\n", "% w)"),
+    ("python", "closing-string-and-bracket-reveals-it",
+     "def f(w):\n    if w <= 0:\n        raise ValueError(\"bad width %r (must", " be > 0)\" % w)\n",
+     "\n            raise ValueError('too large')\n    return w\n", " be > 0)\" % w)"),
+    ("python", "after-closing-a-new-error-is-still-rejected",
+     "def f(w):\n    if w <= 0:\n        raise ValueError(\"bad\" ", "% w)\n          x = 1\n",
+     "\n            raise ValueError('too large')\n    return w\n", "% w)"),
     ("python", "dedent-to-unopened-level-rejected",
      "def f(x):\n    if x:\n        y = 1\n", "      z = 2\n", "\n    return y\n", ""),
     # ---- javascript

@@ -25,7 +25,7 @@ def _dispatch(self, event: dict) -> None:
         with open(_path, "a", encoding="utf-8") as fh:
             result = event.get("result") or {}
             fh.write(json.dumps({"t": time.time(), "event": event["event"], "id": event.get("id"), "stats": stats,
-                                 "text": result.get("text"), "raw": result.get("raw")}) + "\n")
+                                 "text": result.get("text"), "raw": result.get("raw", event.get("raw"))}) + "\n")
     _original(self, event)
 
 

@@ -66,7 +66,8 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
     first = backend.complete(text, offset, version)
     first_text = await first.task
     cold_ms = (time.monotonic() - t_spawn) * 1000
-    records: list[dict] = []
+    # the cold start's answer is shown (typing starts after it): its job's tokens are not wasted
+    records: list[dict] = [{"version": version, "outcome": "cold", "wall": time.time(), "text": first_text}]
     outstanding: list = []
     state = {"version": version}
     typed = 0
@@ -171,7 +172,7 @@ def summarize(run: dict, trace: Trace) -> dict:
     add("followed, unused", max(0, followed_done - int(counters.get("followed_used_tokens", 0))))
     return {
         "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),
-        "requests": len(recs), "answered": len(answered), "shown": len(shown),
+        "requests": sum(r.get("outcome") != "cold" for r in recs), "answered": len(answered), "shown": len(shown),
         "stale": sum(r.get("outcome") == "stale" for r in recs), "cancelled": sum(r.get("outcome") == "cancelled" for r in recs),
         "served_from_cache": sum(r.get("source") == "reuse" for r in recs),
         "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95), "max_ms": max(lat) if lat else None,

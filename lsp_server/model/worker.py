@@ -23,7 +23,8 @@ Events (out):   {"event": "progress", "stage": str, "done": int, "total": int}
                 {"event": "loaded", "info": {...}}  {"event": "load_failed", "message": str}
                 {"event": "done", "id": str, "result": {...}}
                 {"event": "error", "id": str, "message": str}
-                {"event": "cancelled", "id": str, "stats": {...}}
+                {"event": "cancelled", "id": str, "stats": {...}, "raw": str (what a completion had
+                 generated when the typing turned away from it or it gave up; diagnostics)}
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ class Worker:
         if job.typed is not None:
             result.stats.update(followed=True, held_ms=round(job.held_s * 1000))
         if self._is_cancelled(job) or result.stats.get("stop_reason") in ("disagrees", "held"):
-            self.emit(event="cancelled", id=job.id, stats=result.stats)
+            self.emit(event="cancelled", id=job.id, stats=result.stats, raw=result.raw)
         else:
             self.emit(event="done", id=job.id, result=result.as_dict())
 

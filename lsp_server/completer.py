@@ -134,7 +134,6 @@ class _Followed:
     snap: Snapshot
     future: asyncio.Future
     typed: str = ""
-    ahead: int | None = None  # tokens it may generate ahead of the typing; None while a request waits for it
     used: bool = False
 
 
@@ -228,7 +227,7 @@ class Completer:
         except asyncio.CancelledError:
             # the client gave the request up: follow the job if the user typed on at its cursor
             self.manager.release(snap.uri, job_id)
-            if not (settings.follow_typing and self._follow(job_id, snap, future, settings.follow_ahead_tokens)):
+            if not (settings.follow_typing and self._follow(job_id, snap, future)):
                 self.manager.cancel(job_id)
             raise
 
@@ -248,9 +247,8 @@ class Completer:
             return "error", None
 
     # -- following a job whose request was cancelled ---------------------------------------------
-    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future, ahead: int) -> bool:
-        """Keep the job running for `snap`'s document while the user types at its cursor, at
-        most `ahead` tokens ahead of the typing until a request takes it over."""
+    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future) -> bool:
+        """Keep the job running for `snap`'s document while the user types at its cursor."""
         doc = self.docs.get(snap.uri)
         typed = typed_at(snap.text, snap.offset, doc.text) if doc is not None else None
         if typed is None or future.done():
@@ -258,10 +256,10 @@ class Completer:
         previous = self._followed.get(snap.uri)
         if previous is not None:
             self._unfollow(previous)
-        followed = _Followed(job_id, snap, future, typed, ahead)
+        followed = _Followed(job_id, snap, future, typed)
         self._followed[snap.uri] = followed
         self.counters.followed += 1
-        self.manager.follow(job_id, typed, ahead)
+        self.manager.follow(job_id, typed)
         future.add_done_callback(lambda f: self._followed_done(followed, f))
         if not typed:  # the cancel came before the keystroke's change (or without one)
             asyncio.get_running_loop().call_later(FOLLOW_WAIT_S, self._expire, followed)
@@ -282,7 +280,7 @@ class Completer:
             self._unfollow(followed)
         elif typed != followed.typed:
             followed.typed = typed
-            self.manager.follow(followed.job_id, typed, followed.ahead)
+            self.manager.follow(followed.job_id, typed)
 
     def _unfollow(self, followed: _Followed) -> None:
         if self._followed.get(followed.snap.uri) is followed:
@@ -317,17 +315,10 @@ class Completer:
         if typed is None:
             self._unfollow(followed)
             return None
-        # a request waits for it now: it runs to its end (and back to its limit if this one goes too)
-        limit, followed.ahead = followed.ahead, None
-        self.manager.follow(followed.job_id, followed.typed, None)
         try:
             result = await self.manager.result(followed.future)
         except (RequestCancelled, ModelUnavailable, WorkerError):
             return None  # it stopped (the typing turned away from it) or failed: ask the model
-        except asyncio.CancelledError:
-            followed.ahead = limit
-            self.manager.follow(followed.job_id, followed.typed, limit)
-            raise
         text = result.get("text", "")
         if not (text.startswith(typed) and len(text) > len(typed)):
             return None

@@ -32,11 +32,6 @@ class Settings:
     # A completion whose request the client cancels because the user typed on goes on while what
     # the user types is what it is generating; its result then serves the next request.
     follow_typing: bool = True
-    # While followed (no request waits for it), a job generates at most this many tokens ahead of
-    # what the user has typed, then waits for the typing or for the next request, which lets it
-    # run to its end. Fewer: less generated for text the user then types differently; more: more
-    # of the suggestion ready when the user pauses.
-    follow_ahead_tokens: int = attrs.field(default=8, validator=[attrs.validators.ge(1), attrs.validators.le(4096)])
     # Off by default: a precomputed prompt for "suggestion accepted" can move the prefix window's
     # anchor and evict the KV cache of the real next keystroke (measured on a 4k-token file).
     precompute_next: bool = False
@@ -64,7 +59,6 @@ _STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
     "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
     "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool, "follow_typing": bool,
-    "follow_ahead_tokens": int,
     "precompute_next": bool, "publish_syntax_errors": bool,
 }
 

@@ -76,6 +76,21 @@ def budget_tokens(req: CompletionRequest, rates: "Rates", new_prompt_tokens: int
     return max(MIN_BUDGET_TOKENS, min(req.max_tokens, int(left_ms / 1000 * rates.generate_tps)))
 
 
+ENDING_EVIDENCE_TOKENS = 64  # a model that writes this many tokens without ending the middle runs on
+
+
+def ending_evidence(stop_reason: str, budget: int, requested: int) -> bool | None:
+    """What one generation says of whether the model ends a middle itself: True (it did: end of
+    text), False (it wrote up to a token limit large enough to tell: the request's, or a latency
+    budget of at least ENDING_EVIDENCE_TOKENS), None (nothing: stopped by the stop check or
+    cancelled, or a budget too small to tell)."""
+    if stop_reason == "eos":
+        return True
+    if stop_reason == "max_tokens" and budget >= min(requested, ENDING_EVIDENCE_TOKENS):
+        return False
+    return None
+
+
 def split_indent(prefix: str) -> tuple[str, str]:
     """(prefix for the prompt, indentation already typed on the cursor's whitespace-only line).
 
@@ -105,32 +120,18 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
     return text.lstrip(" \t")
 
 
-def tokens_ahead(pieces: list[str], chars: int) -> int:
-    """How many of the last generated pieces (one per token) hold the last `chars` characters."""
-    n = 0
-    for piece in reversed(pieces):
-        if chars <= 0:
-            break
-        chars -= len(piece)
-        n += 1
-    return n
-
-
 def run_completion(
     engine: Engine,
     template: FimTemplate,
     req: CompletionRequest,
     cancelled: Cancelled,
     typed: Callable[[], str | None] | None = None,
-    hold: Callable[[str, int], bool] | None = None,
 ) -> CompletionResult:
     """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
     with stop reason "disagrees" (and no text) as soon as its output is not what was typed, and,
     for a model that habitually runs on, at the end of its first statement (all that the cut
-    keeps of such a model: more would only be generated ahead of the typing). After each token
-    of a followed job, `hold(typed, tokens ahead of it)` may wait (the worker's limit on running
-    ahead of the typing); False stops the job with stop reason "held" (and no text)."""
+    keeps of such a model: more would only be generated ahead of the typing)."""
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
@@ -179,19 +180,16 @@ def run_completion(
         if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break
-        if followed is not None and hold is not None and not hold(followed, tokens_ahead(pieces, len(relative) - len(followed))):
-            stats.stop_reason = "held"
-            break
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
     raw = drop_typed_indent(raw, typed_indent) or ""
-    if stats.stop_reason in ("disagrees", "held"):
+    if stats.stop_reason == "disagrees":
         return CompletionResult(text="", raw=raw, stats=stats.as_dict())
     if stopped_early:
         stats.stop_reason = "stop_check"
-    elif stats.stop_reason in ("eos", "max_tokens") and max_tokens == req.max_tokens:
-        engine.rates.note_ending(stats.stop_reason == "eos")
+    elif (ended := ending_evidence(stats.stop_reason, max_tokens, req.max_tokens)) is not None:
+        engine.rates.note_ending(ended)
     text = raw
     if req.truncate and gate is not None:
         # The model did not end the middle itself within its budget (or was stopped at the scope's

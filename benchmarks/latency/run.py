@@ -149,8 +149,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         if j["event"] == "cancelled":
             st = j["stats"]
             reason = st.get("stop_reason")
-            kind = ("disagreed" if reason == "disagrees" else "gave up waiting ahead" if reason == "held"
-                    else "followed, stopped" if st.get("followed") else "cancelled")
+            kind = "disagreed" if reason == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
             add(kind, st.get("generated_tokens", 0))
     wasted = sum(waste.values())
     # A job that finished but whose response came back for a changed document was wasted too.
@@ -384,7 +383,7 @@ def main() -> int:
     p.add_argument("--patient", action="store_true",
                    help="the user waits for each keystroke's suggestion before typing on (every request is answered)")
     p.add_argument("--option", nargs=2, action="append", default=[], metavar=("NAME", "JSON"), type=str,
-                   help="a server setting for `ours` (camelCase name, JSON value), e.g. --option followAheadTokens 0")
+                   help="a server setting for `ours` (camelCase name, JSON value), e.g. --option latencyTargetMs 1000")
     p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
     p.add_argument("--render", metavar="JSON", help="only print (and with --write-md write) the section of a results file")
     args = p.parse_args()

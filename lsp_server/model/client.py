@@ -157,13 +157,12 @@ class WorkerClient:
             self.cancel(job_id)
             raise
 
-    def follow(self, job_id: str, typed: str, ahead: int | None) -> None:
+    def follow(self, job_id: str, typed: str) -> None:
         """The job's request is gone because the user typed `typed` at its cursor: the worker
-        keeps generating while the output agrees with that, at most `ahead` tokens ahead of it
-        (None: no limit, a request waits for it; see the worker's `follow`)."""
+        keeps generating while the output agrees with that (see the worker's `follow`)."""
         if job_id in self._pending and self.alive:
             try:
-                self._send({"op": "follow", "id": job_id, "typed": typed, "ahead": ahead})
+                self._send({"op": "follow", "id": job_id, "typed": typed})
             except WorkerCrashed:
                 pass
 

@@ -187,9 +187,9 @@ class ModelManager:
         if self._active.get(uri) == job_id:
             del self._active[uri]
 
-    def follow(self, job_id: str, typed: str, ahead: int | None) -> None:
+    def follow(self, job_id: str, typed: str) -> None:
         if self.client is not None:
-            self.client.follow(job_id, typed, ahead)
+            self.client.follow(job_id, typed)
 
     def cancel(self, job_id: str) -> None:
         if self.client is not None:

@@ -11,20 +11,16 @@ Commands (in):  {"op": "load", "path": str|null, "bundled": "default"|"small"|nu
                  "threads": int, "template": str}
                 {"op": "complete", "id": str, "request": CompletionRequest fields}
                 {"op": "chat", "id": str, "messages": [{"role", "content"}], "max_tokens": int}
-                {"op": "follow", "id": str, "typed": str, "ahead": int|null}: the job's request is
-                 gone because the user typed `typed` at its cursor; it goes on while its output
-                 agrees with that (one is a prefix of the other) and stops, as cancelled, as soon
-                 as it does not. `ahead`: it waits when it is that many tokens ahead of the
-                 typing, until the typing moves on or a follow with null (a request waits for
-                 it) lets it run on; it gives up, as cancelled, when other work is waiting or
-                 after HOLD_S
+                {"op": "follow", "id": str, "typed": str}: the job's request is gone because the
+                 user typed `typed` at its cursor; it goes on while its output agrees with that
+                 (one is a prefix of the other) and stops, as cancelled, as soon as it does not
                 {"op": "cancel", "id": str}   {"op": "shutdown"}
 Events (out):   {"event": "progress", "stage": str, "done": int, "total": int}
                 {"event": "loaded", "info": {...}}  {"event": "load_failed", "message": str}
                 {"event": "done", "id": str, "result": {...}}
                 {"event": "error", "id": str, "message": str}
                 {"event": "cancelled", "id": str, "stats": {...}, "raw": str (what a completion had
-                 generated when the typing turned away from it or it gave up; diagnostics)}
+                 generated when the typing turned away from it; diagnostics)}
 """
 
 from __future__ import annotations
@@ -41,8 +37,6 @@ from typing import Any, TextIO
 
 log = logging.getLogger("lsp_server.worker")
 
-HOLD_S = 3.0  # longest a followed job waits ahead of the typing with nothing else to do
-
 
 @dataclass
 class Job:
@@ -53,8 +47,6 @@ class Job:
     partial: str = ""  # chat text produced before a preemption
     stats: dict = field(default_factory=dict)
     typed: str | None = None  # completion being followed: what the user typed at its cursor since
-    ahead: int | None = None  # while followed: tokens it may generate ahead of `typed` (None: no limit)
-    held_s: float = 0.0  # time spent waiting ahead of the typing
 
 
 class Worker:
@@ -91,8 +83,6 @@ class Worker:
                     for j in (self.running, *self.jobs):
                         if j is not None and j.id == str(msg.get("id")):
                             j.typed = str(msg.get("typed", ""))
-                            ahead = msg.get("ahead")
-                            j.ahead = ahead if isinstance(ahead, int) and not isinstance(ahead, bool) else None
                 elif op == "cancel":
                     self.cancelled.add(str(msg.get("id")))
                     self.jobs = [j for j in self.jobs if not self._drop_if_cancelled(j)]
@@ -129,22 +119,6 @@ class Worker:
 
     def _is_cancelled(self, job: Job) -> bool:
         return job.id in self.cancelled or self.closing
-
-    def _hold(self, job: Job, typed: str, ahead: int) -> bool:
-        """Called by a followed completion `ahead` tokens ahead of the typing `typed`: past the
-        job's limit, wait until the typing moves on, the limit is lifted or the job is cancelled.
-        False: give up (other work is waiting, or nothing changed for HOLD_S)."""
-        t0 = time.monotonic()
-        try:
-            with self.cond:
-                while job.typed == typed and job.ahead is not None and ahead >= job.ahead and not self._is_cancelled(job):
-                    left = t0 + HOLD_S - time.monotonic()
-                    if self.jobs or left <= 0:
-                        return False
-                    self.cond.wait(left)
-            return True
-        finally:
-            job.held_s += time.monotonic() - t0
 
     def _completion_waiting(self) -> bool:
         return any(j.op in ("complete", "load") for j in self.jobs)
@@ -243,14 +217,13 @@ class Worker:
             return
         req = CompletionRequest.from_dict(job.payload.get("request", {}))
         try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
-                                    lambda typed, ahead: self._hold(job, typed, ahead))
+            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed)
         except MissingFimTokens as exc:
             self.emit(event="error", id=job.id, message=str(exc))
             return
         if job.typed is not None:
-            result.stats.update(followed=True, held_ms=round(job.held_s * 1000))
-        if self._is_cancelled(job) or result.stats.get("stop_reason") in ("disagrees", "held"):
+            result.stats["followed"] = True
+        if self._is_cancelled(job) or result.stats.get("stop_reason") == "disagrees":
             self.emit(event="cancelled", id=job.id, stats=result.stats, raw=result.raw)
         else:
             self.emit(event="done", id=job.id, result=result.as_dict())

@@ -252,38 +252,6 @@ async def test_a_cancelled_job_is_followed_while_the_user_types_what_it_writes(s
             assert status["worker"]["cancelled_jobs"] >= 1
 
 
-async def test_a_followed_job_waits_ahead_of_the_typing_until_a_request_takes_it(slow_model_path):
-    options = {"maxTokens": 512, "latencyTargetMs": 0, "followAheadTokens": 1}
-    async with start_server(slow_model_path, init_options=options) as s:
-        await s.wait_status("ready")
-        s.open(SEEN, PY)
-        full = (await s.inline(SEEN, 1, 11))[0].insert_text
-        full_tokens = (await s.status())["history"][-1]["generated_tokens"]
-        assert full_tokens > 6
-        for uri, request_after in (("file:///c/work/example.py", True), (TYPED, False)):
-            s.open(uri, PY)
-            first = asyncio.ensure_future(
-                s.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(uri, 1, 11), msg_id=uri)
-            )
-            await asyncio.sleep(0.05)
-            s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=uri))
-            s.change(uri, full[:2], (1, 11))
-            with pytest.raises(JsonRpcException):
-                await asyncio.wait_for(first, 30)
-            if request_after:
-                # the job waits one token ahead of the typing; the next request lets it finish
-                await asyncio.sleep(0.5)
-                assert [i.insert_text for i in await s.inline(uri, 1, 13)] == [full[2:]]
-        # nobody asks again: the job stays one token ahead of the typing and gives up after a while
-        t0 = time.monotonic()
-        while (await s.status())["worker"]["cancelled_jobs"] < 1:
-            assert time.monotonic() - t0 < 20, "the held job did not give up"
-            await asyncio.sleep(0.2)
-        status = await s.status()
-        assert status["counters"]["followed"] == 2 and status["counters"]["followed_used"] == 1
-        assert status["worker"]["cancelled_generated_tokens"] < full_tokens
-
-
 async def test_shutdown_and_exit(tiny_model_path):
     async with start_server(tiny_model_path) as s:
         await s.wait_status("ready")

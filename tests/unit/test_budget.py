@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.model.engine import EvalStats, Rates
-from lsp_server.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens
+from lsp_server.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens, ending_evidence
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,21 @@ def test_rates_average_measurements():
     assert (rates.prompt_tps, rates.generate_tps) == (100, 30)
     rates.update(EvalStats(evaluated_tokens=100, prompt_ms=500, generated_tokens=2, generate_ms=10))
     assert rates.prompt_tps == pytest.approx(130) and rates.generate_tps == 30  # too few tokens to count
+
+
+@pytest.mark.parametrize(
+    "stop_reason, budget, requested, expected",
+    [
+        ("eos", 20, 128, True),  # it ended the middle itself, whatever the limit
+        ("max_tokens", 128, 128, False),  # wrote to the request's limit
+        ("max_tokens", 64, 64, False),
+        ("max_tokens", 82, 128, False),  # a latency budget large enough to tell (the 0.5B here)
+        ("max_tokens", 49, 128, None),  # a budget too small to tell (the 1.5B here)
+        ("max_tokens", 8, 8, False),  # the request asked for 8: that is its limit
+        ("stop_check", 128, 128, None),  # the stop check ended it: says nothing
+        ("cancelled", 128, 128, None),
+        ("disagrees", 128, 128, None),
+    ],
+)
+def test_ending_evidence(stop_reason, budget, requested, expected):
+    assert ending_evidence(stop_reason, budget, requested) is expected

@@ -13,6 +13,7 @@ export interface RawSettings {
   latencyTargetMs?: unknown;
   maxTokens?: unknown;
   disabledLanguages?: unknown;
+  followTyping?: unknown;
 }
 
 /** What the server accepts (docs/PROTOCOL.md "Settings"); every key optional. */
@@ -22,6 +23,7 @@ export interface InitializationOptions {
   latencyTargetMs?: number;
   maxTokens?: number;
   disabledLanguages?: string[];
+  followTyping?: boolean;
   clientShowsExplanations: boolean;
 }
 
@@ -88,6 +90,9 @@ export function toInitializationOptions(raw: RawSettings, ctx: PathContext): Ini
   }
   if (isStringArray(raw.disabledLanguages)) {
     out.disabledLanguages = [...new Set(raw.disabledLanguages.map((l) => l.trim()).filter((l) => l !== ''))];
+  }
+  if (typeof raw.followTyping === 'boolean') {
+    out.followTyping = raw.followTyping;
   }
   return out;
 }

@@ -38,6 +38,7 @@ function readSettings(): RawSettings {
     latencyTargetMs: cfg.get('latencyTargetMs'),
     maxTokens: cfg.get('maxTokens'),
     disabledLanguages: cfg.get('disabledLanguages'),
+    followTyping: cfg.get('followTyping'),
   };
 }
 

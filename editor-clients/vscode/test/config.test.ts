@@ -19,6 +19,8 @@ describe('toInitializationOptions', () => {
     ['non-integer numbers dropped', { latencyTargetMs: 12.5, maxTokens: '64' }, { clientShowsExplanations: true }],
     ['zero and negative numbers dropped', { latencyTargetMs: 0, maxTokens: -1 }, { clientShowsExplanations: true }],
     ['disabledLanguages trimmed and deduplicated', { disabledLanguages: [' c', 'c', '', 'go'] }, { disabledLanguages: ['c', 'go'], clientShowsExplanations: true }],
+    ['followTyping, as on the wire', { followTyping: false }, { followTyping: false, clientShowsExplanations: true }],
+    ['followTyping not a boolean: dropped', { followTyping: 'no' }, { clientShowsExplanations: true }],
     ['disabledLanguages of the wrong type dropped', { disabledLanguages: 'c' }, { clientShowsExplanations: true }],
     ['empty disabledLanguages kept (re-enables all)', { disabledLanguages: [] }, { disabledLanguages: [], clientShowsExplanations: true }],
   ];

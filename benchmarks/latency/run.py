@@ -389,10 +389,11 @@ def main() -> int:
     args = p.parse_args()
     if args.render:
         data = json.loads(Path(args.render).read_text())
-        section = render(data, args.model, Path(args.render).stem)
+        model_key = "small" if Path(args.render).stem.startswith("latency-small") else "default"  # as main names it
+        section = render(data, model_key, Path(args.render).stem)
         print(section)
         if args.write_md:
-            write_results_md(section, f"latency-{args.model}")
+            write_results_md(section, f"latency-{model_key}")
         return 0
     if args.peer:
         from benchmarks.latency import backends

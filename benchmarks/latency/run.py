@@ -14,6 +14,9 @@ whole suggestion matches. Latency = request sent -> response, over shown-or-empt
 arrived in time ("keystroke ->" adds the debounce). One model process at a time.
 With `--patient` the user waits for each keystroke's suggestion before typing on: nothing is
 superseded, so every system answers the same requests and their latencies compare directly.
+Wasted tokens (generated for requests the user typed past) are split by kind in `wasted_by`, and
+every request and job of a run is kept in benchmarks/work/latency/<name>-detail.json (not
+committed) for looking into a run; `--option NAME JSON` passes a server setting to `ours`.
 """
 
 from __future__ import annotations

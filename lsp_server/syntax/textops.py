@@ -185,8 +185,7 @@ def closing_text(text: str, rules: Rules) -> str:
         if rule is None or rule.end is None:
             return ""
         head = rule.end
-    closer = {v: k for k, v in PAIRS.items()}
-    return head + "".join(closer[c] for c, _ in reversed(stack))
+    return head + "".join(MATCHING[c] for c, _ in reversed(stack))
 
 
 # -- lines and indentation ---------------------------------------------------------------------

@@ -460,3 +460,21 @@ def test_overran_stop_checker_stops_at_the_one_statement_cut(
             assert truncate(language, prefix, candidate[:i], suffix, gate, overran=True) == narrow
             return
     assert narrow == wide, "never stopped although the candidate goes on past the statement"
+
+
+@pytest.mark.parametrize(
+    "language, text, closers",
+    [
+        ("python", "ok()", ""),
+        ("python", "f(a, [1, {2: (3", ")}])"),
+        ("python", 'raise ValueError("bad width %r (', '")'),  # the "(" in the string is text
+        ("python", "s = '''abc(", "'''"),
+        ("python", "x = f(1)  # (", ""),  # a comment ends at the line's end
+        ("c", "int a[] = {f(1,", ")}"),
+        ("c", 'puts("a(', '")'),
+        ("c", "x = f(/* (", ""),  # inside a block comment: nothing closes it here
+        ("javascript", "const s = `a${f(", "`"),  # the lexer reads a template literal as one string
+    ],
+)
+def test_closing_text(language: str, text: str, closers: str) -> None:
+    assert textops.closing_text(text, textops.rules_for(language)) == closers

@@ -382,7 +382,9 @@ class _ParseCheck:
     level never opened, a block opener without a body), also on the suffix's lines, none of
     them on a suffix line that had none. A suffix line inside the brackets open at the cursor has
     none until they are closed: one that it has when they are simply closed is its own, and an
-    insertion that closes them is not blamed for it."""
+    insertion that closes them is not blamed for it. Nor is an insertion that finishes, on the
+    cursor's line, a block header the user started there blamed for the body not written yet
+    (the code below not indented deeper)."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules) -> None:
         self._parser = new_parser(language)
@@ -413,6 +415,12 @@ class _ParseCheck:
             self._head_bad = len(textops.indentation_violations(head, rules, self._head_state))
         following = re.search(r"\n[ \t]*\S[^\n]*", suffix)  # the first line of code after the cursor line
         self._suffix_check = following.end() if following else len(suffix)
+        # a header the user is writing on the cursor line (code before the cursor, none after it):
+        # where the code below would have to be indented as its body
+        left = prefix[self._line_start :]
+        writing = rules.indent_opener is not None and bool(left.strip()) and not suffix.split("\n", 1)[0].strip()
+        self._header_left = left if writing and following else None
+        self._body_at = following.start() + 1 if following else -1
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
 
     def fits(self, text: str) -> bool:
@@ -434,6 +442,10 @@ class _ParseCheck:
                 start, head_bad = self._line_start, 0
             suffix_at = start + len(self._prefix_text) - self._line_start + len(text)
             end = suffix_at + self._suffix_check
+            if self._header_left is not None and "\n" not in text and "\r" not in text:
+                line = textops.code_of(self._rules, self._header_left + text).rstrip()
+                if line and self._rules.block_opener.search(line):  # a header by its keyword
+                    bad = [b for b in bad if b - suffix_at != self._body_at]  # its body comes next
             own = self._suffix_violations | self._hidden
             if head_bad + len(bad) > self._indent_errors:
                 return None

@@ -128,6 +128,14 @@ CASES = [
     ("python", "after-closing-a-new-error-is-still-rejected",
      "def f(w):\n    if w <= 0:\n        raise ValueError(\"bad\" ", "% w)\n          x = 1\n",
      "\n            raise ValueError('too large')\n    return w\n", "% w)"),
+    # a block header the user is writing on the cursor line is finished before its body exists
+    # (the code below is not indented under it yet): not blamed for the missing body
+    ("python", "header-being-written-above-code",
+     "def f(key):\n    for k in ra", "nge(3):\n", "\n    return 1\n", "nge(3):"),
+    ("python", "def-header-being-written-in-a-class",
+     "class A:\n    def g(self", "):\n", "\n    x = 1\n", "):"),
+    ("python", "a-colon-that-makes-no-header-still-rejected",
+     "def f(key):\n    x = ", "g(1):\n", "\n    return 1\n", ""),
     ("python", "dedent-to-unopened-level-rejected",
      "def f(x):\n    if x:\n        y = 1\n", "      z = 2\n", "\n    return y\n", ""),
     # ---- javascript

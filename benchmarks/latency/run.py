@@ -141,8 +141,8 @@ def summarize(run: dict, trace: Trace) -> dict:
     reused = [j["stats"].get("reused_tokens", 0) + j["stats"].get("shifted_tokens", 0) for j in model_jobs]
     generated = sum(j["stats"].get("generated_tokens", 0) for j in model_jobs)
     # where the waste comes from: cancelled jobs by how they ended (a followed job the typing
-    # turned away from, one given up while it waited ahead of the typing, one never followed),
-    # answers that came back stale, followed jobs that finished but served nothing
+    # turned away from, a followed job stopped otherwise, one never followed), answers that came
+    # back stale, followed jobs that finished but served nothing
     waste: dict[str, int] = {}
 
     def add(kind: str, n: int) -> None:
@@ -154,24 +154,21 @@ def summarize(run: dict, trace: Trace) -> dict:
             reason = st.get("stop_reason")
             kind = "disagreed" if reason == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
             add(kind, st.get("generated_tokens", 0))
-    wasted = sum(waste.values())
     # A job that finished but whose response came back for a changed document was wasted too.
-    stale_resp = sorted(r["wall"] for r in recs if r.get("outcome") in ("stale", "cancelled") and "wall" in r)
     all_resp = sorted((r["wall"], r.get("outcome")) for r in recs if "wall" in r)
     for j in jobs:
         if j["event"] != "done" or j["stats"].get("followed"):
             continue
         nxt = next((o for w, o in all_resp if w >= j["t"] - 0.001), None)
         if nxt in ("stale", "cancelled"):
-            wasted += j["stats"].get("generated_tokens", 0)
             add("answered late", j["stats"].get("generated_tokens", 0))
     status = run.get("status") or {}
     counters = status.get("counters") or {}
     # Jobs the server followed after their request was cancelled (the user typed on at the
     # cursor) and that ran to the end: wasted unless their result served a later request.
     followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
-    wasted += max(0, followed_done - int(counters.get("followed_used_tokens", 0)))
     add("followed, unused", max(0, followed_done - int(counters.get("followed_used_tokens", 0))))
+    wasted = sum(waste.values())
     return {
         "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),
         "requests": sum(r.get("outcome") != "cold" for r in recs), "answered": len(answered), "shown": len(shown),

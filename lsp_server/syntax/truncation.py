@@ -397,14 +397,16 @@ class _ParseCheck:
         violations = textops.indentation_violations(prefix + suffix, rules)
         self._indent_errors = len(violations)
         # where in the suffix they are: an insertion may not move one to another line there
-        self._suffix_violations = {b - len(prefix) for b in violations if b >= len(prefix)}
-        self._hidden: set[int] = set()  # the suffix's own, hidden by the brackets open at the cursor
+        suffix_violations = {b - len(prefix) for b in violations if b >= len(prefix)}
+        hidden: set[int] = set()  # the suffix's own, hidden by the brackets open at the cursor
         closers = textops.closing_text(prefix, rules) if rules.indent_opener is not None else ""
         if closers:
             closed = textops.indentation_violations(prefix + closers + suffix, rules)
             at = len(prefix) + len(closers)
-            self._hidden = {b - at for b in closed if b >= at} - self._suffix_violations
+            hidden = {b - at for b in closed if b >= at} - suffix_violations
             self._indent_errors = max(self._indent_errors, len(closed))
+        self._hidden = hidden
+        self._own = suffix_violations | hidden  # suffix lines whose violations are not the insertion's
         self._line_start = prefix.rfind("\n") + 1
         # the whole lines before the cursor line are read once (when no string spans the cursor line)
         head = prefix[: self._line_start]
@@ -442,16 +444,15 @@ class _ParseCheck:
                 start, head_bad = self._line_start, 0
             suffix_at = start + len(self._prefix_text) - self._line_start + len(text)
             end = suffix_at + self._suffix_check
-            if self._header_left is not None and "\n" not in text and "\r" not in text:
+            if self._header_left is not None and "\n" not in text:  # line ends are "\n" here
                 line = textops.code_of(self._rules, self._header_left + text).rstrip()
                 if line and self._rules.block_opener.search(line):  # a header by its keyword
                     bad = [b for b in bad if b - suffix_at != self._body_at]  # its body comes next
-            own = self._suffix_violations | self._hidden
             if head_bad + len(bad) > self._indent_errors:
                 return None
             if any(start <= b < end and not (b >= suffix_at and b - suffix_at in self._hidden) for b in bad):
                 return None
-            if any(b >= end and b - suffix_at not in own for b in bad):
+            if any(b >= end and b - suffix_at not in self._own for b in bad):
                 return None  # it mends one line of the suffix and breaks another
             violations = head_bad + len(bad)
         middle = text.encode("utf-8")

@@ -41,7 +41,8 @@ class Gate:
 def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
     """Whether and how much to complete in `text` (the whole document) at str index `offset`.
 
-    Scopes: "line": the rest of the cursor line. "block": the body of the block the cursor line
+    Scopes: "line": the rest of the cursor line (and, when the completion opens a bracket on it,
+    the lines down to the one that closes it). "block": the body of the block the cursor line
     (or the non-blank line above an empty cursor line) opens, or the rest of the block an empty
     line ends, with the header's continuation clauses (`else:`) and, when the suffix goes on at
     a shallower level, the lines down to that level. "expression": up to the bracket that closes
@@ -159,7 +160,10 @@ def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offs
             at_open = code.endswith(stack[-1][0])
             return Gate(True, "expression", EXPRESSION_MAX_LINES if at_open else 1,
                         f"inside an open {stack[-1][0]!r}")
-        return Gate(True, "line", 1, "rest of the line")
+        # the rest of the line; a bracket the completion opens there takes it on to where it
+        # closes, but not in what the text lexer sees as a comment or string that the tree does
+        # not (an unclosed `/*`, code in an f-string)
+        return Gate(True, "line", 1 if inside else EXPRESSION_MAX_LINES, "rest of the line")
 
     # An empty line gets a multi-line block when nothing follows it in its block (as Copilot
     # does for an empty block), else one statement: the code below stays as it is.

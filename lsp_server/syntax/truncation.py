@@ -136,14 +136,13 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     scan = _Scan(None)
     events: list[tuple[int, int]] = []
     spans: list[tuple[int, int]] = []  # comments and strings that span lines
-    if gate.scope != "line":
-        for tok in textops.lex(cand, ctx.rules):
-            if tok.kind == "open":
-                events.append((tok.start, 1))
-            elif tok.kind == "close":
-                events.append((tok.start, -1))
-            elif "\n" in cand[tok.start : tok.end]:
-                spans.append((tok.start, tok.end))
+    for tok in textops.lex(cand, ctx.rules):
+        if tok.kind == "open":
+            events.append((tok.start, 1))
+        elif tok.kind == "close":
+            events.append((tok.start, -1))
+        elif "\n" in cand[tok.start : tok.end]:
+            spans.append((tok.start, tok.end))
     first = (ctx.left + cand[: starts[1] - 1 if n_lines > 1 else len(cand)]) if left_blank else ctx.left
     start_indent = textops.indent_width(first)
     rules = ctx.rules
@@ -249,6 +248,10 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
         if line.strip() and not any(s < ls < e for s, e in spans):
             joins = textops.matches(rules.joins_next, line)
         seen_code = seen_code or bool(line.strip())
+        if gate.scope == "line" and depth > 0 and i + 1 < gate.max_lines and ctx.next_indent <= start_indent:
+            # the completion opened a bracket on the line: it goes on to where that closes (not
+            # where the code below is indented deeper: that is already what the bracket holds)
+            continue
         if gate.scope == "line" or i + 1 >= gate.max_lines:
             if complete:
                 scan.end = le

@@ -14,6 +14,7 @@ from lsp_server.syntax.languages import new_parser
 
 NO = (False, "line", 0)
 LINE = (True, "line", 1)
+REST = (True, "line", E)  # the rest of the line, on to where a bracket the completion opens closes
 BLOCK = (True, "block", B)
 STMT = (True, "statement", S)
 EXPR = (True, "expression", E)
@@ -36,7 +37,7 @@ CASES = [
     ("python", "open-call-closed-by-suffix", "print(‸)\n", EXPR),
     ("python", "open-call-mid-args", "foo(a, ‸)\n", EXPR1),
     ("python", "dict-literal", "d = {‸\n", EXPR),
-    ("python", "rest-of-line", "def f():\n    x = ‸\n    return x\n", LINE),
+    ("python", "rest-of-line", "def f():\n    x = ‸\n    return x\n", REST),
     ("python", "empty-line-mid-block", "def f():\n    x = 1\n    ‸\n    return x\n", STMT),
     ("python", "empty-line-end-of-block", "def f():\n    x = 1\n    ‸\n\ndef g():\n    pass\n", BLOCK),
     ("python", "empty-line-in-dict-closed-below", "d = {\n    'a': 1,\n‸\n}\n", EXPR),
@@ -59,7 +60,7 @@ CASES = [
     ("javascript", "block-comment-end", "/* note ‸\n", LINE),
     ("javascript", "statement-in-body", "function f() {\n  const x = 1;\n  ‸\n  return x;\n}\n", STMT),
     ("javascript", "end-of-body", "function f() {\n  const x = 1;\n  ‸\n}\n", BLOCK),
-    ("javascript", "rest-of-line-in-body", "function f() {\n  return ‸\n}\n", LINE),
+    ("javascript", "rest-of-line-in-body", "function f() {\n  return ‸\n}\n", REST),
     # typescript
     ("typescript", "method-brace", "class A {\n  m(): number {‸\n  }\n}\n", BLOCK),
     ("typescript", "code-right-after-generic", "const m = new Map<string, ‸>();\n", NO),
@@ -90,11 +91,11 @@ CASES = [
     ("c", "call-args", "int main(void) {\n    printf(‸);\n}\n", EXPR),
     ("c", "block-comment-open", "/* ‸\n", LINE),
     ("c", "mid-identifier", "int main(void) {\n    int cou‸nt = 0;\n}\n", NO),
-    ("c", "rest-of-line", "int main(void) {\n    int x = ‸\n}\n", LINE),
+    ("c", "rest-of-line", "int main(void) {\n    int x = ‸\n}\n", REST),
     # cpp
     ("cpp", "class-method-brace", "class A {\n  int m() {‸\n  }\n};\n", BLOCK),
     ("cpp", "template-args", "std::vector<‸> v;\n", NO),
-    ("cpp", "init-list", "std::vector<int> v = {1, ‸};\n", LINE),
+    ("cpp", "init-list", "std::vector<int> v = {1, ‸};\n", REST),
     ("cpp", "code-right", "int x = ‸y + 1;\n", NO),
     # java
     ("java", "method-brace", "class A {\n  int m() {‸\n  }\n}\n", BLOCK),

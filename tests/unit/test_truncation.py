@@ -60,6 +60,12 @@ CASES = [
      "def f(x):\n    return ", "foo(x, [1, 2\n", "\n", ""),
     ("python", "line-scope-first-line",
      "def f():\n    x = ", "1\n    y = 2\n", "\n    return x\n", "1"),
+    # the rest of a line whose completion opens a bracket goes on to the line that closes it
+    ("python", "line-scope-call-over-lines",
+     "def f(a, b):\n    x = comb", "ine(\n        a,\n        b,\n    )\n    return x\n", "\n    return x\n",
+     "ine(\n        a,\n        b,\n    )"),
+    ("python", "line-scope-bracket-never-closed",
+     "def f(a, b):\n    x = comb", "ine(\n        a,\n        b,\n", "\n    return x\n", ""),
     ("python", "invisible-characters",
      "def f():\n    x = ", "\u202e1\u200b + 2\x07\n", "\n", "1 + 2"),
     ("python", "trailing-blank-lines",
@@ -163,6 +169,9 @@ CASES = [
     ("javascript", "string-one-line",
      "const s = 'hello ", "world';\nconst t = 1;\n", "';\n", "world"),
     # ---- typescript
+    ("typescript", "line-scope-callback-over-lines",
+     "function f(input: number[]) {\n  return input.ma", "p((x) => {\n    return x * 2;\n  });\n}\n", "\n}\n",
+     "p((x) => {\n    return x * 2;\n  });"),
     ("typescript", "method-body",
      "class A {\n  get(): number {", "\n    return 1;\n  }\n\n  set(v: number) {}\n}\n", "\n  }\n}\n",
      "\n    return 1;"),
@@ -211,6 +220,13 @@ CASES = [
     ("rust", "comment-one-line",
      "fn main() {\n    // first ", "we parse\n    let x = 1;\n", "\n}\n", "we parse"),
     # ---- c
+    ("c", "line-scope-arguments-over-lines",
+     "int f(int a) {\n    return g", "(a,\n             a + 1);\n}\n", "\n}\n",
+     "(a,\n             a + 1);"),
+    # ... but not where the code below is indented deeper: that is the block the bracket opens
+    ("c", "line-scope-bracket-whose-inside-is-below",
+     "int f(int a) {\n    if (a > 0) ", "{\n        a = 0;\n    }\n", "\n        return a;\n    }\n    return 0;\n}\n",
+     "{"),
     ("c", "function-body",
      "int add(int a, int b) {", "\n    return a + b;\n}\n\nint main(void) { return 0; }\n", "\n}\n",
      "\n    return a + b;"),
@@ -310,6 +326,8 @@ STOPS = [
     # (language, name, prefix, suffix, output so far, stop?)
     ("python", "line-newline", "x = ", "\n", "1\n", True),
     ("python", "line-no-newline-yet", "x = ", "\n", "1 + ", False),
+    ("python", "line-open-bracket-goes-on", "x = f", "\n", "oo(\n", False),
+    ("python", "line-bracket-closed", "x = f", "\n", "oo(\n    1,\n)\n", True),
     ("python", "block-dedent", "def f():\n", "\n", "    return 1\ndef", True),
     ("python", "block-still-inside", "def f():\n", "\n", "    x = 1\n    ", False),
     ("javascript", "block-closed", "function f() {", "\n", "\n  return 1;\n}\n", True),

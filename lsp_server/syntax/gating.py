@@ -44,8 +44,8 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     Scopes: "line": the rest of the cursor line (and, when the completion opens a bracket on it,
     the lines down to the one that closes it). "block": the body of the block the cursor line
     (or the non-blank line above an empty cursor line) opens, or the rest of the block an empty
-    line ends, with the header's continuation clauses (`else:`) and, when the suffix goes on at
-    a shallower level, the lines down to that level. "expression": up to the bracket that closes
+    line ends, with the header's continuation clauses (`else:`) and the lines down to the level
+    the suffix goes on at, the header's at most (a definition's: its body only). "expression": up to the bracket that closes
     the expression the cursor is inside (on an empty line whose bracket the code below does not
     close: through the end of that statement's block, as "statement"). "statement": the
     statements of the block the cursor's empty line is in, from the cursor on (one statement or

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from tests.support.lsp import start_server
@@ -51,3 +53,34 @@ async def test_multiline_body_after_block_opener(real_model_path):
         assert items and "% 2" in items[0].insert_text
         # Nothing past the function: the next top-level statement is not repeated.
         assert "print(" not in items[0].insert_text
+
+
+async def test_rest_of_line_call_over_several_lines(real_model_path):
+    """A call the model opens at the end of the line and writes over several lines (as the file
+    does) is offered whole, and the completed file is valid Python."""
+    text = (
+        "import argparse\n\n\n"
+        "def build_parser():\n"
+        '    parser = argparse.ArgumentParser(description="Copy files.")\n'
+        "    parser.add_argument(\n"
+        '        "--source",\n'
+        '        help="where to copy from",\n'
+        "    )\n"
+        "    parser.add_argument(\n"
+        '        "--dest",\n'
+        '        help="where to copy to",\n'
+        "    )\n"
+        "    parser.add_argument\n"
+        "    return parser\n"
+    )
+    line, character = 13, len("    parser.add_argument")
+    async with start_server(None) as s:
+        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+        s.open("file:///w/cli.py", text)
+        items = await s.inline("file:///w/cli.py", line, character)
+        assert items, "no suggestion"
+        suggestion = items[0].insert_text
+        assert suggestion.startswith("(") and "\n" in suggestion, suggestion
+        lines = text.split("\n")
+        lines[line] += suggestion
+        ast.parse("\n".join(lines))

@@ -57,6 +57,7 @@ class Rules:
     indent_opener: re.Pattern[str] | None = None  # indentation-sensitive: a logical line opening a block
     block_exit: re.Pattern[str] | None = None  # indentation-sensitive: a statement that leaves its block
     dangling_header: re.Pattern[str] | None = None  # a header whose body is the next statement (`if (x)`)
+    inner_column0: re.Pattern[str] | None = None  # a column-0 line that may stand inside a body (`#endif`)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def _compile(name: str, table: dict) -> Rules:
 
 
 # optional regexes; a language table without one takes the generic table's (indent_opener, block_exit: none)
-_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener", "block_exit", "dangling_header")
+_OPTIONAL = ("continuation", "definition", "definitions_body", "joins_next", "indent_opener", "block_exit", "dangling_header",
+             "inner_column0")
 
 
 @lru_cache(maxsize=None)
@@ -272,6 +274,47 @@ def window_end(text: str, max_lines: int = 80) -> int:
             return line_end
         pos = nxt
     return pos
+
+
+def suffix_window(suffix: str, rules: Rules, max_lines: int = 40) -> tuple[str, bool]:
+    """The part of `suffix` to parse after the prefix's window (see `window_start`), so that the
+    window ends on whole definitions where the file allows: whole lines, up to (not through)
+    the first line after the cursor's that starts at column 0 with code (the next definition;
+    a line that `inner_column0` says may stand there inside a body, such as C's `#endif`, does
+    not end it). At most `max_lines` lines: then cut back, within the second half, to the last
+    line at the shallowest bracket depth (the end of a block rather than the middle of a
+    statement), and say so (True: the code goes on after the window, which may leave brackets
+    open that the file closes further down)."""
+    first_end = suffix.find("\n")
+    if first_end < 0:
+        return suffix, False
+    limit = first_end
+    for _ in range(max_lines + 1):  # lex only what the window can hold
+        nxt = suffix.find("\n", limit + 1)
+        limit = len(suffix) if nxt < 0 else nxt
+    tokens = [t for t in lex(suffix[:limit], rules) if t.kind in ("open", "close")]
+    ti = depth = 0
+    pos = first_end
+    best_end, best_depth = None, 0
+    for i in range(max_lines):
+        if pos >= len(suffix):
+            return suffix, False
+        nxt = suffix.find("\n", pos + 1)
+        line_end = len(suffix) if nxt < 0 else nxt
+        line = suffix[pos + 1 : line_end]
+        ch = line[:1]
+        if ch and not ch.isspace() and ch not in CLOSERS and code_of(rules, line).strip() \
+                and not matches(rules.inner_column0, line):
+            return suffix[:pos], False  # the next definition
+        while ti < len(tokens) and tokens[ti].start < line_end:
+            depth += 1 if tokens[ti].kind == "open" else -1
+            ti += 1
+        pos = line_end
+        if i >= max_lines // 2 and (best_end is None or depth <= best_depth):
+            best_end, best_depth = line_end, depth
+    if pos >= len(suffix):
+        return suffix, False
+    return suffix[: best_end if best_end is not None else pos], True
 
 
 def closes_open_bracket(text: str, rules: Rules) -> bool:

@@ -22,7 +22,7 @@ from lsp_server.syntax.languages import new_parser, spec_for
 
 # Each cut is checked by parsing a window around the cursor, not the whole file: the prefix from
 # the closest column-0 line (else the least indented line) at most PREFIX_WINDOW_LINES back, the
-# suffix through its next column-0 line, at most SUFFIX_WINDOW_LINES.
+# suffix up to the next definition, at most SUFFIX_WINDOW_LINES (`textops.suffix_window`).
 PREFIX_WINDOW_LINES = 80
 SUFFIX_WINDOW_LINES = 40
 MAX_PARSES = 24
@@ -66,6 +66,7 @@ class _Context:
     open_indent: int | None  # expression scope the suffix does not close: indentation of the line
     # holding the open bracket (the completion closes it and goes on as a statement scope there)
     style: tuple[bool, int] | None  # (tabs, unit) of the document's indentation
+    open_end: bool  # the suffix window stops inside code that goes on (brackets may close further down)
     overran: bool = False  # the model did not end the middle itself: keep one statement at most
 
     @classmethod
@@ -73,11 +74,13 @@ class _Context:
         rules = textops.rules_for(language)
         pstart = textops.window_start(prefix, len(prefix), PREFIX_WINDOW_LINES)
         pw = prefix[pstart:]
-        sw = suffix[: textops.window_end(suffix, SUFFIX_WINDOW_LINES)]
-        eol = "\r\n" if "\r\n" in pw or "\r\n" in sw else "\n"
-        pw, sw = pw.replace("\r\n", "\n"), sw.replace("\r\n", "\n")
+        eol = "\r\n" if "\r\n" in pw or "\r\n" in suffix[:2000] else "\n"
+        pw = pw.replace("\r\n", "\n")
+        sn = suffix.replace("\r\n", "\n")
+        sw, open_end = textops.suffix_window(sn, rules, SUFFIX_WINDOW_LINES)
         left = pw[pw.rfind("\n") + 1 :]
-        first, _, rest = sw.partition("\n")
+        # the lines after the cursor's, also past the window (the next definition starts it)
+        first, _, rest = sn[: textops.window_end(sn, SUFFIX_WINDOW_LINES)].partition("\n")
         following = (ln.rstrip() for ln in rest.split("\n") if ln.strip())
         next_line, after_next = next(following, None), next(following, None)
         header = None
@@ -95,7 +98,8 @@ class _Context:
             if len(stack) == 1 and not textops.closes_open_bracket(sw, rules):
                 open_indent = textops.indent_width(pw[pw.rfind("\n", 0, stack[0][1]) + 1 :])
         next_indent = textops.indent_width(next_line) if next_line is not None and next_line.lstrip()[0] not in textops.CLOSERS else 0
-        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style, overran)
+        return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style,
+                   open_end, overran)
 
     def enclosing(self, indent: int) -> str | None:
         """The closest line of the prefix before the cursor line indented less than `indent`."""
@@ -348,6 +352,10 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     texts.discard("")
     if ctx.rules.dangling_header is not None:  # not a header whose body would be the code below
         texts = {t for t in texts if not ctx.rules.dangling_header.search(t[t.rfind("\n") + 1 :])}
+    if textops.bracket_state(ctx.prefix, ctx.rules)[1] is None:
+        # among code, not a cut that leaves a string open (a model stopped mid-string by its
+        # token limit), which a parse whose window has errors anyway may not count
+        texts = {t for t in texts if not _ends_in_string(ctx.rules, t)}
     ordered = sorted(texts, key=len, reverse=True)
     name = _parser_name(language)
     if name is None:
@@ -356,7 +364,7 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     # The longest cut that fits with the fewest errors: where the file around the cursor is
     # broken without the completion (a hole, an edit in progress), a shorter cut that repairs
     # it wins over a longer one that does not (e.g. the model's last line is cut off mid-string).
-    checker = _ParseCheck(name, ctx.prefix, ctx.suffix, ctx.rules)
+    checker = _ParseCheck(name, ctx.prefix, ctx.suffix, ctx.rules, ctx.open_end)
     best, best_errors = "", None
     for t in ordered[:MAX_PARSES]:
         errors = checker.errors(t)
@@ -365,6 +373,11 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
         if errors is not None and (best_errors is None or errors < best_errors):
             best, best_errors = t, errors
     return _finish(ctx, best), best_errors
+
+
+def _ends_in_string(rules: textops.Rules, text: str) -> bool:
+    inside = textops.bracket_state(text, rules)[1]
+    return inside is not None and inside.kind == "string"
 
 
 def _finish(ctx: _Context, text: str) -> str:
@@ -389,13 +402,14 @@ class _ParseCheck:
     cursor's line, a block header the user started there blamed for the body not written yet
     (the code below not indented deeper)."""
 
-    def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules) -> None:
+    def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False) -> None:
         self._parser = new_parser(language)
         self._rules = rules
+        self._open_end = open_end
         self._prefix_text, self._suffix_text = prefix, suffix
         self._prefix = prefix.encode("utf-8")
         self._suffix = suffix.encode("utf-8")
-        tree = self._parser.parse(self._prefix + self._suffix)
+        tree = self._parser.parse(self._prefix + self._suffix + self._closers(prefix + suffix))
         self._errors = _count_errors(tree.root_node)
         violations = textops.indentation_violations(prefix + suffix, rules)
         self._indent_errors = len(violations)
@@ -428,6 +442,16 @@ class _ParseCheck:
         self._body_at = following.start() + 1 if following else -1
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
 
+    def _closers(self, window: str) -> bytes:
+        """Where the window stops inside code that goes on: a line closing the brackets still
+        open at its end (the file closes them further down), so that they count as no error."""
+        if not self._open_end:
+            return b""
+        stack, inside = textops.bracket_state(window, self._rules)
+        if not stack or inside is not None and inside.kind == "string":
+            return b""
+        return ("\n" + "".join(textops.MATCHING[c] for c, _ in reversed(stack))).encode("utf-8")
+
     def fits(self, text: str) -> bool:
         return self.errors(text) is not None
 
@@ -459,7 +483,7 @@ class _ParseCheck:
                 return None  # it mends one line of the suffix and breaks another
             violations = head_bad + len(bad)
         middle = text.encode("utf-8")
-        tree = self._parser.parse(self._prefix + middle + self._suffix)
+        tree = self._parser.parse(self._prefix + middle + self._suffix + self._closers(self._prefix_text + text + self._suffix_text))
         errors = _count_errors(tree.root_node)
         if errors > self._errors:
             return None
@@ -478,7 +502,8 @@ def _count_errors(node: tree_sitter.Node) -> int:
 
 
 def _leaf_types(root: tree_sitter.Node, start: int) -> list[str]:
-    """Types of the first STRUCTURE_LEAVES tokens that start at or after byte `start`."""
+    """Types of the first STRUCTURE_LEAVES tokens that start at or after byte `start` (every
+    kind of identifier as "identifier")."""
     out: list[str] = []
     cursor = root.walk()
     while len(out) < STRUCTURE_LEAVES:
@@ -488,7 +513,9 @@ def _leaf_types(root: tree_sitter.Node, start: int) -> list[str]:
         elif cursor.goto_first_child():
             continue
         elif node.start_byte >= start and not node.is_missing:
-            out.append(node.type)
+            # a name's kind may follow from what precedes it (C's `a b(c);` declares, `a(c);`
+            # calls): names are one kind here
+            out.append("identifier" if node.type.endswith("identifier") else node.type)
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return out

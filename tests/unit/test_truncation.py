@@ -20,6 +20,9 @@ def gate_at(language: str, prefix: str, suffix: str) -> Gate:
     return decide(language, tree, text, len(prefix))
 
 
+# Fifteen short methods after the cursor's: the code below goes on past the parse window's 40 lines.
+JAVA_METHODS = "".join(f"\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15))
+
 CASES = [
     # ---- python
     ("python", "block-then-next-function",
@@ -76,6 +79,9 @@ CASES = [
     ("python", "compound-statement-on-empty-line",
      "def f(xs):\n    n = 0\n", "    for x in xs:\n        n += x\n    n = 7\n", "\n    return n\n",
      "    for x in xs:\n        n += x\n    n = 7"),
+    # the next definition is not in the parse window, but it is still the line below
+    ("python", "module-level-repeat-of-the-next-definition",
+     "import os\n\n", "def g():\n    pass\n", "\ndef g():\n    pass\n", ""),
     ("python", "statements-end-with-the-block",
      "def f(xs):\n    n = 0\n", "    n += 1\n\ndef g():\n    pass\n", "\n    return n\n", "    n += 1"),
     ("python", "statements-until-repeat-of-next-line",
@@ -251,6 +257,14 @@ CASES = [
     ("cpp", "nested-call",
      "int main() {\n  std::cout << std::max(", "f(a), g(b)) << std::endl;", ");\n}\n", "f(a), g(b)"),
     # ---- java
+    # a window that stops inside code that goes on (the class below the cursor is long) is
+    # closed where it stops: the block opener the condition ends with is kept
+    ("java", "long-class-condition-then-block",
+     "class A {\n    void f() {\n        if (!paused && !queue.isEmpty", "()) {",
+     "\n            g();\n        }\n    }\n" + JAVA_METHODS + "}\n", "()) {"),
+    # a cut that leaves a string open (the model stopped mid-string) is not offered
+    ("java", "unterminated-string-is-dropped",
+     "class A {\n    void f() {\n        String s = ", '"abc', ";\n    }\n" + JAVA_METHODS + "}\n", ""),
     ("java", "method-body",
      "class A {\n  int m() {", "\n    return 1;\n  }\n\n  int n() { return 2; }\n}\n", "\n  }\n}\n",
      "\n    return 1;"),
@@ -504,3 +518,22 @@ def test_overran_stop_checker_stops_at_the_one_statement_cut(
 )
 def test_closing_text(language: str, text: str, closers: str) -> None:
     assert textops.closing_text(text, textops.rules_for(language)) == closers
+
+
+@pytest.mark.parametrize(
+    ("language", "suffix", "window", "goes_on"),
+    [
+        # up to (not through) the next definition at column 0
+        ("go", "\n\treturn x\n}\n\nfunc b() {\n}\n", "\n\treturn x\n}\n", False),
+        ("python", "\n    return x\n\n# note\ndef g():\n    pass\n", "\n    return x\n\n# note", False),
+        # C's preprocessor lines and labels at column 0 stand inside a body
+        ("c", "\n    x = 1;\n#endif\n    y = 2;\ndone:\n    return y;\n}\n", "\n    x = 1;\n#endif\n    y = 2;\ndone:\n    return y;\n}\n", False),
+        # the end of the text
+        ("java", "\n    }\n}\n", "\n    }\n}\n", False),
+        # 40 lines at most, then back to the last line at the shallowest depth in the second half
+        ("java", "\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15)) + "}\n",
+         ("\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(12)))[:-1], True),
+    ],
+)
+def test_suffix_window(language: str, suffix: str, window: str, goes_on: bool) -> None:
+    assert textops.suffix_window(suffix, textops.rules_for(language), 40) == (window, goes_on)

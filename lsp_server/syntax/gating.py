@@ -45,11 +45,11 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     the lines down to the one that closes it). "block": the body of the block the cursor line
     (or the non-blank line above an empty cursor line) opens, or the rest of the block an empty
     line ends, with the header's continuation clauses (`else:`) and the lines down to the level
-    the suffix goes on at, the header's at most (a definition's: its body only). "expression": up to the bracket that closes
-    the expression the cursor is inside (on an empty line whose bracket the code below does not
-    close: through the end of that statement's block, as "statement"). "statement": the
-    statements of the block the cursor's empty line is in, from the cursor on (one statement or
-    definition at module level or in a class body). How each ends: `truncation._scan`.
+    the suffix goes on at, the header's at most (a definition's: its body only). "expression":
+    up to the bracket that closes the expression the cursor is inside (on an empty line whose
+    bracket the code below does not close: through the end of that statement's block, as
+    "statement"). "statement": the statements of the block the cursor's empty line is in, from
+    the cursor on (one statement or definition at module level or in a class body). How each ends: `truncation._scan`.
     `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
     """
     rules = textops.rules_for(language)

@@ -353,9 +353,10 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     if ctx.rules.dangling_header is not None:  # not a header whose body would be the code below
         texts = {t for t in texts if not ctx.rules.dangling_header.search(t[t.rfind("\n") + 1 :])}
     if textops.bracket_state(ctx.prefix, ctx.rules)[1] is None:
-        # among code, not a cut that leaves a string open (a model stopped mid-string by its
-        # token limit), which a parse whose window has errors anyway may not count
-        texts = {t for t in texts if not _ends_in_string(ctx.rules, t)}
+        # among code, not a cut that leaves open a string the suffix does not close (a model
+        # stopped mid-string by its token limit), which a parse whose window has errors anyway
+        # may not count
+        texts = {t for t in texts if not _leaves_string_open(ctx, t)}
     ordered = sorted(texts, key=len, reverse=True)
     name = _parser_name(language)
     if name is None:
@@ -375,9 +376,20 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     return _finish(ctx, best), best_errors
 
 
-def _ends_in_string(rules: textops.Rules, text: str) -> bool:
-    inside = textops.bracket_state(text, rules)[1]
-    return inside is not None and inside.kind == "string"
+def _leaves_string_open(ctx: _Context, text: str) -> bool:
+    """Does `text` end inside a string that the suffix window does not close?"""
+    inside = textops.bracket_state(text, ctx.rules)[1]
+    if inside is None or inside.kind != "string":
+        return False
+    window = ctx.prefix + text + ctx.suffix
+    at = len(ctx.prefix) + inside.start
+    m = ctx.rules.lexer.match(window, at)
+    tok = next(textops.lex(window, ctx.rules, at), None)
+    if m is None or not m.lastgroup or m.lastgroup[0] != "t" or tok is None or tok.start != at or not tok.closed:
+        return True
+    end = ctx.rules.tokens[int(m.lastgroup[1:])].end
+    # a one-line string broken at the line's end is "closed" there without its delimiter
+    return end is not None and not (tok.end - at > len(end) and window[tok.start : tok.end].endswith(end))
 
 
 def _finish(ctx: _Context, text: str) -> str:
@@ -400,7 +412,9 @@ class _ParseCheck:
     none until they are closed: one that it has when they are simply closed is its own, and an
     insertion that closes them is not blamed for it. Nor is an insertion that finishes, on the
     cursor's line, a block header the user started there blamed for the body not written yet
-    (the code below not indented deeper)."""
+    (the code below not indented deeper). With `open_end` (the suffix window stops inside code
+    that goes on) the brackets still open at the window's end are closed on a line after it,
+    for the window without the insertion and with it alike."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False) -> None:
         self._parser = new_parser(language)

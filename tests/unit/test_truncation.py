@@ -82,6 +82,10 @@ CASES = [
     # the next definition is not in the parse window, but it is still the line below
     ("python", "module-level-repeat-of-the-next-definition",
      "import os\n\n", "def g():\n    pass\n", "\ndef g():\n    pass\n", ""),
+    # a string the completion opens and the suffix closes is kept (the docstring's tail is below)
+    ("python", "docstring-the-suffix-closes",
+     "def f(a):\n    ", '"""Return the index of a.\n', "\n    More text.\n    \"\"\"\n    return a\n",
+     '"""Return the index of a.'),
     ("python", "statements-end-with-the-block",
      "def f(xs):\n    n = 0\n", "    n += 1\n\ndef g():\n    pass\n", "\n    return n\n", "    n += 1"),
     ("python", "statements-until-repeat-of-next-line",

@@ -174,6 +174,12 @@ def bracket_state(text: str, rules: Rules, pos: int = 0) -> tuple[list[tuple[str
     return stack, inside
 
 
+def token_rule_at(text: str, pos: int, rules: Rules) -> TokenRule | None:
+    """The rule of the comment or string token that starts at `pos` of `text` (None: none)."""
+    m = rules.lexer.match(text, pos)
+    return rules.tokens[int(m.lastgroup[1:])] if m is not None and m.lastgroup and m.lastgroup[0] == "t" else None
+
+
 def closing_text(text: str, rules: Rules) -> str:
     """The shortest text that closes the string and the brackets open at the end of `text`
     ("" at the end of a comment, whose end is the line's)."""
@@ -182,8 +188,7 @@ def closing_text(text: str, rules: Rules) -> str:
     if inside is not None:
         if inside.kind == "comment":
             return ""
-        m = rules.lexer.match(text, inside.start)
-        rule = rules.tokens[int(m.lastgroup[1:])] if m is not None and m.lastgroup and m.lastgroup[0] == "t" else None
+        rule = token_rule_at(text, inside.start, rules)
         if rule is None or rule.end is None:
             return ""
         head = rule.end

@@ -383,11 +383,11 @@ def _leaves_string_open(ctx: _Context, text: str) -> bool:
         return False
     window = ctx.prefix + text + ctx.suffix
     at = len(ctx.prefix) + inside.start
-    m = ctx.rules.lexer.match(window, at)
+    rule = textops.token_rule_at(window, at, ctx.rules)
     tok = next(textops.lex(window, ctx.rules, at), None)
-    if m is None or not m.lastgroup or m.lastgroup[0] != "t" or tok is None or tok.start != at or not tok.closed:
+    if rule is None or tok is None or tok.start != at or not tok.closed:
         return True
-    end = ctx.rules.tokens[int(m.lastgroup[1:])].end
+    end = rule.end
     # a one-line string broken at the line's end is "closed" there without its delimiter
     return end is not None and not (tok.end - at > len(end) and window[tok.start : tok.end].endswith(end))
 

@@ -287,8 +287,8 @@ def suffix_window(suffix: str, rules: Rules, max_lines: int = 40) -> tuple[str, 
     the first line after the cursor's that starts at column 0 with code (the next definition;
     a line that `inner_column0` says may stand there inside a body, such as C's `#endif`, does
     not end it). At most `max_lines` lines: then cut back, within the second half, to the last
-    line at the shallowest bracket depth (the end of a block rather than the middle of a
-    statement), and say so (True: the code goes on after the window, which may leave brackets
+    line of code at the shallowest bracket depth that is no decorator (the end of a block rather
+    than the middle of a statement), and say so (True: the code goes on after the window, which may leave brackets
     open that the file closes further down)."""
     first_end = suffix.find("\n")
     if first_end < 0:
@@ -315,7 +315,9 @@ def suffix_window(suffix: str, rules: Rules, max_lines: int = 40) -> tuple[str, 
             depth += 1 if tokens[ti].kind == "open" else -1
             ti += 1
         pos = line_end
-        if i >= max_lines // 2 and (best_end is None or depth <= best_depth):
+        # a line of code that does not belong to the next one (not a decorator or annotation)
+        if i >= max_lines // 2 and (best_end is None or depth <= best_depth) and code_of(rules, line).strip() \
+                and not matches(rules.joins_next, line):
             best_end, best_depth = line_end, depth
     if pos >= len(suffix):
         return suffix, False

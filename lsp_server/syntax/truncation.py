@@ -23,7 +23,7 @@ from lsp_server.syntax.languages import new_parser, spec_for
 # Each cut is checked by parsing a window around the cursor, not the whole file: the prefix from
 # the closest column-0 line (else the least indented line) at most PREFIX_WINDOW_LINES back, the
 # suffix up to the next definition, at most SUFFIX_WINDOW_LINES (`textops.suffix_window`).
-PREFIX_WINDOW_LINES = 80
+PREFIX_WINDOW_LINES = 200
 SUFFIX_WINDOW_LINES = 40
 MAX_PARSES = 24
 STRUCTURE_LEAVES = 24  # tokens after the cursor that must keep their types

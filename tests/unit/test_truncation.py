@@ -537,6 +537,9 @@ def test_closing_text(language: str, text: str, closers: str) -> None:
         # 40 lines at most, then back to the last line at the shallowest depth in the second half
         ("java", "\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15)) + "}\n",
          ("\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(12)))[:-1], True),
+        # ... and not on an annotation, which belongs to the method after it
+        ("java", "\n        g();\n    }\n" + "".join(f"    @Override\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15)) + "}\n",
+         ("\n        g();\n    }\n" + "".join(f"    @Override\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(9)))[:-1], True),
     ],
 )
 def test_suffix_window(language: str, suffix: str, window: str, goes_on: bool) -> None:

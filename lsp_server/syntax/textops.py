@@ -288,8 +288,8 @@ def suffix_window(suffix: str, rules: Rules, max_lines: int = 40) -> tuple[str, 
     a line that `inner_column0` says may stand there inside a body, such as C's `#endif`, does
     not end it). At most `max_lines` lines: then cut back, within the second half, to the last
     line of code at the shallowest bracket depth that is no decorator (the end of a block rather
-    than the middle of a statement), and say so (True: the code goes on after the window, which may leave brackets
-    open that the file closes further down)."""
+    than the middle of a statement), and say so (True: the code goes on after the window, which
+    may leave brackets open that the file closes further down)."""
     first_end = suffix.find("\n")
     if first_end < 0:
         return suffix, False

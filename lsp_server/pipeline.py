@@ -8,6 +8,7 @@ clean the text with the syntax-aware truncation. Runs where the engine lives (th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -120,6 +121,9 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
     return text.lstrip(" \t")
 
 
+MAX_RETRIES = 2  # a refused completion is asked again at most this often (the model's next choices)
+
+
 def run_completion(
     engine: Engine,
     template: FimTemplate,
@@ -131,7 +135,15 @@ def run_completion(
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
     with stop reason "disagrees" (and no text) as soon as its output is not what was typed, and,
     for a model that habitually runs on, at the end of its first statement (all that the cut
-    keeps of such a model: more would only be generated ahead of the typing)."""
+    keeps of such a model: more would only be generated ahead of the typing).
+
+    When the cut refuses what the model wrote (it would break the file, or it repeats the code
+    below), the model is asked again with its first token barred, so that it takes its next
+    choice, up to MAX_RETRIES times, while the request is live (not followed) and within its
+    latency target. Greedy decoding otherwise commits to a first token that the cut then throws
+    away whole; the next choice is often the intended line (it is what constrained decoding
+    would reach, at the cost of one short generation)."""
+    started = time.perf_counter()
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
         template,
@@ -145,21 +157,65 @@ def run_completion(
         bos=engine.bos,
     )
     gate = gate_from_dict(req.gate)
-    checker = StopChecker(req.language, req.prefix, req.suffix, gate) if gate is not None and req.truncate else None
-    stats = EvalStats()
-    pieces: list[str] = []
-    stopped_early = False
-    narrow: StopChecker | None = None  # a followed job's stop check for a model that runs on
     max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
     lead = gate.indent if gate is not None and gate.indent is not None and gate.indent.startswith(typed_indent) else None
+    avoid: set[int] = set()
+    total = EvalStats()
+    retries = 0
+    while True:
+        stats = EvalStats()
+        raw, stopped_early = _generate(engine, template, req, gate, prompt.tokens, max_tokens, lead, typed_indent,
+                                       frozenset(avoid), cancelled, typed, stats)
+        _add(total, stats, first=not retries)
+        engine.rates.update(stats)
+        if stats.stop_reason == "disagrees":
+            text = ""
+            break
+        if stopped_early:
+            stats.stop_reason = "stop_check"
+        elif not retries and (ended := ending_evidence(stats.stop_reason, max_tokens, req.max_tokens)) is not None:
+            engine.rates.note_ending(ended)  # a retry's barred first token makes its ending no evidence
+        total.stop_reason = stats.stop_reason
+        text = raw
+        if req.truncate and gate is not None:
+            # The model did not end the middle itself within its budget (or was stopped at the scope's
+            # end and is one that habitually runs on): trust its first statement only.
+            overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
+            text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran)
+        elif req.truncate:
+            text = clean(raw)
+        retry_tokens = _retry_budget(req, engine.rates, max_tokens, started)
+        if (text or not raw.strip() or not req.truncate or gate is None or retries >= MAX_RETRIES
+                or stats.first_token is None or stats.stop_reason in ("cancelled", "context_full")
+                or retry_tokens < MIN_BUDGET_TOKENS or (typed is not None and typed() is not None) or cancelled()):
+            break
+        avoid.add(stats.first_token)
+        max_tokens = retry_tokens
+        retries += 1
+    data = total.as_dict()
+    del data["first_token"]
+    data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
+                token_budget=max_tokens, retries=retries)
+    return CompletionResult(text=text, raw=raw, stats=data)
+
+
+def _generate(engine: Engine, template: FimTemplate, req: CompletionRequest, gate: Gate | None, tokens: list[int],
+              max_tokens: int, lead: str | None, typed_indent: str, avoid: frozenset[int], cancelled: Cancelled,
+              typed: Callable[[], str | None] | None, stats: EvalStats) -> tuple[str, bool]:
+    """One generation with the stop checks: (raw text relative to the cursor, stopped by a stop check)."""
+    checker = StopChecker(req.language, req.prefix, req.suffix, gate) if gate is not None and req.truncate else None
+    pieces: list[str] = []
+    stopped_early = False
+    narrow: StopChecker | None = None  # a followed job's stop check for a model that runs on
     for piece in engine.generate(
-        prompt.tokens,
+        tokens,
         max_tokens=max_tokens,
         cancelled=cancelled,
         stop_tokens=stop_token_ids(engine, template),
         stats=stats,
         lead=lead,
+        avoid_first=avoid,
     ):
         pieces.append(piece)
         text = "".join(pieces)
@@ -183,23 +239,25 @@ def run_completion(
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
-    raw = drop_typed_indent(raw, typed_indent) or ""
-    if stats.stop_reason == "disagrees":
-        return CompletionResult(text="", raw=raw, stats=stats.as_dict())
-    if stopped_early:
-        stats.stop_reason = "stop_check"
-    elif (ended := ending_evidence(stats.stop_reason, max_tokens, req.max_tokens)) is not None:
-        engine.rates.note_ending(ended)
-    text = raw
-    if req.truncate and gate is not None:
-        # The model did not end the middle itself within its budget (or was stopped at the scope's
-        # end and is one that habitually runs on): trust its first statement only.
-        overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
-        text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran)
-    elif req.truncate:
-        text = clean(raw)
-    data = stats.as_dict()
-    data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
-                token_budget=max_tokens)
-    engine.rates.update(stats)
-    return CompletionResult(text=text, raw=raw, stats=data)
+    return drop_typed_indent(raw, typed_indent) or "", stopped_early
+
+
+def _retry_budget(req: CompletionRequest, rates: Rates, max_tokens: int, started: float) -> int:
+    """Tokens a retry may generate: what is left of the latency target at the measured speed (no
+    target: the first attempt's limit)."""
+    if req.latency_target_ms <= 0 or rates.generate_tps <= 0:
+        return max_tokens
+    left_ms = req.latency_target_ms - (time.perf_counter() - started) * 1000
+    return min(max_tokens, int(left_ms / 1000 * rates.generate_tps))
+
+
+def _add(total: EvalStats, stats: EvalStats, *, first: bool) -> None:
+    """Fold one attempt's counts into the request's (the cache figures are the first attempt's)."""
+    if first:
+        total.prompt_tokens, total.reused_tokens, total.shifted_tokens = stats.prompt_tokens, stats.reused_tokens, stats.shifted_tokens
+        total.first_token = stats.first_token
+    total.stop_reason = stats.stop_reason
+    total.evaluated_tokens += stats.evaluated_tokens
+    total.generated_tokens += stats.generated_tokens
+    total.prompt_ms += stats.prompt_ms
+    total.generate_ms += stats.generate_ms

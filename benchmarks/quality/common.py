@@ -181,8 +181,10 @@ def machine() -> str:
 def git_commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", *COMPLETION_PATH], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        return head + (" (completion path modified: " + ", ".join(l[3:] for l in dirty.splitlines()) + ")" if dirty else "")
+        # not stripped: each line is "XY path", and X may be a space
+        dirty = [l[3:] for l in subprocess.run(["git", "status", "--porcelain", *COMPLETION_PATH], cwd=REPO,
+                                               capture_output=True, text=True).stdout.splitlines() if l.strip()]
+        return head + (" (completion path modified: " + ", ".join(dirty) + ")" if dirty else "")
     except OSError:
         return "?"
 

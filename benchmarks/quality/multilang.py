@@ -21,9 +21,12 @@ rxjs@7.8.2 cordova-android@15.1.0` and `apt-get download librust-memchr-dev=2.5.
 A hole: a random non-blank, non-comment line strictly inside a function body without parse
 errors (tree-sitter), one per file per round (more rounds when there are few files); the cursor goes either after the line's indentation (the whole line is the hole) or at
 a random point of its code (the rest of the line is the hole); the hole's text is removed, the
-line break stays. The model runs once raw (truncate=False); modes: raw, first-line cut, and the
-project's syntax-aware `truncate` with the gate ("" when gated out). "Breaks the file": the
-completed file has more tree-sitter ERROR/MISSING nodes than the original file.
+line break stays. The model runs once raw (truncate=False): modes raw and first-line cut; then
+once as the server runs it (`run_completion` with the gate: the stop check, the syntax-aware cut,
+the retries of a refused completion, on the cached prompt): mode syntax-aware ("" when gated out).
+"Breaks the file": the completed file has more tree-sitter ERROR/MISSING nodes than the original
+file. `--rescore` cuts the stored raw outputs again (no model); a row whose syntax-aware text came
+from a retry keeps it where the new cut of the raw output is still refused.
 """
 
 from __future__ import annotations
@@ -150,12 +153,13 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
     for i, h in enumerate(holes):
         snap, gate, request = at_cursor(store, i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
         res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), lambda: False)
-        req = CompletionRequest.from_dict(request)
+        # syntax-aware: what an editor gets, the server's own call (cut while generating, and
+        # asked again when the cut refuses); the prompt is cached by the raw call
+        early = run_completion(engine, template, CompletionRequest.from_dict(request), lambda: False) if gate.complete else None
         completions = {
             "raw": res.raw,
             "first-line": common.first_line_cut(res.raw),
-            "syntax-aware": truncate(req.language, req.prefix, clean(res.raw), req.suffix, gate,
-                                     overran=res.stats.get("stop_reason") == "max_tokens") if gate.complete else "",
+            "syntax-aware": early.text if early is not None else "",
         }
         base_errors = common.ts_errors(language, h["original"])
         scores = {mode: score(language, snap.text, snap.offset, completion, h["hole"], base_errors)
@@ -164,6 +168,7 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
             "file": h["file"], "row": h["row"], "column": h["column"], "whole_line": h["whole_line"], "hole": h["hole"],
             "gate": {"complete": gate.complete, "scope": gate.scope, "reason": gate.reason},
             "generated_tokens": res.stats.get("generated_tokens"), "stop_reason": res.stats.get("stop_reason"),
+            "retries": early.stats.get("retries", 0) if early is not None else 0,
             "completions": completions, "scores": scores,
         })
         print(f"[{language} {i + 1}/{len(holes)}] gate={gate.scope if gate.complete else 'no'} "
@@ -207,6 +212,8 @@ def rescore(results: dict, settings: Settings) -> None:
             raw = r["completions"]["raw"]
             sa = truncate(req.language, req.prefix, clean(raw), req.suffix, gate,
                           overran=r["stop_reason"] == "max_tokens") if gate.complete else ""
+            if not sa and r.get("retries"):
+                sa = r["completions"]["syntax-aware"]  # the model's next choice: only a model run can redo it
             r["completions"]["syntax-aware"] = sa
             r["scores"]["syntax-aware"] = score(language, snap.text, snap.offset, sa, r["hole"], common.ts_errors(language, original))
 

@@ -38,6 +38,7 @@ class EvalStats:
     prompt_ms: float = 0.0
     generate_ms: float = 0.0
     stop_reason: str = ""
+    first_token: int | None = None  # the first token the model chose (after a lead)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -421,13 +422,16 @@ class Engine:
         stop_tokens: frozenset[int] = frozenset(),
         stats: EvalStats | None = None,
         lead: str | None = None,
+        avoid_first: frozenset[int] = frozenset(),
     ) -> Iterator[str]:
         """Greedy decoding: yields text pieces until end-of-generation, a stop token, the token
         limit, the context's end, or `cancelled()`. Sets `stats.stop_reason` accordingly.
         `lead` (whitespace, maybe empty): the text starts with exactly it and then a character
         that is not whitespace. Its tokens are written as the vocabulary writes that whitespace
         (all but a final space, which BPE joins to the word after it: "   " + " if"), and the
-        next token is the model's likeliest one that completes it with code."""
+        next token is the model's likeliest one that completes it with code.
+        `avoid_first`: tokens the model may not choose as its first one (after the lead): a retry
+        takes its next choice. The first token chosen is left in `stats.first_token`."""
         stats = stats if stats is not None else EvalStats()
         need: bytes | None = None
         forced: list[int] = []
@@ -461,6 +465,9 @@ class Engine:
                     stats.stop_reason = "context_full"
                     break
                 logits = self._logits()
+                if stats.first_token is None and avoid_first:
+                    logits = logits.copy()
+                    logits[list(avoid_first)] = -np.inf
                 if need is None:
                     token = int(np.argmax(logits))
                 else:
@@ -468,6 +475,8 @@ class Engine:
                 if self.is_eog(token) or token in stop_tokens:
                     stats.stop_reason = "eos"
                     break
+                if stats.first_token is None and need is None:  # not whitespace the lead still forces
+                    stats.first_token = token
                 stats.generated_tokens += 1
                 self._decode([token], len(self.cached))
                 self.cached.append(token)

@@ -3,7 +3,7 @@
 
 The engine here is a test double (`ScriptedEngine`): which output a real model gives after its
 first choice is barred cannot be scripted. The real llama.cpp side of it, generation with barred
-first tokens, is tested in tests/e2e/test_engine_avoid.py with the tiny generated model.
+first tokens, is tested in tests/e2e/test_engine_generate.py with the tiny generated model.
 """
 
 from __future__ import annotations

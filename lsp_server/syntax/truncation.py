@@ -350,8 +350,10 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
             if t.endswith(ctx.right[:k]):
                 texts.add(t[:-k].rstrip())
     texts.discard("")
-    if ctx.rules.dangling_header is not None:  # not a header whose body would be the code below
-        texts = {t for t in texts if not ctx.rules.dangling_header.search(t[t.rfind("\n") + 1 :])}
+    if ctx.rules.dangling_header is not None:
+        # not a header whose body would be the code below, unless that code is indented deeper
+        # than the header's line: then it already is the body, and the header is what is missing
+        texts = {t for t in texts if not _dangling(ctx, t)}
     if textops.bracket_state(ctx.prefix, ctx.rules)[1] is None:
         # among code, not a cut that leaves open a string the suffix does not close (a model
         # stopped mid-string by its token limit), which a parse whose window has errors anyway
@@ -374,6 +376,19 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
         if errors is not None and (best_errors is None or errors < best_errors):
             best, best_errors = t, errors
     return _finish(ctx, best), best_errors
+
+
+def _dangling(ctx: _Context, text: str) -> bool:
+    """Does `text` end with a header (`if (x)`) whose body would be the code below, which is not
+    indented as that body?"""
+    cut = text.rfind("\n") + 1
+    last = text[cut:]
+    if not ctx.rules.dangling_header.search(last):
+        return False
+    if not textops.ends_outside_tokens(ctx.prefix + text[:cut], ctx.rules):
+        return False  # the line goes on inside a string or comment: text, not a header
+    line = last if cut else ctx.left + last
+    return ctx.next_indent <= textops.indent_width(line)
 
 
 def _leaves_string_open(ctx: _Context, text: str) -> bool:
@@ -414,7 +429,9 @@ class _ParseCheck:
     cursor's line, a block header the user started there blamed for the body not written yet
     (the code below not indented deeper). With `open_end` (the suffix window stops inside code
     that goes on) the brackets still open at the window's end are closed on a line after it,
-    for the window without the insertion and with it alike."""
+    for the window without the insertion and with it alike. With the cursor inside a comment or
+    string, the tokens after the cursor may also be those of the window where just its closing
+    delimiter is inserted (a hole that ends the comment: the code below is code again)."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False) -> None:
         self._parser = new_parser(language)
@@ -455,6 +472,15 @@ class _ParseCheck:
         self._header_left = left if writing and following else None
         self._body_at = following.start() + 1 if following else -1
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
+        # the cursor inside a comment or string that the hole closes (` */`): the code after it
+        # is code again, as it is in the window with just that closer
+        self._closed_leaves = None
+        closer = _token_closer(prefix, rules)
+        if self._leaves is not None and closer:
+            closed = (prefix + closer).encode("utf-8")
+            alt = self._parser.parse(closed + self._suffix + self._closers(prefix + closer + suffix))
+            if _count_errors(alt.root_node) == 0:
+                self._closed_leaves = _leaf_types(alt.root_node, len(closed))
 
     def _closers(self, window: str) -> bytes:
         """Where the window stops inside code that goes on: a line closing the brackets still
@@ -501,9 +527,18 @@ class _ParseCheck:
         errors = _count_errors(tree.root_node)
         if errors > self._errors:
             return None
-        if self._leaves is not None and _leaf_types(tree.root_node, len(self._prefix) + len(middle)) != self._leaves:
+        if self._leaves is not None and _leaf_types(tree.root_node, len(self._prefix) + len(middle)) not in (self._leaves, self._closed_leaves):
             return None
         return errors + violations
+
+
+def _token_closer(prefix: str, rules: textops.Rules) -> str:
+    """The delimiter that ends the comment or string `prefix` ends inside ("" if none or a line's end)."""
+    inside = textops.bracket_state(prefix, rules)[1]
+    if inside is None:
+        return ""
+    rule = textops.token_rule_at(prefix, inside.start, rules)
+    return rule.end if rule is not None and rule.end else ""
 
 
 def _count_errors(node: tree_sitter.Node) -> int:

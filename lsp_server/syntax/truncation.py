@@ -174,7 +174,10 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     # block whose body is that code: it ends with the block opener that the candidate's next line
     # would start the body of at that code's indentation.
     suffix_continues = ctx.overran and ctx.next_line is not None and textops.matches(rules.continuation, ctx.next_line)
-    header_only = ctx.overran and statement_like and left_blank and ctx.next_indent > start_indent
+    # Where indentation is not checked by the parse (brace languages) this holds for any model:
+    # a braced block with the code below's lines inside it, then those lines again, would parse.
+    header_only = ((ctx.overran or rules.indent_opener is None) and statement_like and left_blank
+                   and ctx.next_indent > start_indent)
     last_header: int | None = None  # header_only: end of the last line of code if it opens a block
     depth = 0
     ev = 0
@@ -244,6 +247,9 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             full = first if i == 0 else line
             if i and last_header is not None and textops.indent_width(full) == ctx.next_indent:
                 scan.end = last_header  # this line starts the body that the code below already is
+                head = cand[:last_header].rstrip()
+                if head.endswith("{"):  # the body below may be braceless: the header without its brace too
+                    scan.cuts.append(len(head) - 1)
                 return scan
             code = textops.code_of(rules, full.rstrip()).rstrip()
             # at the statement level, but for the bracket that the line ends with (`{` opens it)

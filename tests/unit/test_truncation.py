@@ -320,6 +320,18 @@ CASES = [
     ("c", "a-hole-that-closes-the-comment-and-breaks-the-code-is-refused",
      "int f(void) {\n    /* flush the\n       ", "buffers */ if (", "\n    g();\n    /* done */\n    return 0;\n}\n",
      ""),
+    # the code below is indented as a body: the hole is its header, whatever the model wrote after
+    # it (a braced copy of the body, then the code below again); braceless where the code below has
+    # no closing brace of its own
+    ("c", "braced-loop-around-a-copy-of-the-body-below",
+     "int sum(const int *xs, int n) {\n    int total = 0;\n    ",
+     "for (int i = 0; i < n; i++) {\n        total += xs[i];\n    }\n    return total;\n}\n",
+     "\n        total += xs[i];\n    return total;\n}\n",
+     "for (int i = 0; i < n; i++)"),
+    ("javascript", "braced-loop-around-a-copy-of-the-body-below",
+     "function f(xs) {\n  let t = 0;\n  ", "for (const x of xs) {\n    t += x;\n  }\n  return t;\n}\n",
+     "\n    t += x;\n  }\n  return t;\n}\n",
+     "for (const x of xs) {"),
     ("c", "a-header-above-code-at-its-own-level-is-still-refused",
      "int f(FILE *in) {\n    for (;;) {\n        int done = fread(b, 1, 8, in);\n        ", "if (done < 8)\n",
      "\n        break;\n    }\n    return 0;\n}\n",
@@ -495,7 +507,9 @@ OVERRAN = [
     ("java", "brace-header-whose-body-is-below",
      "class A {\n  void m(int q) {\n    int r = 0;\n", "    if (q > 0) {\n      r = q;\n      log(r);\n",
      "\n      r = q;\n    }\n    return;\n  }\n}\n",
-     "    if (q > 0) {", "    if (q > 0) {\n      r = q;\n      log(r);"),
+     # a model that ends by itself gets the same: in a brace language the parse does not see the
+     # code below's lines written twice (inside the new block, then as they were)
+     "    if (q > 0) {", "    if (q > 0) {"),
     ("c", "c-runs-on",
      "int f(int n) {\n    int s = 0;\n", "    int k = 1;\n    for (int i = 0; i < n; i++) {\n        s += i;\n    }\n    return s;\n}\n",
      "\n    return s;\n}\n",

@@ -184,15 +184,17 @@ def closing_text(text: str, rules: Rules) -> str:
     """The shortest text that closes the string and the brackets open at the end of `text`
     ("" at the end of a comment, whose end is the line's)."""
     stack, inside = bracket_state(text, rules)
-    head = ""
     if inside is not None:
-        if inside.kind == "comment":
-            return ""
-        rule = token_rule_at(text, inside.start, rules)
-        if rule is None or rule.end is None:
-            return ""
-        head = rule.end
-    return head + "".join(MATCHING[c] for c, _ in reversed(stack))
+        head = token_closer(text, inside, rules) if inside.kind == "string" else ""
+        return head + "".join(MATCHING[c] for c, _ in reversed(stack)) if head else ""
+    return "".join(MATCHING[c] for c, _ in reversed(stack))
+
+
+def token_closer(text: str, inside: Token, rules: Rules) -> str:
+    """The delimiter that ends the comment or string `inside` (open at the end of `text`); ""
+    where none is written (a line comment ends with its line)."""
+    rule = token_rule_at(text, inside.start, rules)
+    return rule.end if rule is not None and rule.end else ""
 
 
 # -- lines and indentation ---------------------------------------------------------------------

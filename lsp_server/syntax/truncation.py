@@ -481,7 +481,8 @@ class _ParseCheck:
         # the cursor inside a comment or string that the hole closes (` */`): the code after it
         # is code again, as it is in the window with just that closer
         self._closed_leaves = None
-        closer = _token_closer(prefix, rules)
+        inside = textops.bracket_state(prefix, rules)[1]
+        closer = textops.token_closer(prefix, inside, rules) if inside is not None else ""
         if self._leaves is not None and closer:
             closed = (prefix + closer).encode("utf-8")
             alt = self._parser.parse(closed + self._suffix + self._closers(prefix + closer + suffix))
@@ -533,18 +534,10 @@ class _ParseCheck:
         errors = _count_errors(tree.root_node)
         if errors > self._errors:
             return None
-        if self._leaves is not None and _leaf_types(tree.root_node, len(self._prefix) + len(middle)) not in (self._leaves, self._closed_leaves):
-            return None
+        if self._leaves is not None:
+            if _leaf_types(tree.root_node, len(self._prefix) + len(middle)) not in (self._leaves, self._closed_leaves):
+                return None
         return errors + violations
-
-
-def _token_closer(prefix: str, rules: textops.Rules) -> str:
-    """The delimiter that ends the comment or string `prefix` ends inside ("" if none or a line's end)."""
-    inside = textops.bracket_state(prefix, rules)[1]
-    if inside is None:
-        return ""
-    rule = textops.token_rule_at(prefix, inside.start, rules)
-    return rule.end if rule is not None and rule.end else ""
 
 
 def _count_errors(node: tree_sitter.Node) -> int:

@@ -3,7 +3,8 @@
 Owns the completion path that the language server, the one-shot CLI and the quality benchmark
 all share: build the FIM prompt from the model's tokens (context side), generate greedily with a
 stop check that ends generation as soon as the cut point is certain (model side), then cut and
-clean the text with the syntax-aware truncation. Runs where the engine lives (the worker).
+clean the text with the syntax-aware truncation, and ask again for the model's next choice when
+the cut refuses it. Runs where the engine lives (the worker).
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ def run_completion(
     below), the model is asked again with its first token barred, so that it takes its next
     choice, up to MAX_RETRIES times, while the request is live (not followed) and within its
     latency target. Greedy decoding otherwise commits to a first token that the cut then throws
-    away whole; the next choice is often the intended line (it is what constrained decoding
-    would reach, at the cost of one short generation)."""
+    away whole; the next choice is often the intended line (a cheap stand-in for decoding
+    constrained by the grammar: one short generation on the cached prompt)."""
     started = time.perf_counter()
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(

@@ -49,8 +49,12 @@ def check(language: str, n: int, seed: int, settings: Settings) -> dict:
         req = CompletionRequest.from_dict(request)
         hole = h["hole"]
         ctx = _Context.build(req.language, req.prefix, req.suffix, gate)
-        window = (ctx.prefix, ctx.suffix, ctx.rules) + ((ctx.open_end,) if hasattr(ctx, "open_end") else ())  # older commits
-        errors = _ParseCheck(_parser_name(language), *window).errors(hole)
+        if hasattr(_ParseCheck, "around"):
+            check = _ParseCheck.around(_parser_name(language), ctx)
+        else:  # older commits
+            window = (ctx.prefix, ctx.suffix, ctx.rules) + ((ctx.open_end,) if hasattr(ctx, "open_end") else ())
+            check = _ParseCheck(_parser_name(language), *window)
+        errors = check.errors(hole)
         counts["refused"] += errors is None
         counts["window errors"] += bool(errors)
         rest = h["original"][h["offset"] + len(hole):]

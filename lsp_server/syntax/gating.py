@@ -49,7 +49,8 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     up to the bracket that closes the expression the cursor is inside (on an empty line whose
     bracket the code below does not close: through the end of that statement's block, as
     "statement"). "statement": the statements of the block the cursor's empty line is in, from
-    the cursor on (one statement or definition at module level or in a class body). How each ends: `truncation._scan`.
+    the cursor on (one statement or definition at module level or in a class body). How each
+    ends: `truncation._scan`.
     `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
     """
     rules = textops.rules_for(language)

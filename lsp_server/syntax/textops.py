@@ -184,10 +184,12 @@ def closing_text(text: str, rules: Rules) -> str:
     """The shortest text that closes the string and the brackets open at the end of `text`
     ("" at the end of a comment, whose end is the line's)."""
     stack, inside = bracket_state(text, rules)
+    head = ""
     if inside is not None:
         head = token_closer(text, inside, rules) if inside.kind == "string" else ""
-        return head + "".join(MATCHING[c] for c, _ in reversed(stack)) if head else ""
-    return "".join(MATCHING[c] for c, _ in reversed(stack))
+        if not head:
+            return ""
+    return head + "".join(MATCHING[c] for c, _ in reversed(stack))
 
 
 def token_closer(text: str, inside: Token, rules: Rules) -> str:

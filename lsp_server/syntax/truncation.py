@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import tree_sitter
 
@@ -100,6 +100,11 @@ class _Context:
         next_indent = textops.indent_width(next_line) if next_line is not None and next_line.lstrip()[0] not in textops.CLOSERS else 0
         return cls(rules, gate, eol, pw, sw, left, first.strip(), next_line, after_next, header, next_indent, open_indent, style,
                    open_end, overran)
+
+    @cached_property
+    def inside(self) -> textops.Token | None:
+        """The comment or string the prefix window ends inside (the cursor is in it), if any."""
+        return textops.bracket_state(self.prefix, self.rules)[1]
 
     def enclosing(self, indent: int) -> str | None:
         """The closest line of the prefix before the cursor line indented less than `indent`."""
@@ -360,7 +365,7 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
         # not a header whose body would be the code below, unless that code is indented deeper
         # than the header's line: then it already is the body, and the header is what is missing
         texts = {t for t in texts if not _dangling(ctx, t)}
-    if textops.bracket_state(ctx.prefix, ctx.rules)[1] is None:
+    if ctx.inside is None:
         # among code, not a cut that leaves open a string the suffix does not close (a model
         # stopped mid-string by its token limit), which a parse whose window has errors anyway
         # may not count
@@ -373,7 +378,7 @@ def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, ga
     # The longest cut that fits with the fewest errors: where the file around the cursor is
     # broken without the completion (a hole, an edit in progress), a shorter cut that repairs
     # it wins over a longer one that does not (e.g. the model's last line is cut off mid-string).
-    checker = _ParseCheck(name, ctx.prefix, ctx.suffix, ctx.rules, ctx.open_end)
+    checker = _ParseCheck.around(name, ctx)
     best, best_errors = "", None
     for t in ordered[:MAX_PARSES]:
         errors = checker.errors(t)
@@ -391,8 +396,10 @@ def _dangling(ctx: _Context, text: str) -> bool:
     last = text[cut:]
     if not ctx.rules.dangling_header.search(last):
         return False
-    if not textops.ends_outside_tokens(ctx.prefix + text[:cut], ctx.rules):
-        return False  # the line goes on inside a string or comment: text, not a header
+    # a line that goes on inside a string or comment is text, not a header
+    if ctx.inside is not None and not cut or not textops.ends_outside_tokens(
+            text[:cut] if ctx.inside is None else ctx.prefix + text[:cut], ctx.rules):
+        return False
     line = last if cut else ctx.left + last
     return ctx.next_indent <= textops.indent_width(line)
 
@@ -437,9 +444,10 @@ class _ParseCheck:
     that goes on) the brackets still open at the window's end are closed on a line after it,
     for the window without the insertion and with it alike. With the cursor inside a comment or
     string, the tokens after the cursor may also be those of the window where just its closing
-    delimiter is inserted (a hole that ends the comment: the code below is code again)."""
+    delimiter (`closer`) is inserted (a hole that ends the comment: the code below is code again)."""
 
-    def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False) -> None:
+    def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False,
+                 closer: str = "") -> None:
         self._parser = new_parser(language)
         self._rules = rules
         self._open_end = open_end
@@ -481,13 +489,17 @@ class _ParseCheck:
         # the cursor inside a comment or string that the hole closes (` */`): the code after it
         # is code again, as it is in the window with just that closer
         self._closed_leaves = None
-        inside = textops.bracket_state(prefix, rules)[1]
-        closer = textops.token_closer(prefix, inside, rules) if inside is not None else ""
         if self._leaves is not None and closer:
             closed = (prefix + closer).encode("utf-8")
             alt = self._parser.parse(closed + self._suffix + self._closers(prefix + closer + suffix))
             if _count_errors(alt.root_node) == 0:
                 self._closed_leaves = _leaf_types(alt.root_node, len(closed))
+
+    @classmethod
+    def around(cls, language: str, ctx: _Context) -> "_ParseCheck":
+        """The check of the window that `ctx` holds around the cursor."""
+        closer = textops.token_closer(ctx.prefix, ctx.inside, ctx.rules) if ctx.inside is not None else ""
+        return cls(language, ctx.prefix, ctx.suffix, ctx.rules, ctx.open_end, closer)
 
     def _closers(self, window: str) -> bytes:
         """Where the window stops inside code that goes on: a line closing the brackets still

@@ -2,7 +2,8 @@
 
 Owns the request-side flow that both completion features and the one-shot CLI share: take a
 snapshot of the document, ask the gating whether and how much to complete, serve the rest of the
-previous suggestion when the user typed exactly what it proposed, otherwise ask the model (a
+previous suggestion when the user typed exactly what it proposed (also where the editor closed a
+bracket or quote after the cursor: `autoclose`), otherwise ask the model (a
 newer request for the same document supersedes an older one), and drop a result computed for a
 document version that has since changed. A model job whose request the client cancels because
 the user typed on is followed (`followTyping`): it goes on while the typing agrees with what it
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlparse
 
+from lsp_server.autoclose import rest_of, typed_part
 from lsp_server.config import Settings
 from lsp_server.documents import DocumentStore, Snapshot
 from lsp_server.model.client import RequestCancelled, WorkerError
@@ -99,16 +101,18 @@ class RecentSuggestions:
         self._items.append((uri, prefix, suffix, text, on_use))
 
     def lookup(self, uri: str, prefix: str, suffix: str) -> str | None:
+        """The rest of a recent suggestion whose start the user typed since (with the closing
+        brackets or quotes an editor added after the cursor: `autoclose`)."""
         for i in range(len(self._items) - 1, -1, -1):
             item_uri, old_prefix, old_suffix, text, on_use = self._items[i]
-            if item_uri != uri or suffix != old_suffix or not prefix.startswith(old_prefix):
+            if item_uri != uri or not prefix.startswith(old_prefix) or not suffix.endswith(old_suffix):
                 continue
-            typed = prefix[len(old_prefix):]
-            if len(typed) < len(text) and text.startswith(typed):
+            rest = rest_of(text, prefix[len(old_prefix):], suffix[: len(suffix) - len(old_suffix)])
+            if rest is not None:
                 if on_use is not None:
                     self._items[i] = (item_uri, old_prefix, old_suffix, text, None)
                     on_use()
-                return text[len(typed):]
+                return rest
         return None
 
     def forget(self, uri: str) -> None:
@@ -259,7 +263,7 @@ class Completer:
         followed = _Followed(job_id, snap, future, typed)
         self._followed[snap.uri] = followed
         self.counters.followed += 1
-        self.manager.follow(job_id, typed)
+        self.manager.follow(job_id, typed_part(typed))
         future.add_done_callback(lambda f: self._followed_done(followed, f))
         if not typed:  # the cancel came before the keystroke's change (or without one)
             asyncio.get_running_loop().call_later(FOLLOW_WAIT_S, self._expire, followed)
@@ -280,7 +284,7 @@ class Completer:
             self._unfollow(followed)
         elif typed != followed.typed:
             followed.typed = typed
-            self.manager.follow(followed.job_id, typed)
+            self.manager.follow(followed.job_id, typed_part(typed))
 
     def _unfollow(self, followed: _Followed) -> None:
         if self._followed.get(followed.snap.uri) is followed:
@@ -306,7 +310,8 @@ class Completer:
 
     async def _adopt(self, snap: Snapshot) -> dict | None:
         """The result of the document's followed job, for a request made after the user typed
-        on at its cursor: without what was typed, when it begins with that. None: no such job,
+        on at its cursor: what is left of it after what was typed (up to the closers an editor
+        added after the cursor), when it begins with that. None: no such job,
         or its result does not fit (the caller asks the model)."""
         followed = self._followed.get(snap.uri)
         if followed is None:
@@ -315,12 +320,16 @@ class Completer:
         if typed is None:
             self._unfollow(followed)
             return None
+        # the request's cursor splits it into what was typed and the closers an editor added
+        cut = snap.offset - followed.snap.offset
+        if not 0 <= cut <= len(typed):
+            return None
         try:
             result = await self.manager.result(followed.future)
         except (RequestCancelled, ModelUnavailable, WorkerError):
             return None  # it stopped (the typing turned away from it) or failed: ask the model
-        text = result.get("text", "")
-        if not (text.startswith(typed) and len(text) > len(typed)):
+        rest = rest_of(result.get("text", ""), typed[:cut], typed[cut:])
+        if rest is None:
             return None
         self._used(followed, result)
-        return {**result, "text": text[len(typed):]}
+        return {**result, "text": rest}

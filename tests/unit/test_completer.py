@@ -37,3 +37,19 @@ def test_recent_suggestion_served_after_typing_its_start_and_counted_once():
     assert recent.lookup("u", "def f(a, b", ")") is None  # all of it typed: nothing left
     assert recent.lookup("other", "def f(a", ")") is None
     assert recent.lookup("u", "def f(a", "):") is None  # the text after the cursor changed
+
+
+def test_recent_suggestion_served_after_the_editor_closed_a_bracket_or_quote():
+    recent = RecentSuggestions()
+    recent.remember("u", "x = add", "\n", "(1, 2)\nprint(x)")
+    # `(` typed, `)` added by the editor: the cursor is between them
+    assert recent.lookup("u", "x = add(", ")\n") == "1, 2"
+    assert recent.lookup("u", "x = add(1", ")\n") == ", 2"
+    assert recent.lookup("u", "x = add(9", ")\n") is None
+    # past the closer (typed over): the rest after it
+    assert recent.lookup("u", "x = add(1, 2)", "\n") == "\nprint(x)"
+    # text after the cursor that is not the suggestion's closer
+    assert recent.lookup("u", "x = add(", "]\n") is None
+    assert recent.lookup("u", "x = add(", "1, 2)\n") is None
+    recent.remember("u", "print(", ")", '"hello"')
+    assert recent.lookup("u", 'print("', '")') == "hello"

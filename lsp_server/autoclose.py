@@ -1,0 +1,89 @@
+"""What the user typed at a suggestion's cursor, in an editor that closes brackets and quotes itself.
+
+VS Code (by default), and Neovim, Helix or Emacs with an autopairs setting, insert the closing
+`)`, `]`, `}` or quote together with the opening one and leave the cursor between them: typing
+`(` after `foo` gives `foo(|)`. The text inserted at a suggestion's cursor is then not a prefix
+of the suggestion (`()` against `(a, b)`), though the user typed exactly what it proposed. These
+pure functions split such an insertion into what was typed before the cursor and the closers the
+editor put after it, and give what is left of the suggestion there (`a, b`), so that a recent
+suggestion or a followed model job serves the next request instead of a new model call.
+"""
+
+from __future__ import annotations
+
+PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
+QUOTES = "\"'`"
+CLOSING = frozenset(PAIRS.values())
+
+
+class _Open:
+    """The brackets and quotes open after the characters fed so far (a quote holds no brackets;
+    inside one, a backslash escapes the next character)."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self._escaped = False
+
+    def feed(self, text: str) -> None:
+        for ch in text:
+            top = self.stack[-1] if self.stack else None
+            if top is not None and top in QUOTES:
+                if self._escaped:
+                    self._escaped = False
+                elif ch == "\\":
+                    self._escaped = True
+                elif ch == top:
+                    self.stack.pop()
+                continue
+            if ch in PAIRS and ch not in CLOSING or ch in QUOTES:
+                self.stack.append(ch)
+            elif ch in CLOSING and top is not None and PAIRS[top] == ch:
+                self.stack.pop()  # a closer of something opened before the text is no opener
+
+    def closers(self) -> str:
+        """The text that closes them, innermost first."""
+        return "".join(PAIRS[c] for c in reversed(self.stack))
+
+
+def open_closers(text: str) -> str:
+    """The closers of the brackets and quotes that `text` leaves open, innermost first."""
+    state = _Open()
+    state.feed(text)
+    return state.closers()
+
+
+def typed_part(inserted: str) -> str:
+    """The shortest start of `inserted` whose open brackets and quotes the rest closes exactly:
+    what the user may have typed before the cursor, the editor having added the rest after it
+    (`()` -> `(`, `("")` -> `("`, `(a)` -> `(a`, `ab` -> `ab`). Lenient where it cannot be told
+    apart from typing both (`()` typed by hand): the caller's next request has the cursor."""
+    run = len(inserted) - len(inserted.rstrip("".join(CLOSING)))  # trailing characters that could be closers
+    for k in range(len(inserted) - run, len(inserted)):
+        if open_closers(inserted[:k]).startswith(inserted[k:]):
+            return inserted[:k]
+    return inserted
+
+
+def rest_of(suggestion: str, typed: str, closers: str = "") -> str | None:
+    """What is left to suggest of `suggestion` (made for a cursor) after the user typed `typed`
+    there and the editor holds `closers` right after the cursor: the rest of it, or with closers,
+    the rest up to where it closes what they close. None when the typing left the suggestion or
+    nothing is left of it."""
+    if not suggestion.startswith(typed):
+        return None
+    rest = suggestion[len(typed):]
+    if not closers:
+        return rest or None
+    state = _Open()
+    state.feed(typed)
+    if not state.closers().startswith(closers):
+        return None  # they close nothing the typing opened
+    depth = len(state.stack)
+    for i, ch in enumerate(rest):
+        # back at the typing's own brackets, with nothing the suggestion opened still open
+        if i and len(state.stack) == depth and rest.startswith(closers, i):
+            return rest[:i]
+        state.feed(ch)
+        if len(state.stack) < depth:
+            return None  # it closed them elsewhere
+    return None

@@ -1,0 +1,70 @@
+"""Typing at a suggestion's cursor in an editor that closes brackets and quotes itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsp_server.autoclose import open_closers, rest_of, typed_part
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", ""),
+        ("foo(", ")"),
+        ("foo(a, [b", "])"),
+        ("foo(a)", ""),
+        ('print("', '")'),
+        ('print("(', '")'),  # no brackets inside a quote
+        ('x = "a\\"', '"'),  # an escaped quote does not close it
+        ("f(`${", "`)"),  # a template's braces are inside its quote
+        ("a) + (b", ")"),  # a closer of something opened before the text
+        ("{'k': [1, 2", "]}"),
+    ],
+)
+def test_open_closers(text, expected):
+    assert open_closers(text) == expected
+
+
+@pytest.mark.parametrize(
+    "inserted, expected",
+    [
+        ("()", "("),  # the editor closed it: the cursor is between
+        ('("")', '("'),
+        ("(a)", "(a"),
+        ("(a, b", "(a, b"),
+        ("ab", "ab"),
+        ("", ""),
+        ("x)", "x)"),  # closes nothing it opened: typed by hand
+        ("[]", "["),
+        ("don't", "don't"),
+        ("foo(bar())", "foo(bar("),
+    ],
+)
+def test_typed_part(inserted, expected):
+    assert typed_part(inserted) == expected
+
+
+@pytest.mark.parametrize(
+    "suggestion, typed, closers, expected",
+    [
+        ("(a, b)", "(", "", "a, b)"),  # no closers: the rest
+        ("(a, b)", "(", ")", "a, b"),  # up to where it closes the editor's `)`
+        ("(a, b)", "(a", ")", ", b"),
+        ("(a, b)", "(x", ")", None),  # typed something else
+        ("()", "(", ")", None),  # nothing left before the closer
+        ("(a, b)", "(a, b", ")", None),
+        ("(f(x), y)\nreturn z", "(", ")", "f(x), y"),  # the inner `)` closes f's bracket, not the editor's
+        ('("hi")', '("', '")', "hi"),
+        ('"a)b"', '"', '"', "a)b"),
+        ("(a, b)", "(", "]", None),  # the closer after the cursor is not one the suggestion has
+        ("(a", "(", ")", None),  # never closed
+        ("(a) + (b)", "(", ")", "a"),
+        ("(a]", "(", ")", None),
+        ("a, b)", "", ")", None),  # typed nothing that the closer closes
+        ("abc", "abc", "", None),  # all of it typed
+        ("abc", "", "", "abc"),
+    ],
+)
+def test_rest_of(suggestion, typed, closers, expected):
+    assert rest_of(suggestion, typed, closers) == expected

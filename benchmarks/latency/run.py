@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from benchmarks.latency.backends import ROOT, LspBackend, PeerBackend
-from benchmarks.latency.traces import SOURCES, Trace, load_traces
+from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, Trace, autoclose_plan, load_traces
 
 RESULTS = ROOT / "benchmarks" / "results"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
@@ -58,10 +58,13 @@ def pct(values: list[float], q: float) -> float | None:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = False) -> dict:
+async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = False, autopairs: bool = False) -> dict:
     """Replay `trace` against `backend`. `patient`: after each keystroke the user waits for its
     suggestion before typing on (no request is superseded), so that every system answers every
-    request and latencies compare on the same requests."""
+    request and latencies compare on the same requests. `autopairs`: the editor closes brackets
+    and quotes as VS Code does by default (`traces.autoclose_plan`): typing `(` inserts `()` with
+    the cursor between, and typing the `)` later moves the cursor over it without an edit (a
+    keystroke all the same: it supersedes requests and makes one of its own)."""
     text, offset, version = trace.start_text, trace.offset, 1
     uri = f"file:///bench/{Path(trace.path).name}"
     t_spawn = time.monotonic()
@@ -72,13 +75,15 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
     # the cold start's answer is shown (typing starts after it): its job's tokens are not wasted
     records: list[dict] = [{"version": version, "outcome": "cold", "wall": time.time(), "text": first_text}]
     outstanding: list = []
-    state = {"version": version}
+    state = {"version": version, "key": 0}
     typed = 0
+    plan = autoclose_plan(trace.typed) if autopairs else {}
+    over: set[int] = set()  # indices in trace.typed of closers the editor inserted (typed over later)
     fires: list[asyncio.Task] = []  # one per keystroke; each sends only if no newer keystroke came
 
-    async def fire(v: int, txt: str, off: int, upcoming: str, key_t: float) -> None:
+    async def fire(v: int, k: int, txt: str, off: int, upcoming: str, key_t: float) -> None:
         await asyncio.sleep(debounce_ms / 1000)
-        if state["version"] != v:
+        if state["key"] != k:
             return
         sent = time.monotonic()
         handle = backend.complete(txt, off, v)
@@ -88,7 +93,7 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
         result = await handle.task
         now = time.monotonic()
         rec.update(resp_t=now, wall=time.time(), latency_ms=(now - sent) * 1000, key_latency_ms=(now - key_t) * 1000,
-                   current=state["version"] == v, text=result, source=handle.source, stats=handle.stats,
+                   current=state["key"] == k, text=result, source=handle.source, stats=handle.stats,
                    cancelled=handle.cancelled)
         if result is None:
             rec["outcome"] = "cancelled"
@@ -108,19 +113,27 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
             t_next = time.monotonic()
         t_next += key.delay_ms / 1000
         await asyncio.sleep(max(0.0, t_next - time.monotonic()))
-        before = text
-        text = text[:offset] + key.text + text[offset:]
-        version += 1
-        state["version"] = version
+        state["key"] += 1
         for h in outstanding:
             if not h.task.done():
                 backend.supersede(h)
         outstanding = [h for h in outstanding if not h.task.done()]
-        await backend.change(key.text, before, offset, version)
+        if typed in over:  # typed over the closer the editor inserted: the cursor moves on
+            over.discard(typed)
+        else:
+            inserted = key.text
+            if typed in plan and (offset == len(text) or text[offset] in AUTOCLOSE_BEFORE):
+                inserted += trace.typed[plan[typed]]
+                over.add(plan[typed])
+            before = text
+            text = text[:offset] + inserted + text[offset:]
+            version += 1
+            state["version"] = version
+            await backend.change(inserted, before, offset, version)
         offset += len(key.text)
         typed += len(key.text)
         fires = [f for f in fires if not f.done()]
-        fires.append(asyncio.create_task(fire(version, text, offset, trace.typed[typed:], time.monotonic())))
+        fires.append(asyncio.create_task(fire(version, state["key"], text, offset, trace.typed[typed:], time.monotonic())))
     assert text == trace.original
     await asyncio.sleep(debounce_ms / 1000 + 0.05)
     await asyncio.wait_for(asyncio.gather(*fires, return_exceptions=True), 600)
@@ -333,14 +346,14 @@ async def main_async(args) -> int:
                 backend = PeerBackend(model, work)
             print(f"[{time.strftime('%H:%M:%S')}] {trace.name} / {system} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             try:
-                run = await replay(backend, trace, args.debounce_ms, args.patient)
+                run = await replay(backend, trace, args.debounce_ms, args.patient, args.autopairs)
             finally:
                 await backend.stop()
             runs[(trace.name, system)] = run
             row = {"system": system, **summarize(run, trace)}
             rows.append(row)
             print(table([row]).splitlines()[-1], f"wasted tokens by kind: {row['wasted_by']}", file=sys.stderr, flush=True)
-    name = f"latency-{args.model}{'-patient' if args.patient else ''}-{started.strftime('%Y%m%d-%H%M')}"
+    name = f"latency-{args.model}{'-patient' if args.patient else ''}{'-autopairs' if args.autopairs else ''}-{started.strftime('%Y%m%d-%H%M')}"
     # every request and job of the run, for looking into it (not committed: benchmarks/work)
     (work / f"{name}-detail.json").write_text(json.dumps({f"{t}/{s}": run for (t, s), run in runs.items()}, default=str))
     pooled_stats = {s: pooled(rows, s, runs) for s in systems}
@@ -356,7 +369,7 @@ async def main_async(args) -> int:
     data = {
         "command": " ".join([".venv/bin/python -m benchmarks.latency.run", *sys.argv[1:]]), "model": model,
         "machine": mach, "date": started.isoformat(timespec="minutes"), "git_commit": commit,
-        "debounce_ms": args.debounce_ms, "patient": args.patient, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
+        "debounce_ms": args.debounce_ms, "patient": args.patient, "autopairs": args.autopairs, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
         "runs": {f"{t}/{s}": {k: v for k, v in r.items()} for (t, s), r in runs.items()},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -382,6 +395,8 @@ def main() -> int:
     p.add_argument("--debounce-ms", type=float, default=150.0)
     p.add_argument("--patient", action="store_true",
                    help="the user waits for each keystroke's suggestion before typing on (every request is answered)")
+    p.add_argument("--autopairs", action="store_true",
+                   help="the editor closes brackets and quotes itself, as VS Code does by default")
     p.add_argument("--option", nargs=2, action="append", default=[], metavar=("NAME", "JSON"), type=str,
                    help="a server setting for `ours` (camelCase name, JSON value), e.g. --option latencyTargetMs 1000")
     p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")

@@ -6,6 +6,8 @@ document as it is before typing (the span replaced by one empty line, cursor at 
 keystrokes with their delays. A keystroke is one character, except that Enter also inserts the
 next line's indentation (editors auto-indent) and the first keystroke inserts the first line's
 indentation (Tab). Typing every keystroke gives back the original file exactly.
+`autoclose_plan` says which brackets and quotes an editor that closes them itself (VS Code's
+default) would close as they are typed, and where the user types over that closer.
 Must not start processes or talk to servers.
 """
 
@@ -96,6 +98,42 @@ def choose_span(lines: list[str], max_keys: int) -> tuple[int, int]:
     while b - 1 > a and not lines[b - 1].strip():
         b -= 1
     return a, b
+
+
+AUTOCLOSE_PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
+AUTOCLOSE_QUOTES = "\"'`"
+# VS Code's default `autoCloseBefore`: an opener is closed only when one of these (or the end of
+# the line) follows the cursor
+AUTOCLOSE_BEFORE = ";:.,=}])> \n\t"
+
+
+def autoclose_plan(typed: str) -> dict[int, int]:
+    """{index of an opener in `typed`: index of the closer that pairs with it} for the brackets
+    and quotes closed on the same line (a pair spanning lines moves its closer with Enter, which
+    this does not model). A quote right after a letter, digit or `_` is an apostrophe, not an
+    opener; inside a quote brackets are text, and a backslash escapes the next character."""
+    plan: dict[int, int] = {}
+    stack: list[tuple[str, int]] = []
+    escaped = False
+    for i, ch in enumerate(typed):
+        if ch == "\n":
+            stack.clear()
+            escaped = False
+            continue
+        top = stack[-1][0] if stack else None
+        if top is not None and top in AUTOCLOSE_QUOTES:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == top:
+                plan[stack.pop()[1]] = i
+            continue
+        if ch in "([{" or ch in AUTOCLOSE_QUOTES and not (i and (typed[i - 1].isalnum() or typed[i - 1] == "_")):
+            stack.append((ch, i))
+        elif ch in ")]}" and top is not None and AUTOCLOSE_PAIRS[top] == ch:
+            plan[stack.pop()[1]] = i
+    return plan
 
 
 def split_keys(typed: str) -> list[str]:

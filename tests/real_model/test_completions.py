@@ -84,3 +84,33 @@ async def test_rest_of_line_call_over_several_lines(real_model_path):
         lines = text.split("\n")
         lines[line] += suggestion
         ast.parse("\n".join(lines))
+
+
+async def test_typing_the_suggestion_in_an_editor_that_closes_brackets(real_model_path):
+    """VS Code closes a bracket as it is typed: `(` gives `(|)`. The suggestion the user is typing
+    is still served, without a new model call, up to the editor's `)`."""
+    uri = "file:///w/geometry.py"
+    text = (
+        "import math\n\n\n"
+        "def distance(x1, y1, x2, y2):\n"
+        "    return math.hypot(x2 - x1, y2 - y1)\n\n\n"
+        "d = distance\n"
+    )
+    line, character = 7, len("d = distance")
+    async with start_server(None) as s:
+        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+        s.open(uri, text)
+        items = await s.inline(uri, line, character)
+        assert items and items[0].insert_text.startswith("("), items
+        suggestion = items[0].insert_text
+        inner = suggestion[1 : suggestion.index(")")]
+        assert inner and "(" not in inner, suggestion  # the test's own premise: a call with plain arguments
+        calls = (await s.status())["counters"]["model_calls"]
+        s.change(uri, "()", (line, character))  # `(` typed, `)` added by the editor
+        items = await s.inline(uri, line, character + 1)
+        assert [i.insert_text for i in items] == [inner]
+        s.change(uri, inner[0], (line, character + 1))  # the next character of the suggestion
+        items = await s.inline(uri, line, character + 2)
+        assert [i.insert_text for i in items] == [inner[1:]] if inner[1:] else items == []
+        counters = (await s.status())["counters"]
+        assert counters["model_calls"] == calls

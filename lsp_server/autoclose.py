@@ -14,6 +14,7 @@ from __future__ import annotations
 PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
 QUOTES = "\"'`"
 CLOSING = frozenset(PAIRS.values())
+MAX_CLOSERS = 16  # closers an editor may have added after the cursor that are looked for (nesting depth)
 
 
 class _Open:
@@ -58,9 +59,13 @@ def typed_part(inserted: str) -> str:
     (`()` -> `(`, `("")` -> `("`, `(a)` -> `(a`, `ab` -> `ab`). Lenient where it cannot be told
     apart from typing both (`()` typed by hand): the caller's next request has the cursor."""
     run = len(inserted) - len(inserted.rstrip("".join(CLOSING)))  # trailing characters that could be closers
-    for k in range(len(inserted) - run, len(inserted)):
-        if open_closers(inserted[:k]).startswith(inserted[k:]):
+    start = len(inserted) - min(run, MAX_CLOSERS)
+    state = _Open()
+    state.feed(inserted[:start])
+    for k in range(start, len(inserted)):
+        if state.closers().startswith(inserted[k:]):
             return inserted[:k]
+        state.feed(inserted[k])
     return inserted
 
 

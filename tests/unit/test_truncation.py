@@ -57,6 +57,15 @@ CASES = [
     ("python", "crlf",
      "def f(x):\r\n", "    y = x + 1\r\n    return y\r\n\r\ndef g():\r\n    pass\r\n", "\r\n",
      "    y = x + 1\r\n    return y"),
+    # the editor closed the bracket (`(|)`): a completion that goes on below it ends with a line
+    # break, so the `)` goes on a line of its own
+    ("python", "editor-closed-call-over-lines",
+     "def build(parser):\n    parser.add_argument(", '\n        "--x",\n        help="x",\n    )\n    return parser\n',
+     ")\n    return parser\n",
+     '\n        "--x",\n        help="x",\n    '),
+    ("python", "editor-closed-call-over-lines-crlf",
+     "def build(parser):\r\n    parser.add_argument(", '\r\n        "--x",\r\n    )\r\n', ")\r\n",
+     '\r\n        "--x",\r\n    '),
     # the block scope goes on to the end of the function (the suffix has nothing more of it)
     ("python", "tab-document-space-output",
      "def f(x):\n\tif x:\n", "        return 1\n    return 2\n", "\n",
@@ -160,6 +169,9 @@ CASES = [
     ("python", "dedent-to-unopened-level-rejected",
      "def f(x):\n    if x:\n        y = 1\n", "      z = 2\n", "\n    return y\n", ""),
     # ---- javascript
+    ("javascript", "editor-closed-brace",
+     "function add(a, b) {", "\n    return a + b;\n}\n\nconsole.log(add(1, 2));\n", "}\n\nconsole.log(add(1, 2));\n",
+     "\n    return a + b;\n"),
     ("javascript", "block-suffix-has-brace",
      "function f(a) {", "\n  return a + 1;\n}\n\nfunction g() {}\n", "\n}\n",
      "\n  return a + 1;"),
@@ -235,6 +247,9 @@ CASES = [
     ("rust", "comment-one-line",
      "fn main() {\n    // first ", "we parse\n    let x = 1;\n", "\n}\n", "we parse"),
     # ---- c
+    ("c", "editor-closed-brace-in-a-block",
+     "int main(void) {\n    if (x) {", "\n        y();\n    }\n    return 0;\n}\n", "}\n    return 0;\n}\n",
+     "\n        y();\n    "),
     ("c", "line-scope-arguments-over-lines",
      "int f(int a) {\n    return g", "(a,\n             a + 1);\n}\n", "\n}\n",
      "(a,\n             a + 1);"),

@@ -75,7 +75,7 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
     # the cold start's answer is shown (typing starts after it): its job's tokens are not wasted
     records: list[dict] = [{"version": version, "outcome": "cold", "wall": time.time(), "text": first_text}]
     outstanding: list = []
-    state = {"version": version, "key": 0}
+    state = {"key": 0}  # keystrokes so far (typing over an editor's closer is one, with no new version)
     typed = 0
     plan = autoclose_plan(trace.typed) if autopairs else {}
     over: set[int] = set()  # indices in trace.typed of closers the editor inserted (typed over later)
@@ -128,7 +128,6 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
             before = text
             text = text[:offset] + inserted + text[offset:]
             version += 1
-            state["version"] = version
             await backend.change(inserted, before, offset, version)
         offset += len(key.text)
         typed += len(key.text)

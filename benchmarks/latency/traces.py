@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lsp_server.autoclose import PAIRS, QUOTES
+
 PY_LIB = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 ZLIB_EXAMPLES = Path("/usr/share/doc/zlib1g-dev/examples")  # Debian package zlib1g-dev
 
@@ -100,8 +102,6 @@ def choose_span(lines: list[str], max_keys: int) -> tuple[int, int]:
     return a, b
 
 
-AUTOCLOSE_PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
-AUTOCLOSE_QUOTES = "\"'`"
 # VS Code's default `autoCloseBefore`: an opener is closed only when one of these (or the end of
 # the line) follows the cursor
 AUTOCLOSE_BEFORE = ";:.,=}])> \n\t"
@@ -121,7 +121,7 @@ def autoclose_plan(typed: str) -> dict[int, int]:
             escaped = False
             continue
         top = stack[-1][0] if stack else None
-        if top is not None and top in AUTOCLOSE_QUOTES:
+        if top is not None and top in QUOTES:
             if escaped:
                 escaped = False
             elif ch == "\\":
@@ -129,9 +129,9 @@ def autoclose_plan(typed: str) -> dict[int, int]:
             elif ch == top:
                 plan[stack.pop()[1]] = i
             continue
-        if ch in "([{" or ch in AUTOCLOSE_QUOTES and not (i and (typed[i - 1].isalnum() or typed[i - 1] == "_")):
+        if ch in "([{" or ch in QUOTES and not (i and (typed[i - 1].isalnum() or typed[i - 1] == "_")):
             stack.append((ch, i))
-        elif ch in ")]}" and top is not None and AUTOCLOSE_PAIRS[top] == ch:
+        elif ch in ")]}" and top is not None and PAIRS[top] == ch:
             plan[stack.pop()[1]] = i
     return plan
 

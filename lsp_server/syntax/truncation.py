@@ -424,7 +424,7 @@ def _finish(ctx: _Context, text: str) -> str:
     """The cut as it is inserted. A completion that goes on below a bracket the cursor line
     closes right of the cursor (`{|}`, as editors that close brackets leave it) ends with a line
     break, so that the closer goes on a line of its own at the cursor line's indentation."""
-    if text.startswith("\n") and ctx.right[:1] in textops.CLOSERS and ctx.right and ctx.inside is None:
+    if text.startswith("\n") and ctx.right.startswith(tuple(textops.CLOSERS)) and ctx.inside is None:
         text += "\n" + textops.leading_ws(ctx.left)
     return text.replace("\n", ctx.eol) if ctx.eol != "\n" else text
 

@@ -2,11 +2,12 @@
 
 VS Code (by default), and Neovim, Helix or Emacs with an autopairs setting, insert the closing
 `)`, `]`, `}` or quote together with the opening one and leave the cursor between them: typing
-`(` after `foo` gives `foo(|)`. The text inserted at a suggestion's cursor is then not a prefix
-of the suggestion (`()` against `(a, b)`), though the user typed exactly what it proposed. These
-pure functions split such an insertion into what was typed before the cursor and the closers the
-editor put after it, and give what is left of the suggestion there (`a, b`), so that a recent
-suggestion or a followed model job serves the next request instead of a new model call.
+`(` after `foo` gives `foo(|)`, and Enter between the two then gives `foo(\n    |\n)`. The text
+inserted at a suggestion's cursor is then not a prefix of the suggestion (`()` against `(a, b)`),
+though the user typed exactly what it proposed. These pure functions split such an insertion into
+what was typed before the cursor and the closers (with the line breaks around them) the editor
+put after it, and give what is left of the suggestion there (`a, b`), so that a recent suggestion
+or a followed model job serves the next request instead of a new model call.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
 QUOTES = "\"'`"
 CLOSING = frozenset(PAIRS.values())
-MAX_CLOSERS = 16  # closers an editor may have added after the cursor that are looked for (nesting depth)
+MAX_CLOSERS = 64  # characters after the cursor looked at as an editor's closers (and their line breaks)
+WHITESPACE = " \t\r\n"
 
 
 class _Open:
@@ -53,17 +55,23 @@ def open_closers(text: str) -> str:
     return state.closers()
 
 
+def _bare(text: str) -> str:
+    return "".join(text.split())
+
+
 def typed_part(inserted: str) -> str:
-    """The shortest start of `inserted` whose open brackets and quotes the rest closes exactly:
-    what the user may have typed before the cursor, the editor having added the rest after it
-    (`()` -> `(`, `("")` -> `("`, `(a)` -> `(a`, `ab` -> `ab`). Lenient where it cannot be told
-    apart from typing both (`()` typed by hand): the caller's next request has the cursor."""
-    run = len(inserted) - len(inserted.rstrip("".join(CLOSING)))  # trailing characters that could be closers
+    """The shortest start of `inserted` whose open brackets and quotes the rest closes exactly
+    (line breaks and indentation aside): what the user may have typed before the cursor, the
+    editor having added the rest after it (`()` -> `(`, `("")` -> `("`, `(a)` -> `(a`,
+    `(\n    \n)` -> `(`, `ab` -> `ab`). Lenient where it cannot be told apart from typing both
+    (`()` typed by hand): the caller's next request has the cursor."""
+    run = len(inserted) - len(inserted.rstrip("".join(CLOSING) + WHITESPACE))  # could be closers
     start = len(inserted) - min(run, MAX_CLOSERS)
     state = _Open()
     state.feed(inserted[:start])
     for k in range(start, len(inserted)):
-        if state.closers().startswith(inserted[k:]):
+        want = _bare(inserted[k:])
+        if want and state.closers().startswith(want):
             return inserted[:k]
         state.feed(inserted[k])
     return inserted
@@ -73,21 +81,24 @@ def rest_of(suggestion: str, typed: str, closers: str = "") -> str | None:
     """What is left to suggest of `suggestion` (made for a cursor) after the user typed `typed`
     there and the editor holds `closers` right after the cursor: the rest of it, or with closers,
     the rest up to where it closes what they close. None when the typing left the suggestion or
-    nothing is left of it."""
+    nothing is left of it. Closers on a line of their own (`\n)`: Enter between the brackets)
+    match the suggestion's closers wherever its line breaks put them."""
     if not suggestion.startswith(typed):
         return None
     rest = suggestion[len(typed):]
     if not closers:
         return rest or None
+    want = _bare(closers)
     state = _Open()
     state.feed(typed)
-    if not state.closers().startswith(closers):
+    if not want or not state.closers().startswith(want):
         return None  # they close nothing the typing opened
     depth = len(state.stack)
     for i, ch in enumerate(rest):
         # back at the typing's own brackets, with nothing the suggestion opened still open
-        if i and len(state.stack) == depth and rest.startswith(closers, i):
-            return rest[:i]
+        if i and len(state.stack) == depth and rest.startswith(want, i):
+            head = rest[:i].rstrip(WHITESPACE) if closers[0] in WHITESPACE else rest[:i]
+            return head or None
         state.feed(ch)
         if len(state.stack) < depth:
             return None  # it closed them elsewhere

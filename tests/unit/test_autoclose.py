@@ -39,6 +39,9 @@ def test_open_closers(text, expected):
         ("[]", "["),
         ("don't", "don't"),
         ("foo(bar())", "foo(bar("),
+        ("(\n    \n)", "("),  # Enter between the editor's brackets
+        ("{\n    x\n}", "{\n    x"),
+        ("x = ", "x = "),  # trailing blanks alone are typed
     ],
 )
 def test_typed_part(inserted, expected):
@@ -64,6 +67,12 @@ def test_typed_part(inserted, expected):
         ("a, b)", "", ")", None),  # typed nothing that the closer closes
         ("abc", "abc", "", None),  # all of it typed
         ("abc", "", "", "abc"),
+        # Enter between the editor's brackets: the closer on a line of its own
+        ("(\n    a,\n    b\n)", "(\n    ", "\n)", "a,\n    b"),
+        ("{\n    return x;\n}", "{\n    ", "\n}", "return x;"),
+        ("{\n    return x;\n}", "{", "}", "\n    return x;\n"),
+        ("{\n}", "{\n", "\n}", None),  # nothing left but the line break
+        ("(a)", "(", "  ", None),  # blanks are no closer
     ],
 )
 def test_rest_of(suggestion, typed, closers, expected):

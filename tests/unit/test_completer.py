@@ -53,3 +53,12 @@ def test_recent_suggestion_served_after_the_editor_closed_a_bracket_or_quote():
     assert recent.lookup("u", "x = add(", "1, 2)\n") is None
     recent.remember("u", "print(", ")", '"hello"')
     assert recent.lookup("u", 'print("', '")') == "hello"
+
+
+def test_recent_suggestion_served_after_enter_between_the_editors_brackets():
+    recent = RecentSuggestions()
+    recent.remember("u", "function f() ", "\n", "{\n    return 1;\n}")
+    assert recent.lookup("u", "function f() {", "}\n") == "\n    return 1;\n"
+    # Enter: the editor puts the `}` on a line of its own and the cursor between
+    assert recent.lookup("u", "function f() {\n    ", "\n}\n") == "return 1;"
+    assert recent.lookup("u", "function f() {\n    r", "\n}\n") == "eturn 1;"

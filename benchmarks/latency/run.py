@@ -78,7 +78,8 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
     state = {"key": 0}  # keystrokes so far (typing over an editor's closer is one, with no new version)
     typed = 0
     plan = autoclose_plan(trace.typed) if autopairs else {}
-    over: set[int] = set()  # indices in trace.typed of closers the editor inserted (typed over later)
+    over: set[int] = set()  # indices in trace.typed of what the editor inserted (moved over later)
+    down: dict[int, str] = {}  # Enter right after an opener: its closer goes on a line of its own
     fires: list[asyncio.Task] = []  # one per keystroke; each sends only if no newer keystroke came
 
     async def fire(v: int, k: int, txt: str, off: int, upcoming: str, key_t: float) -> None:
@@ -118,13 +119,19 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
             if not h.task.done():
                 backend.supersede(h)
         outstanding = [h for h in outstanding if not h.task.done()]
-        if typed in over:  # typed over the closer the editor inserted: the cursor moves on
+        if typed in over:  # over what the editor inserted (its closer, the line break before it)
             over.discard(typed)
         else:
             inserted = key.text
             if typed in plan and (offset == len(text) or text[offset] in AUTOCLOSE_BEFORE):
-                inserted += trace.typed[plan[typed]]
-                over.add(plan[typed])
+                pair = plan[typed]
+                inserted += trace.typed[pair.closer]
+                over.add(pair.closer)
+                if pair.line_break is not None:
+                    over.add(pair.line_break)
+                    down[typed + 1] = pair.indent
+            elif typed in down:
+                inserted += "\n" + down.pop(typed)
             before = text
             text = text[:offset] + inserted + text[offset:]
             version += 1

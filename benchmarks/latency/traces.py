@@ -107,32 +107,53 @@ def choose_span(lines: list[str], max_keys: int) -> tuple[int, int]:
 AUTOCLOSE_BEFORE = ";:.,=}])> \n\t"
 
 
-def autoclose_plan(typed: str) -> dict[int, int]:
-    """{index of an opener in `typed`: index of the closer that pairs with it} for the brackets
-    and quotes closed on the same line (a pair spanning lines moves its closer with Enter, which
-    this does not model). A quote right after a letter, digit or `_` is an apostrophe, not an
-    opener; inside a quote brackets are text, and a backslash escapes the next character."""
-    plan: dict[int, int] = {}
+@dataclass(frozen=True)
+class Pair:
+    """A bracket or quote pair an editor that closes them itself would close when it is typed."""
+
+    closer: int  # index in `typed` of the closer the user types over
+    line_break: int | None = None  # a pair over lines: index of the line break before the closer
+    indent: str = ""  # ... and the closer line's indentation (the opener line's)
+
+
+def autoclose_plan(typed: str) -> dict[int, Pair]:
+    """{index of an opener in `typed`: its Pair}. A pair closed on the same line; or one over
+    lines as editors lay it out (Enter right after the opener puts the closer on a line of its
+    own at the opener line's indentation): the opener ends its line, the closer starts its line at
+    that indentation, and there is a line between them. A quote right after a letter, digit or
+    `_` is an apostrophe, not an opener; a quote does not go past its line; inside a quote
+    brackets are text, and a backslash escapes the next character."""
+    plan: dict[int, Pair] = {}
     stack: list[tuple[str, int]] = []
     escaped = False
     for i, ch in enumerate(typed):
+        top = stack[-1][0] if stack else None
         if ch == "\n":
-            stack.clear()
+            if top is not None and top in QUOTES:
+                stack.pop()  # a quote left open at the line's end is no pair
             escaped = False
             continue
-        top = stack[-1][0] if stack else None
         if top is not None and top in QUOTES:
             if escaped:
                 escaped = False
             elif ch == "\\":
                 escaped = True
             elif ch == top:
-                plan[stack.pop()[1]] = i
+                plan[stack.pop()[1]] = Pair(i)
             continue
         if ch in "([{" or ch in QUOTES and not (i and (typed[i - 1].isalnum() or typed[i - 1] == "_")):
             stack.append((ch, i))
         elif ch in ")]}" and top is not None and PAIRS[top] == ch:
-            plan[stack.pop()[1]] = i
+            opener = stack.pop()[1]
+            break_at = typed.rfind("\n", 0, i)
+            if break_at < opener:
+                plan[opener] = Pair(i)
+                continue
+            line = typed[typed.rfind("\n", 0, opener) + 1 : opener]
+            indent = line[: len(line) - len(line.lstrip(" \t"))]
+            opener_ends_line = typed.startswith("\n", opener + 1)
+            if opener_ends_line and typed[break_at + 1 : i] == indent and typed.find("\n", opener + 1, break_at) != -1:
+                plan[opener] = Pair(i, break_at, indent)
     return plan
 
 

@@ -70,11 +70,18 @@ def typed_part(inserted: str) -> str:
     state = _Open()
     state.feed(inserted[:start])
     for k in range(start, len(inserted)):
-        want = _bare(inserted[k:])
-        if want and state.closers().startswith(want):
+        tail = inserted[k:]
+        want = _bare(tail)
+        if want and state.closers().startswith(want) or not want and _line_break_after(inserted[:k], tail):
             return inserted[:k]
         state.feed(inserted[k])
     return inserted
+
+
+def _line_break_after(typed: str, after: str) -> bool:
+    """`after` (blank) is the line break an editor's Enter puts after the cursor between brackets
+    that were there before (`{|}` + Enter: `{\n    |\n}`): `typed` begins with that Enter."""
+    return after.startswith(("\n", "\r\n")) and typed.startswith(("\n", "\r\n"))
 
 
 def rest_of(suggestion: str, typed: str, closers: str = "") -> str | None:
@@ -82,13 +89,16 @@ def rest_of(suggestion: str, typed: str, closers: str = "") -> str | None:
     there and the editor holds `closers` right after the cursor: the rest of it, or with closers,
     the rest up to where it closes what they close. None when the typing left the suggestion or
     nothing is left of it. Closers on a line of their own (`\n)`: Enter between the brackets)
-    match the suggestion's closers wherever its line breaks put them."""
+    match the suggestion's closers wherever its line breaks put them; a line break alone (Enter
+    between brackets that were there before the suggestion) stands for its own last one."""
     if not suggestion.startswith(typed):
         return None
     rest = suggestion[len(typed):]
     if not closers:
         return rest or None
     want = _bare(closers)
+    if not want and _line_break_after(typed, closers):
+        return rest.rstrip(WHITESPACE) or None  # the suggestion's own last line break is there
     state = _Open()
     state.feed(typed)
     if not want or not state.closers().startswith(want):

@@ -114,3 +114,24 @@ async def test_typing_the_suggestion_in_an_editor_that_closes_brackets(real_mode
         assert [i.insert_text for i in items] == [inner[1:]] if inner[1:] else items == []
         counters = (await s.status())["counters"]
         assert counters["model_calls"] == calls
+
+
+async def test_a_body_between_the_editors_braces_and_after_enter(real_model_path):
+    """`{` typed, `}` added by the editor: the body is suggested with the `}` left on a line of its
+    own; Enter between the braces (the editor moves the `}` down) serves the rest of it."""
+    uri = "file:///w/calc.js"
+    async with start_server(None) as s:
+        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+        s.open(uri, "function add(a, b) {}\n\nconsole.log(add(1, 2));\n", "javascript")
+        items = await s.inline(uri, 0, len("function add(a, b) {"))
+        assert items, "no suggestion"
+        body = items[0].insert_text
+        assert body.startswith("\n") and body.endswith("\n") and "a + b" in body, body
+        calls = (await s.status())["counters"]["model_calls"]
+        first = body.strip().split("\n")[0]  # the body's first line, as the editor's Enter indents it
+        indent = body[1 : len(body) - len(body[1:].lstrip(" \t"))]
+        s.change(uri, "\n" + indent + "\n", (0, len("function add(a, b) {")))
+        items = await s.inline(uri, 1, len(indent))
+        assert [i.insert_text for i in items] == [body.strip()]
+        assert first in items[0].insert_text
+        assert (await s.status())["counters"]["model_calls"] == calls

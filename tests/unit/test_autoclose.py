@@ -42,6 +42,8 @@ def test_open_closers(text, expected):
         ("(\n    \n)", "("),  # Enter between the editor's brackets
         ("{\n    x\n}", "{\n    x"),
         ("x = ", "x = "),  # trailing blanks alone are typed
+        ("\n    \n", "\n    "),  # Enter between brackets that were there: the editor's line break after
+        ("\n    r\n", "\n    r"),
     ],
 )
 def test_typed_part(inserted, expected):
@@ -73,6 +75,13 @@ def test_typed_part(inserted, expected):
         ("{\n    return x;\n}", "{", "}", "\n    return x;\n"),
         ("{\n}", "{\n", "\n}", None),  # nothing left but the line break
         ("(a)", "(", "  ", None),  # blanks are no closer
+        # Enter between brackets that were there before the suggestion (`{|}`): a line break after
+        # the cursor stands for the suggestion's own last one
+        ("\n    return x;\n", "\n    ", "\n", "return x;"),
+        ("\n    return x;\n", "\n    re", "\n", "turn x;"),
+        ("\n    return x;", "\n    ", "\n", "return x;"),
+        ("\n    x\n", "\n    x", "\n", None),  # nothing left
+        ("a b", "a", "\n", None),  # a line break after the cursor with no Enter typed
     ],
 )
 def test_rest_of(suggestion, typed, closers, expected):

@@ -62,3 +62,8 @@ def test_recent_suggestion_served_after_enter_between_the_editors_brackets():
     # Enter: the editor puts the `}` on a line of its own and the cursor between
     assert recent.lookup("u", "function f() {\n    ", "\n}\n") == "return 1;"
     assert recent.lookup("u", "function f() {\n    r", "\n}\n") == "eturn 1;"
+    # the suggestion made at `{|}` (the `}` was there): Enter puts only a line break after the cursor
+    recent = RecentSuggestions()
+    recent.remember("u", "function f() {", "}\n", "\n    return 1;\n")
+    assert recent.lookup("u", "function f() {\n    ", "\n}\n") == "return 1;"
+    assert recent.lookup("u", "function f() {\n    ret", "\n}\n") == "urn 1;"

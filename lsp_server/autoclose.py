@@ -72,7 +72,7 @@ def typed_part(inserted: str) -> str:
     for k in range(start, len(inserted)):
         tail = inserted[k:]
         want = _bare(tail)
-        if want and state.closers().startswith(want) or not want and _line_break_after(inserted[:k], tail):
+        if want and tail[-1] in CLOSING and state.closers().startswith(want) or not want and _line_break_after(inserted[:k], tail):
             return inserted[:k]
         state.feed(inserted[k])
     return inserted

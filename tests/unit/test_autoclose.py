@@ -44,6 +44,7 @@ def test_open_closers(text, expected):
         ("x = ", "x = "),  # trailing blanks alone are typed
         ("\n    \n", "\n    "),  # Enter between brackets that were there: the editor's line break after
         ("\n    r\n", "\n    r"),
+        ("()\n    ", "()\n    "),  # `)` and Enter typed: the editor puts no line break after a closer
     ],
 )
 def test_typed_part(inserted, expected):

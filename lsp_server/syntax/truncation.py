@@ -401,7 +401,12 @@ def _dangling(ctx: _Context, text: str) -> bool:
             text[:cut] if ctx.inside is None else ctx.prefix + text[:cut], ctx.rules):
         return False
     line = last if cut else ctx.left + last
-    return ctx.next_indent <= textops.indent_width(line)
+    # the code below is its body when indented deeper by whole indentation steps (not aligned
+    # under something on the line above it)
+    deeper = ctx.next_indent - textops.indent_width(line)
+    style = ctx.style or textops.indent_style(ctx.suffix)
+    step = (textops.TAB_SIZE if style[0] else style[1]) if style is not None else 1
+    return deeper <= 0 or deeper % step != 0
 
 
 def _leaves_string_open(ctx: _Context, text: str) -> bool:

@@ -247,6 +247,12 @@ CASES = [
     ("rust", "comment-one-line",
      "fn main() {\n    // first ", "we parse\n    let x = 1;\n", "\n}\n", "we parse"),
     # ---- c
+    # the line below is aligned under the expression above it, not indented as a body: a header
+    # without a body at the end is refused, the statement before it is kept
+    ("c", "aligned-line-below-is-no-body",
+     "int main(int argc, char **argv)\n{\n    ", "__m256 a = _mm256_set1_ps(1.0f);\n    for (int i = 0; i < 8; i++)\n",
+     "\n           a = _mm256_macc_ps(a, a, a);\n    return (int)a[0];\n}\n",
+     "__m256 a = _mm256_set1_ps(1.0f);"),
     ("c", "editor-closed-brace-in-a-block",
      "int main(void) {\n    if (x) {", "\n        y();\n    }\n    return 0;\n}\n", "}\n    return 0;\n}\n",
      "\n        y();\n    "),

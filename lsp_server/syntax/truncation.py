@@ -27,6 +27,11 @@ PREFIX_WINDOW_LINES = 200
 SUFFIX_WINDOW_LINES = 40
 MAX_PARSES = 24
 STRUCTURE_LEAVES = 24  # tokens after the cursor that must keep their types
+# A model stuck in a loop writes the same lines over and over (`defer p.ul.Close()` eight times):
+# a block of 1-3 lines that comes this many times in a row is kept once, and generation stops.
+LOOP_REPEATS = 3
+# a line that counts for a loop: a word and something more (not `}`, `end`, `fi` or `pass`)
+_LOOP_LINE = re.compile(r"\w.*[^\w\s]|[^\w\s].*\w|\w\s+\w")
 
 _INVISIBLE = (
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -348,10 +353,34 @@ def truncate(language: str | None, prefix: str, candidate: str, suffix: str, gat
     return narrow
 
 
+def loop_end(text: str) -> int | None:
+    """Where the first of LOOP_REPEATS consecutive copies of the same 1-3 complete lines ends
+    (indentation aside; lines with code, `_LOOP_LINE`), or None: the model is repeating itself."""
+    lines = text.split("\n")[:-1]  # complete lines only
+    code = [ln.strip() for ln in lines]
+    ends = []
+    at = 0
+    for ln in lines:
+        at += len(ln)
+        ends.append(at)
+        at += 1
+    for start in range(len(code)):
+        for k in (1, 2, 3):
+            block = code[start : start + k]
+            if len(block) < k or not any(_LOOP_LINE.search(ln) for ln in block):
+                continue
+            if all(code[start + j * k : start + (j + 1) * k] == block for j in range(1, LOOP_REPEATS)):
+                return ends[start + k - 1]
+    return None
+
+
 def _truncate(language: str | None, prefix: str, candidate: str, suffix: str, gate: Gate, overran: bool) -> tuple[str, int | None]:
     """The cut and the errors of the window with it (None: not parsed)."""
     ctx = _Context.build(language, prefix, suffix, gate, overran)
     cand = ctx.normalize(candidate)
+    end = loop_end(cand)
+    if end is not None:
+        cand = cand[:end]
     scan = _scan(ctx, cand, final=True)
     region = cand[: scan.end]
     points = {len(region), *(i for i, c in enumerate(region) if c == "\n"), *(p for p in scan.cuts if p <= len(region))}
@@ -602,9 +631,15 @@ class StopChecker:
     def __init__(self, language: str | None, prefix: str, suffix: str, gate: Gate, overran: bool = False) -> None:
         self._ctx = _Context.build(language, prefix, suffix, gate, overran)
         self._complete = gate.complete
+        self._lines = 0
 
     def feed(self, text_so_far: str) -> bool:
         if not self._complete:
             return True
         cand = self._ctx.normalize(text_so_far)
+        lines = cand.count("\n")
+        if lines > self._lines:  # a line was completed: is the model repeating itself?
+            self._lines = lines
+            if loop_end(cand) is not None:
+                return True
         return _scan(self._ctx, cand, final=False).end is not None

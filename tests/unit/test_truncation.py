@@ -11,7 +11,7 @@ import pytest
 from lsp_server.syntax import textops
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
-from lsp_server.syntax.truncation import StopChecker, clean, truncate
+from lsp_server.syntax.truncation import StopChecker, clean, loop_end, truncate
 
 
 def gate_at(language: str, prefix: str, suffix: str) -> Gate:
@@ -57,6 +57,10 @@ CASES = [
     ("python", "crlf",
      "def f(x):\r\n", "    y = x + 1\r\n    return y\r\n\r\ndef g():\r\n    pass\r\n", "\r\n",
      "    y = x + 1\r\n    return y"),
+    # a model stuck in a loop: the repeated line is kept once
+    ("python", "model-in-a-loop",
+     "def f(xs):\n    total = 0\n    ", "total += xs[0]\n    total += xs[0]\n    total += xs[0]\n    total += xs[0]\n",
+     "\n    return total\n", "total += xs[0]"),
     # the editor closed the bracket (`(|)`): a completion that goes on below it ends with a line
     # break, so the `)` goes on a line of its own
     ("python", "editor-closed-call-over-lines",
@@ -247,6 +251,13 @@ CASES = [
     ("rust", "comment-one-line",
      "fn main() {\n    // first ", "we parse\n    let x = 1;\n", "\n}\n", "we parse"),
     # ---- c
+    # a loop of two lines is kept once
+    ("c", "model-in-a-two-line-loop",
+     "void f(z_stream *strm) {\n",
+     "    if (strm->avail_in != 4)\n        bail();\n    strm->next_in += 4;\n    strm->avail_in -= 4;\n"
+     "    strm->next_in += 4;\n    strm->avail_in -= 4;\n    strm->next_in += 4;\n    strm->avail_in -= 4;\n    strm",
+     "}\n",
+     "    if (strm->avail_in != 4)\n        bail();\n    strm->next_in += 4;\n    strm->avail_in -= 4;"),
     # the line below is aligned under the expression above it, not indented as a body: a header
     # without a body at the end is refused, the statement before it is kept
     ("c", "aligned-line-below-is-no-body",
@@ -605,3 +616,20 @@ def test_closing_text(language: str, text: str, closers: str) -> None:
 )
 def test_suffix_window(language: str, suffix: str, window: str, goes_on: bool) -> None:
     assert textops.suffix_window(suffix, textops.rules_for(language), 40) == (window, goes_on)
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("a = 1\nb()\nb()\nb()\n", "a = 1\nb()"),
+        ("a = 1\nb()\nb()\n", None),  # twice is no loop
+        ("f(1);\ng(2);\nf(1);\ng(2);\nf(1);\ng(2);\nf(1", "f(1);\ng(2);"),
+        ("    x.next()\n        x.next()\n  x.next()\n", "    x.next()"),  # indentation aside
+        ("g();\n}\n}\n}\n", None),  # closing braces
+        ("end\nend\nend\n", None),  # a lone keyword
+        ("b()\nb()\nb()", None),  # the last line may still grow
+    ],
+)
+def test_loop_end(text, kept):
+    end = loop_end(text)
+    assert (text[:end] if end is not None else None) == kept

@@ -3,7 +3,8 @@
 Owns `clean` (characters that have no place in code), `truncate` (the syntax-aware cut: the
 longest cut of the output, within the scope the gate chose, whose completed file has no more
 tree-sitter ERROR/MISSING nodes than the file without it and keeps the code after the cursor
-as it was) and `StopChecker` (stop generating once that cut is certain).
+as it was), `loop_end` (where a model that repeats itself started to) and `StopChecker` (stop
+generating once that cut is certain, or the model is in a loop).
 Must not decide whether to complete (`gating`), build prompts, or call the model.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 
 import pytest
 
@@ -30,11 +31,18 @@ def anyio_backend():
     return "asyncio"
 
 
-@pytest.mark.parametrize("language, uri, text, line, character, expected", CASES)
-async def test_bundled_model_completes_obvious_holes(real_model_path, language, uri, text, line, character, expected):
-    async with start_server(None) as s:  # no --model: the bundled default model
+@contextlib.asynccontextmanager
+async def bundled_server():
+    """The real server on the bundled default model (no --model), once it is ready."""
+    async with start_server(None) as s:
         status = await s.wait_status("ready", "error", timeout=300)
         assert status["state"] == "ready", status
+        yield s
+
+
+@pytest.mark.parametrize("language, uri, text, line, character, expected", CASES)
+async def test_bundled_model_completes_obvious_holes(real_model_path, language, uri, text, line, character, expected):
+    async with bundled_server() as s:
         s.open(uri, text, language)
         items = await s.inline(uri, line, character)
         assert items, "no suggestion"
@@ -45,8 +53,7 @@ async def test_bundled_model_completes_obvious_holes(real_model_path, language, 
 
 
 async def test_multiline_body_after_block_opener(real_model_path):
-    async with start_server(None) as s:
-        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+    async with bundled_server() as s:
         text = 'def is_even(n):\n    """Return True when n is even."""\n    \n\n\nprint(is_even(4))\n'
         s.open("file:///w/even.py", text)
         items = await s.inline("file:///w/even.py", 2, 4)
@@ -74,8 +81,7 @@ async def test_rest_of_line_call_over_several_lines(real_model_path):
         "    return parser\n"
     )
     line, character = 13, len("    parser.add_argument")
-    async with start_server(None) as s:
-        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+    async with bundled_server() as s:
         s.open("file:///w/cli.py", text)
         items = await s.inline("file:///w/cli.py", line, character)
         assert items, "no suggestion"
@@ -97,8 +103,7 @@ async def test_typing_the_suggestion_in_an_editor_that_closes_brackets(real_mode
         "d = distance\n"
     )
     line, character = 7, len("d = distance")
-    async with start_server(None) as s:
-        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+    async with bundled_server() as s:
         s.open(uri, text)
         items = await s.inline(uri, line, character)
         assert items and items[0].insert_text.startswith("("), items
@@ -120,8 +125,7 @@ async def test_a_body_between_the_editors_braces_and_after_enter(real_model_path
     """`{` typed, `}` added by the editor: the body is suggested with the `}` left on a line of its
     own; Enter between the braces (the editor moves the `}` down) serves the rest of it."""
     uri = "file:///w/calc.js"
-    async with start_server(None) as s:
-        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+    async with bundled_server() as s:
         s.open(uri, "function add(a, b) {}\n\nconsole.log(add(1, 2));\n", "javascript")
         items = await s.inline(uri, 0, len("function add(a, b) {"))
         assert items, "no suggestion"

@@ -61,6 +61,7 @@ class Counters:
     followed: int = 0  # jobs kept running after their request was cancelled (the user typed on)
     followed_used: int = 0  # of those, jobs whose result served a later request
     followed_used_tokens: int = 0  # tokens those generated
+    partial: int = 0  # requests answered early with a completion's first lines (`partialAfterMs`)
 
 
 def document_path(uri: str) -> str:
@@ -83,6 +84,9 @@ def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> dict:
         "latency_target_ms": settings.latency_target_ms,
         "prefix_tokens": settings.prefix_tokens,
         "suffix_tokens": settings.suffix_tokens,
+        # the rest of an early answer is generated for the next request, which takes it over
+        # only when jobs are followed
+        "partial_after_ms": settings.partial_after_ms if settings.follow_typing else 0,
     }
 
 
@@ -189,7 +193,7 @@ class Completer:
         if not text:
             return None
         self.recent.remember(uri, prefix, suffix, text)
-        if settings.precompute_next:
+        if settings.precompute_next and not result.get("partial"):
             self._speculation = asyncio.ensure_future(self._precompute_after(snap, text, settings))
         return Suggestion(text, snap.offset, snap.version, "followed" if adopted is not None else "model", result.get("stats", {}))
 
@@ -221,19 +225,28 @@ class Completer:
         request = make_request(snap, gate, settings)
         self.counters.model_calls += 1
         try:
-            job_id, future = self.manager.start_complete(snap.uri, request)
+            job_id, future, first = self.manager.start_complete(snap.uri, request)
         except ModelUnavailable as exc:
             self.counters.unavailable += 1
             log.debug("model unavailable: %s", exc)
             return "unavailable", None
         try:
-            return await self._outcome(future)
+            outcome, result = await self._outcome(first)
         except asyncio.CancelledError:
             # the client gave the request up: follow the job if the user typed on at its cursor
             self.manager.release(snap.uri, job_id)
             if not (settings.follow_typing and self._follow(job_id, snap, future)):
                 self.manager.cancel(job_id)
             raise
+        if outcome == "ok" and result and result.get("partial"):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                return "ok", future.result()  # it finished meanwhile: the whole answer
+            # answered early: the job goes on for the rest, which the next request at the cursor takes
+            self.counters.partial += 1
+            self.manager.release(snap.uri, job_id)
+            if not self._follow(job_id, snap, future, answered=True):
+                self.manager.cancel(job_id)
+        return outcome, result
 
     async def _outcome(self, future: asyncio.Future) -> tuple[str, dict | None]:
         try:
@@ -251,8 +264,9 @@ class Completer:
             return "error", None
 
     # -- following a job whose request was cancelled ---------------------------------------------
-    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future) -> bool:
-        """Keep the job running for `snap`'s document while the user types at its cursor."""
+    def _follow(self, job_id: str, snap: Snapshot, future: asyncio.Future, *, answered: bool = False) -> bool:
+        """Keep the job running for `snap`'s document while the user types at its cursor.
+        `answered`: its request took its early answer (the user reads it: no wait for a keystroke)."""
         doc = self.docs.get(snap.uri)
         typed = typed_at(snap.text, snap.offset, doc.text) if doc is not None else None
         if typed is None or future.done():
@@ -265,7 +279,7 @@ class Completer:
         self.counters.followed += 1
         self.manager.follow(job_id, typed_part(typed))
         future.add_done_callback(lambda f: self._followed_done(followed, f))
-        if not typed:  # the cancel came before the keystroke's change (or without one)
+        if not typed and not answered:  # the cancel came before the keystroke's change (or without one)
             asyncio.get_running_loop().call_later(FOLLOW_WAIT_S, self._expire, followed)
         return True
 
@@ -323,6 +337,7 @@ class Completer:
         # the request's cursor splits it into what was typed and the closers an editor added
         cut = snap.offset - followed.snap.offset
         if not 0 <= cut <= len(typed):
+            self._unfollow(followed)  # the request is elsewhere: the job's text is of no use to it
             return None
         try:
             result = await self.manager.result(followed.future)

@@ -32,6 +32,9 @@ class Settings:
     # A completion whose request the client cancels because the user typed on goes on while what
     # the user types is what it is generating; its result then serves the next request.
     follow_typing: bool = True
+    # A completion still generating after this long is shown with the lines it has, and the rest
+    # is finished for the next request at the cursor (accepting or typing on); 0: off.
+    partial_after_ms: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     # Off by default: a precomputed prompt for "suggestion accepted" can move the prefix window's
     # anchor and evict the KV cache of the real next keystroke (measured on a 4k-token file).
     precompute_next: bool = False
@@ -58,7 +61,7 @@ converter.register_unstructure_hook(
 _STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
     "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
-    "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool, "follow_typing": bool,
+    "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool, "follow_typing": bool, "partial_after_ms": int,
     "precompute_next": bool, "publish_syntax_errors": bool,
 }
 

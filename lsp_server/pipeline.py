@@ -32,6 +32,7 @@ class CompletionRequest:
     prefix_tokens: int = 1024
     suffix_tokens: int = 256
     truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)
+    partial_after_ms: int = 0  # 0: answer when done; else see run_completion's `on_partial`
 
     @classmethod
     def from_dict(cls, data: dict) -> "CompletionRequest":
@@ -131,6 +132,7 @@ def run_completion(
     req: CompletionRequest,
     cancelled: Cancelled,
     typed: Callable[[], str | None] | None = None,
+    on_partial: Callable[[CompletionResult], None] | None = None,
 ) -> CompletionResult:
     """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
@@ -143,7 +145,12 @@ def run_completion(
     choice, up to MAX_RETRIES times, while the request is live (not followed) and within its
     latency target. Greedy decoding otherwise commits to a first token that the cut then throws
     away whole; the next choice is often the intended line (a cheap stand-in for decoding
-    constrained by the grammar: one short generation on the cached prompt)."""
+    constrained by the grammar: one short generation on the cached prompt).
+
+    `on_partial`: with `req.partial_after_ms` set, a live request still generating after that
+    long is answered early, once, with the complete lines it has so far (cut as a finished
+    completion would be); the generation goes on for the rest, which the caller is expected to
+    follow from then on (`typed()` then returns what was typed since, "" at first)."""
     started = time.perf_counter()
     prompt_prefix, typed_indent = split_indent(req.prefix)
     prompt = build_fim_prompt(
@@ -166,8 +173,9 @@ def run_completion(
     retries = 0
     while True:
         stats = EvalStats()
+        partial = _Partial(req, gate, engine.rates.runs_on, started, on_partial) if on_partial and not retries else None
         raw, stopped_early = _generate(engine, template, req, gate, prompt.tokens, max_tokens, lead, typed_indent,
-                                       frozenset(avoid), cancelled, typed, stats)
+                                       frozenset(avoid), cancelled, typed, stats, partial)
         _add(total, stats, first=not retries)
         engine.rates.update(stats)
         if stats.stop_reason == "disagrees":
@@ -198,12 +206,14 @@ def run_completion(
     del data["first_token"]
     data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
                 token_budget=max_tokens, retries=retries)
+    if partial is not None and partial.tokens is not None:
+        data["partial_tokens"] = partial.tokens
     return CompletionResult(text=text, raw=raw, stats=data)
 
 
 def _generate(engine: Engine, template: FimTemplate, req: CompletionRequest, gate: Gate | None, tokens: list[int],
               max_tokens: int, lead: str | None, typed_indent: str, avoid: frozenset[int], cancelled: Cancelled,
-              typed: Callable[[], str | None] | None, stats: EvalStats) -> tuple[str, bool]:
+              typed: Callable[[], str | None] | None, stats: EvalStats, partial: "_Partial | None" = None) -> tuple[str, bool]:
     """One generation with the stop checks: (raw text relative to the cursor, stopped by a stop check)."""
     checker = StopChecker(req.language, req.prefix, req.suffix, gate) if gate is not None and req.truncate else None
     pieces: list[str] = []
@@ -237,10 +247,44 @@ def _generate(engine: Engine, template: FimTemplate, req: CompletionRequest, gat
         if checker is not None and relative is not None and checker.feed(relative):
             stopped_early = True
             break
+        if partial is not None and followed is None and relative is not None:
+            partial.offer(relative, stats)
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]
     return drop_typed_indent(raw, typed_indent) or "", stopped_early
+
+
+class _Partial:
+    """The early answer of one generation: once `partial_after_ms` have passed since the request
+    started, the complete lines generated so far, cut as a finished completion (`truncate`), are
+    handed to `on_partial` the first time that cut is not empty."""
+
+    def __init__(self, req: CompletionRequest, gate: Gate | None, runs_on: bool, started: float,
+                 on_partial: Callable[[CompletionResult], None]) -> None:
+        self.req, self.gate, self.runs_on, self.on_partial = req, gate, runs_on, on_partial
+        self.deadline = started + req.partial_after_ms / 1000 if req.partial_after_ms > 0 else None
+        self.tokens: int | None = None  # generated when the early answer was sent
+        self._end = -1  # where the complete lines ended at the last try
+
+    def offer(self, relative: str, stats: EvalStats) -> None:
+        if self.deadline is None or self.tokens is not None or time.perf_counter() < self.deadline:
+            return
+        end = max(relative.rfind("\n"), relative.rfind("\r"))
+        if end <= self._end:
+            return  # no line completed since the last try
+        self._end = end
+        lines = relative[:end].rstrip("\r")
+        if not lines.strip():
+            return
+        text = clean(lines)
+        if self.req.truncate and self.gate is not None:
+            text = truncate(self.req.language, self.req.prefix, text, self.req.suffix, self.gate, overran=self.runs_on)
+        if text:
+            self.tokens = stats.generated_tokens
+            data = stats.as_dict()
+            del data["first_token"]
+            self.on_partial(CompletionResult(text=text, raw=lines, stats={**data, "partial": True}))
 
 
 def _retry_budget(req: CompletionRequest, rates: Rates, max_tokens: int, started: float) -> int:

@@ -1,9 +1,10 @@
 """The real server (`lsp_server.cli.main`), with a passive observer of the worker's job events.
 
-Stopgap until the server reports per-request stats itself: every `done` / `cancelled` event the
-worker sends (with its EvalStats: prompt, reused, shifted, evaluated and generated tokens) is
-appended as one JSON line to the file named by LOCAL_LLM_LSP_BENCH_EVENTS, then handled exactly as
-before. Nothing else changes. Run as `python -m benchmarks.latency.observed_server [server args]`.
+Stopgap until the server reports per-request stats itself: every `done` / `cancelled` /
+`partial` event the worker sends (with its EvalStats: prompt, reused, shifted, evaluated and
+generated tokens) is appended as one JSON line to the file named by LOCAL_LLM_LSP_BENCH_EVENTS,
+then handled exactly as before; so is a `used` line when a followed job's result serves a later
+request (`Completer._used`). Nothing else changes. Run as `python -m benchmarks.latency.observed_server [server args]`.
 """
 
 from __future__ import annotations
@@ -12,24 +13,37 @@ import json
 import os
 import time
 
-from lsp_server import cli
+from lsp_server import cli, completer
 from lsp_server.model import client
 
 _path = os.environ.get("LOCAL_LLM_LSP_BENCH_EVENTS")
 _original = client.WorkerClient._dispatch
+_original_used = completer.Completer._used
+
+
+def _write(record: dict) -> None:
+    if _path:
+        with open(_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"t": time.time(), **record}) + "\n")
 
 
 def _dispatch(self, event: dict) -> None:
-    if _path and event.get("event") in ("done", "cancelled", "error", "refreshed"):
+    if event.get("event") in ("done", "cancelled", "error", "refreshed", "partial"):
         stats = event.get("stats") or (event.get("result") or {}).get("stats") or {}
-        with open(_path, "a", encoding="utf-8") as fh:
-            result = event.get("result") or {}
-            fh.write(json.dumps({"t": time.time(), "event": event["event"], "id": event.get("id"), "stats": stats,
-                                 "text": result.get("text"), "raw": result.get("raw", event.get("raw"))}) + "\n")
+        result = event.get("result") or {}
+        _write({"event": event["event"], "id": event.get("id"), "stats": stats,
+                "text": result.get("text"), "raw": result.get("raw", event.get("raw"))})
     _original(self, event)
 
 
+def _used(self, followed, result: dict) -> None:
+    if not followed.used:
+        _write({"event": "used", "id": followed.job_id, "stats": {}})
+    _original_used(self, followed, result)
+
+
 client.WorkerClient._dispatch = _dispatch
+completer.Completer._used = _used
 
 if __name__ == "__main__":
     cli.main()

@@ -167,26 +167,40 @@ def summarize(run: dict, trace: Trace) -> dict:
     def add(kind: str, n: int) -> None:
         waste[kind] = waste.get(kind, 0) + n
 
-    for j in jobs:
-        if j["event"] == "cancelled":
-            st = j["stats"]
-            reason = st.get("stop_reason")
-            kind = "disagreed" if reason == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
-            add(kind, st.get("generated_tokens", 0))
-    # A job that finished but whose response came back for a changed document was wasted too.
+    # A job is wasted but for the part that served a shown suggestion: all of it when a later
+    # request took its result over ("used"), else the tokens it had when it answered early
+    # (`partial`), if that answer was shown.
     all_resp = sorted((r["wall"], r.get("outcome")) for r in recs if "wall" in r)
-    for j in jobs:
-        if j["event"] != "done" or j["stats"].get("followed"):
-            continue
-        nxt = next((o for w, o in all_resp if w >= j["t"] - 0.001), None)
-        if nxt in ("stale", "cancelled"):
-            add("answered late", j["stats"].get("generated_tokens", 0))
+
+    def shown_after(t: float) -> str | None:
+        return next((o for w, o in all_resp if w >= t - 0.001), None)
+
+    used = {j["id"] for j in jobs if j["event"] == "used"}
+    credit = {j["id"]: j["stats"].get("generated_tokens", 0) for j in jobs
+              if j["event"] == "partial" and shown_after(j["t"]) in ("shown", "cold")}
     status = run.get("status") or {}
     counters = status.get("counters") or {}
-    # Jobs the server followed after their request was cancelled (the user typed on at the
-    # cursor) and that ran to the end: wasted unless their result served a later request.
-    followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
-    add("followed, unused", max(0, followed_done - int(counters.get("followed_used_tokens", 0))))
+    legacy = not used and bool(counters.get("followed_used_tokens"))  # recorded before "used" lines
+    for j in jobs:
+        st = j["stats"]
+        gen = st.get("generated_tokens", 0)
+        if j["event"] not in ("done", "cancelled") or j["id"] in used:
+            continue
+        if j["event"] == "cancelled":
+            reason = st.get("stop_reason")
+            kind = "disagreed" if reason == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
+            add(kind, gen - credit.get(j["id"], 0))
+        elif not st.get("followed"):
+            # a job that finished but whose response came back for a changed document
+            if shown_after(j["t"]) in ("stale", "cancelled"):
+                add("answered late", gen)
+        elif not legacy:
+            # followed (after its request was cancelled, or after answering early) and ran to its
+            # end: wasted unless its result served a later request
+            add("followed, unused", gen - credit.get(j["id"], 0))
+    if legacy:  # only the server's total of the tokens that served later requests is known
+        followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
+        add("followed, unused", max(0, followed_done - int(counters["followed_used_tokens"])))
     wasted = sum(waste.values())
     return {
         "trace": trace.name, "file": trace.path, "keystrokes": len(trace.keys), "typing_s": round(run["typing_s"], 1),

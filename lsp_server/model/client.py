@@ -42,6 +42,7 @@ class WorkerClient:
         self.proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
         self._pending: dict[str, asyncio.Future] = {}
+        self._on_partial: dict[str, Callable[[dict], None]] = {}  # job id -> who takes its early answer
         self._load: asyncio.Future | None = None
         self._ids = itertools.count(1)
         self.on_progress = on_progress
@@ -103,6 +104,7 @@ class WorkerClient:
                 if fut is not None and not fut.done():
                     fut.set_exception(err)
             self._pending.clear()
+            self._on_partial.clear()
 
     def _dispatch(self, event: dict) -> None:
         kind = event.get("event")
@@ -117,9 +119,15 @@ class WorkerClient:
             if self._load is not None and not self._load.done():
                 self._load.set_result(event)
             return
+        if kind == "partial":  # an early answer; the job goes on
+            handler = self._on_partial.get(str(event.get("id")))
+            if handler is not None:
+                handler(event.get("result") or {})
+            return
         if kind == "cancelled":  # counted once per job, whether or not anyone still waits for it
             self.counters["cancelled_jobs"] += 1
             self.counters["cancelled_generated_tokens"] += int(event.get("stats", {}).get("generated_tokens", 0))
+        self._on_partial.pop(str(event.get("id")), None)
         fut = self._pending.pop(str(event.get("id")), None)
         if fut is None or fut.done():
             return
@@ -139,10 +147,13 @@ class WorkerClient:
     def new_id(self, op: str) -> str:
         return f"{op}-{next(self._ids)}"
 
-    def submit(self, op: str, job_id: str, **params: Any) -> asyncio.Future:
-        """Send a job; the future gets its result (or RequestCancelled, WorkerError, WorkerCrashed)."""
+    def submit(self, op: str, job_id: str, on_partial: Callable[[dict], None] | None = None, **params: Any) -> asyncio.Future:
+        """Send a job; the future gets its result (or RequestCancelled, WorkerError, WorkerCrashed).
+        `on_partial` is called with a completion's early answer, if it sends one."""
         fut = asyncio.get_running_loop().create_future()
         self._pending[job_id] = fut
+        if on_partial is not None:
+            self._on_partial[job_id] = on_partial
         self._send({"op": op, "id": job_id, **params})
         return fut
 

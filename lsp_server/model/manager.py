@@ -155,9 +155,11 @@ class ModelManager:
             self._on_crash(exc)
             raise ModelUnavailable(str(exc)) from exc
 
-    def start_complete(self, uri: str, request: dict) -> tuple[str, asyncio.Future]:
+    def start_complete(self, uri: str, request: dict) -> tuple[str, asyncio.Future, asyncio.Future]:
         """Send a completion job (stopping the document's previous one) without waiting for it:
-        its id and the future of its result (await it through `result`)."""
+        its id, the future of its result and the future of its first answer: the job's early
+        answer (a result marked `partial`, the job goes on) or else its result (await both
+        through `result`)."""
         if not self._ready.is_set() or self.client is None or not self.client.alive:
             raise ModelUnavailable(self.status.message)
         previous = self._active.get(uri)
@@ -165,14 +167,22 @@ class ModelManager:
             self.client.cancel(previous)
         job_id = self.client.new_id("complete")
         self._active[uri] = job_id
+        first = asyncio.get_running_loop().create_future()
+
+        def answered_early(result: dict) -> None:
+            if not first.done():
+                first.set_result({**result, "partial": True})
+
         try:
-            fut = self.client.submit("complete", job_id, request=request)
+            fut = self.client.submit("complete", job_id, on_partial=answered_early, request=request)
         except WorkerCrashed as exc:
             del self._active[uri]
             self._on_crash(exc)
             raise ModelUnavailable(str(exc)) from exc
         fut.add_done_callback(lambda f: (self.release(uri, job_id), f.cancelled() or f.exception()))  # retrieved
-        return job_id, fut
+        fut.add_done_callback(lambda f: first.done() or _copy_outcome(f, first))
+        first.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+        return job_id, fut, first
 
     async def result(self, fut: asyncio.Future) -> dict:
         """The result of a started job; cancelling the awaiting task leaves the job running."""
@@ -197,6 +207,15 @@ class ModelManager:
 
     async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
         return await self._call("chat", messages=messages, max_tokens=max_tokens)
+
+
+def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())
+    else:
+        target.set_result(source.result())
 
 
 __all__ = ["ModelManager", "ModelUnavailable", "RequestCancelled", "WorkerError", "Status", "READY", "LOADING", "ERROR"]

@@ -17,6 +17,9 @@ Commands (in):  {"op": "load", "path": str|null, "bundled": "default"|"small"|nu
                 {"op": "cancel", "id": str}   {"op": "shutdown"}
 Events (out):   {"event": "progress", "stage": str, "done": int, "total": int}
                 {"event": "loaded", "info": {...}}  {"event": "load_failed", "message": str}
+                {"event": "partial", "id": str, "result": {...}}: a completion's early answer (its
+                 request's `partial_after_ms` passed): the job goes on as if followed with nothing
+                 typed yet, and ends with `done` or `cancelled` as any other
                 {"event": "done", "id": str, "result": {...}}
                 {"event": "error", "id": str, "message": str}
                 {"event": "cancelled", "id": str, "stats": {...}, "raw": str (what a completion had
@@ -216,8 +219,16 @@ class Worker:
             self.emit(event="error", id=job.id, message="no model is loaded")
             return
         req = CompletionRequest.from_dict(job.payload.get("request", {}))
+
+        def answer_early(partial) -> None:
+            with self.cond:
+                if job.typed is None:  # from now on the job goes on as a followed one
+                    job.typed = ""
+            self.emit(event="partial", id=job.id, result=partial.as_dict())
+
         try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed)
+            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
+                                    answer_early)
         except MissingFimTokens as exc:
             self.emit(event="error", id=job.id, message=str(exc))
             return

@@ -139,3 +139,31 @@ async def test_a_body_between_the_editors_braces_and_after_enter(real_model_path
         assert [i.insert_text for i in items] == [body.strip()]
         assert first in items[0].insert_text
         assert (await s.status())["counters"]["model_calls"] == calls
+
+
+async def test_a_long_completion_is_shown_early_and_its_rest_served_after_accepting(real_model_path):
+    """With `partialAfterMs`, a completion still generating after that long is answered with the
+    lines it has; the job goes on, and accepting those lines serves the rest without a new model
+    call. The whole is what the model writes at once."""
+    uri = "file:///w/point.py"
+    text = "class Point3D:\n    def __init__(self, x, y, z):\n        \n\n\np = Point3D(1, 2, 3)\n"
+    line, character = 2, 8
+    async with bundled_server() as s:
+        s.open("file:///v/w/point.py", text)  # the same prompt (path header: last two components)
+        whole = (await s.inline("file:///v/w/point.py", line, character))[0].insert_text
+        assert whole.count("\n") >= 1, whole  # the test's own premise: more than one line
+    async with start_server(None, init_options={"partialAfterMs": 1}) as s:
+        assert (await s.wait_status("ready", "error", timeout=300))["state"] == "ready"
+        s.open(uri, text)
+        items = await s.inline(uri, line, character)
+        assert items, "no suggestion"
+        early = items[0].insert_text
+        counters = (await s.status())["counters"]
+        assert counters["partial"] == 1 and counters["model_calls"] == 1
+        assert whole.startswith(early) and len(early) < len(whole), (early, whole)
+        s.change(uri, early, (line, character))  # accepted
+        end = (line + early.count("\n"), (character if "\n" not in early else 0) + len(early.rsplit("\n", 1)[-1]))
+        items = await s.inline(uri, *end)
+        assert [i.insert_text for i in items] == [whole[len(early):]]
+        counters = (await s.status())["counters"]
+        assert counters["model_calls"] == 1 and counters["followed_used"] == 1

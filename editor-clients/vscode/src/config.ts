@@ -14,6 +14,7 @@ export interface RawSettings {
   maxTokens?: unknown;
   disabledLanguages?: unknown;
   followTyping?: unknown;
+  partialAfterMs?: unknown;
 }
 
 /** What the server accepts (docs/PROTOCOL.md "Settings"); every key optional. */
@@ -24,6 +25,7 @@ export interface InitializationOptions {
   maxTokens?: number;
   disabledLanguages?: string[];
   followTyping?: boolean;
+  partialAfterMs?: number;
   clientShowsExplanations: boolean;
 }
 
@@ -61,6 +63,10 @@ function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
+function nonNegativeInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
 /** `localLlm.serverCommand` (an argv array) -> executable and arguments. */
 export function toServerCommand(raw: RawSettings, ctx: PathContext): ServerCommand {
   const argv =
@@ -93,6 +99,10 @@ export function toInitializationOptions(raw: RawSettings, ctx: PathContext): Ini
   }
   if (typeof raw.followTyping === 'boolean') {
     out.followTyping = raw.followTyping;
+  }
+  const partial = nonNegativeInt(raw.partialAfterMs);
+  if (partial !== undefined) {
+    out.partialAfterMs = partial;
   }
   return out;
 }

@@ -39,6 +39,7 @@ function readSettings(): RawSettings {
     maxTokens: cfg.get('maxTokens'),
     disabledLanguages: cfg.get('disabledLanguages'),
     followTyping: cfg.get('followTyping'),
+    partialAfterMs: cfg.get('partialAfterMs'),
   };
 }
 

@@ -21,6 +21,9 @@ describe('toInitializationOptions', () => {
     ['disabledLanguages trimmed and deduplicated', { disabledLanguages: [' c', 'c', '', 'go'] }, { disabledLanguages: ['c', 'go'], clientShowsExplanations: true }],
     ['followTyping, as on the wire', { followTyping: false }, { followTyping: false, clientShowsExplanations: true }],
     ['followTyping not a boolean: dropped', { followTyping: 'no' }, { clientShowsExplanations: true }],
+    ['partialAfterMs, 0 (off) included', { partialAfterMs: 0 }, { partialAfterMs: 0, clientShowsExplanations: true }],
+    ['partialAfterMs negative or not an integer: dropped', { partialAfterMs: -5 }, { clientShowsExplanations: true }],
+    ['partialAfterMs as a string: dropped', { partialAfterMs: '500' }, { clientShowsExplanations: true }],
     ['disabledLanguages of the wrong type dropped', { disabledLanguages: 'c' }, { clientShowsExplanations: true }],
     ['empty disabledLanguages kept (re-enables all)', { disabledLanguages: [] }, { disabledLanguages: [], clientShowsExplanations: true }],
   ];

@@ -2,7 +2,7 @@
 through the server's code path, scored by exact match, edit similarity and "breaks the file".
 
 Usage: .venv/bin/python -m benchmarks.quality.multilang --model default|small [--n 20] [--seed 0]
-           [--prefix-tokens 256] [--suffix-tokens 64] [--languages python,go,...]
+           [--split single|multi] [--prefix-tokens 256] [--suffix-tokens 64] [--languages python,go,...]
 
 Sources (found deterministically: fixed roots, sorted paths, then a seeded shuffle):
   python      the interpreter's own standard library (sysconfig stdlib, top-level *.py)
@@ -18,10 +18,14 @@ To recreate benchmarks/work: `npm install --ignore-scripts --prefix benchmarks/w
 rxjs@7.8.2 cordova-android@15.1.0` and `apt-get download librust-memchr-dev=2.5.0-1` then
 `dpkg-deb -x` into benchmarks/work/deb/root.
 
-A hole: a random non-blank, non-comment line strictly inside a function body without parse
-errors (tree-sitter), one per file per round (more rounds when there are few files); the cursor goes either after the line's indentation (the whole line is the hole) or at
-a random point of its code (the rest of the line is the hole); the hole's text is removed, the
-line break stays. The model runs once raw (truncate=False): modes raw and first-line cut; then
+A hole (`--split single`, the default): a random non-blank, non-comment line strictly inside a
+function body without parse errors (tree-sitter), one per file per round (more rounds when there
+are few files); the cursor goes either after the line's indentation (the whole line is the hole)
+or at a random point of its code (the rest of the line is the hole); the hole's text is removed,
+the line break stays. `--split multi`, as HumanEval's multi-line infilling: 2-4 consecutive
+non-blank lines of one body, the first not a comment, from the first line's indentation to the
+end of the last (its line break stays); exact match is then of the whole hole (lines compared
+without trailing blanks), and the indentation cut is scored as a fourth mode. The model runs once raw (truncate=False): modes raw and first-line cut; then
 once as the server runs it (`run_completion` with the gate: the stop check, the syntax-aware cut,
 the retries of a refused completion, on the cached prompt): mode syntax-aware ("" when gated out).
 "Breaks the file": the completed file has more tree-sitter ERROR/MISSING nodes than the original
@@ -75,6 +79,7 @@ FUNCTION_TYPES = {
 }
 MAX_FILE_BYTES = 200_000
 MODES = ("raw", "first-line", "syntax-aware")
+MULTI_MODES = ("raw", "first-line", "indentation", "syntax-aware")
 
 
 def source_files(language: str) -> list[str]:
@@ -100,14 +105,14 @@ def body_lines(language: str, text: str) -> list[int]:
     return sorted(rows)
 
 
-def make_holes(language: str, n: int, seed: int) -> list[dict]:
+def make_holes(language: str, n: int, seed: int, split: str = "single") -> list[dict]:
     """`n` holes: files in a seeded order, one hole per file per round, more rounds while the
     corpus is too small (a row is used once)."""
-    rng = random.Random(f"{seed}:{language}")
+    rng = random.Random(f"{seed}:{language}" if split == "single" else f"{seed}:{language}:{split}")
     files = source_files(language)
     rng.shuffle(files)
     comment = "#" if language == "python" else "//"
-    candidates: dict[str, tuple[str, list[int]]] = {}
+    candidates: dict[str, tuple[str, list[int], set[int]]] = {}
     holes: list[dict] = []
     for _round in range(n):
         added = False
@@ -121,25 +126,38 @@ def make_holes(language: str, n: int, seed: int) -> list[dict]:
                     text = ""
                 lines = text.split("\n")
                 if not text or "\r" in text or max(len(l) for l in lines) > 300:
-                    rows = []
+                    body: list[int] = []
                 else:
-                    rows = [r for r in body_lines(language, text)
-                            if 4 <= len(lines[r].strip()) <= 120 and not lines[r].strip().startswith((comment, "/*", "*", '"""'))]
-                candidates[path] = (text, rows)
-            text, rows = candidates[path]
+                    body = body_lines(language, text)
+                ok = {r for r in body if 4 <= len(lines[r].strip()) <= 120}
+                rows = [r for r in sorted(ok) if not lines[r].strip().startswith((comment, "/*", "*", '"""'))]
+                if split == "multi":
+                    rows = [r for r in rows if r + 1 in ok]  # at least two lines of the body from here
+                candidates[path] = (text, rows, ok)
+            text, rows, ok = candidates[path]
             if not rows:
                 continue
             row = rows.pop(rng.randrange(len(rows)))
             lines = text.split("\n")
             line = lines[row]
             indent = len(line) - len(line.lstrip())
-            code_end = len(line.rstrip())
-            col = indent if rng.random() < 0.5 else rng.randrange(indent + 1, code_end)
             line_start = sum(len(l) + 1 for l in lines[:row])
+            if split == "multi":
+                want = rng.randint(2, 4)
+                count = 1
+                while count < want and row + count in ok:
+                    count += 1
+                col = indent
+                end = line_start + sum(len(l) + 1 for l in lines[row: row + count]) - 1  # the last line's end
+            else:
+                count = 1
+                code_end = len(line.rstrip())
+                col = indent if rng.random() < 0.5 else rng.randrange(indent + 1, code_end)
+                end = line_start + len(line)
             holes.append({
-                "file": path, "row": row, "column": col, "whole_line": col == indent,
-                "original": text, "offset": line_start + col, "hole": line[col:],
-                "text": text[: line_start + col] + text[line_start + len(line):],
+                "file": path, "row": row, "rows": count, "column": col, "whole_line": col == indent,
+                "original": text, "offset": line_start + col, "hole": text[line_start + col: end],
+                "text": text[: line_start + col] + text[end:],
             })
             added = True
         if not added:
@@ -147,7 +165,7 @@ def make_holes(language: str, n: int, seed: int) -> list[dict]:
     return holes
 
 
-def run(language: str, holes: list[dict], engine, template, settings: Settings) -> list[dict]:
+def run(language: str, holes: list[dict], engine, template, settings: Settings, split: str = "single") -> list[dict]:
     store = DocumentStore()
     rows = []
     for i, h in enumerate(holes):
@@ -159,13 +177,15 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings) 
         completions = {
             "raw": res.raw,
             "first-line": common.first_line_cut(res.raw),
+            **({"indentation": common.indentation_cut(res.raw, snap.text[snap.text.rfind("\n", 0, snap.offset) + 1: snap.offset])}
+               if split == "multi" else {}),
             "syntax-aware": early.text if early is not None else "",
         }
         base_errors = common.ts_errors(language, h["original"])
-        scores = {mode: score(language, snap.text, snap.offset, completion, h["hole"], base_errors)
+        scores = {mode: score(language, snap.text, snap.offset, completion, h["hole"], base_errors, split)
                   for mode, completion in completions.items()}
         rows.append({
-            "file": h["file"], "row": h["row"], "column": h["column"], "whole_line": h["whole_line"], "hole": h["hole"],
+            "file": h["file"], "row": h["row"], "rows": h["rows"], "column": h["column"], "whole_line": h["whole_line"], "hole": h["hole"],
             "gate": {"complete": gate.complete, "scope": gate.scope, "reason": gate.reason},
             "generated_tokens": res.stats.get("generated_tokens"), "stop_reason": res.stats.get("stop_reason"),
             "retries": early.stats.get("retries", 0) if early is not None else 0,
@@ -187,16 +207,24 @@ def at_cursor(store: DocumentStore, version: int, path: Path, language: str, tex
     return snap, gate, make_request(snap, gate, settings)
 
 
-def score(language: str, text: str, offset: int, completion: str, hole: str, base_errors: int) -> dict:
+def score(language: str, text: str, offset: int, completion: str, hole: str, base_errors: int, split: str = "single") -> dict:
     filled = text[:offset] + completion + text[offset:]
+    if split == "multi":
+        exact = _lines(completion) == _lines(hole)
+    else:
+        exact = common.first_nonempty_line(completion) == hole.strip()
     return {
-        "exact": common.first_nonempty_line(completion) == hole.strip(),
+        "exact": exact,
         "edit_sim": round(common.edit_similarity(completion, hole), 4),
         "breaks": common.ts_errors(language, filled) > base_errors,
     }
 
 
-def rescore(results: dict, settings: Settings) -> None:
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip("\n").split("\n")]
+
+
+def rescore(results: dict, settings: Settings, split: str = "single") -> None:
     """The syntax-aware cut of each stored raw output again, with the code as it is now (no model run)."""
     store = DocumentStore()
     for language, rows in results.items():
@@ -206,7 +234,8 @@ def rescore(results: dict, settings: Settings) -> None:
             lines = original.split("\n")
             line_start = sum(len(x) + 1 for x in lines[: r["row"]])
             offset = line_start + r["column"]
-            text = original[:offset] + original[line_start + len(lines[r["row"]]):]
+            end = line_start + sum(len(x) + 1 for x in lines[r["row"]: r["row"] + r.get("rows", 1)]) - 1
+            text = original[:offset] + original[end:]
             snap, gate, request = at_cursor(store, i + 1, src, language, text, offset, settings)
             req = CompletionRequest.from_dict(request)
             raw = r["completions"]["raw"]
@@ -215,7 +244,8 @@ def rescore(results: dict, settings: Settings) -> None:
             if not sa and r.get("retries"):
                 sa = r["completions"]["syntax-aware"]  # the model's next choice: only a model run can redo it
             r["completions"]["syntax-aware"] = sa
-            r["scores"]["syntax-aware"] = score(language, snap.text, snap.offset, sa, r["hole"], common.ts_errors(language, original))
+            r["scores"]["syntax-aware"] = score(language, snap.text, snap.offset, sa, r["hole"], common.ts_errors(language, original),
+                                                split)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,36 +254,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=20, help="holes per language")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--languages", default=",".join(SOURCES))
-    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--split", choices=("single", "multi"), default="single",
+                    help="single: one line (or its rest) per hole; multi: 2-4 consecutive lines")
+    ap.add_argument("--max-tokens", type=int, help="default 64 (single), 128 (multi), as the issue's baselines")
     ap.add_argument("--prefix-tokens", type=int, default=256)
     ap.add_argument("--suffix-tokens", type=int, default=64)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--rescore", type=Path, help="cut a results file's raw outputs again with the current code (no model run)")
     args = ap.parse_args(argv)
+    if args.max_tokens is None:
+        args.max_tokens = 128 if args.split == "multi" else 64
     commit = common.git_commit()  # of the code this run imports
     settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens,
                         latency_target_ms=0)  # no latency budget: load-independent results
     if args.rescore:
         data = json.loads(args.rescore.read_text(encoding="utf-8"))
         meta, results = data["meta"], data["holes"]
+        split = meta.get("split", "single")
         settings = Settings(max_tokens=meta["max_tokens"], prefix_tokens=meta["prefix_tokens"],
                             suffix_tokens=meta["suffix_tokens"], latency_target_ms=0)
-        rescore(results, settings)
+        rescore(results, settings, split)
         languages = list(results)
         name = args.rescore.stem
         meta["rescored"] = f"syntax-aware cut again on {common.now()} with commit {commit} (`--rescore`, same raw outputs)"
         template_name = meta["template"]
     else:
+        split = args.split
         languages = [l for l in args.languages.split(",") if l]
-        holes = {l: make_holes(l, args.n, args.seed) for l in languages}
+        holes = {l: make_holes(l, args.n, args.seed, split) for l in languages}
         engine, template, path = common.load_engine(args.model, settings)
         t0 = time.perf_counter()
-        results = {l: run(l, holes[l], engine, template, settings) for l in languages if holes[l]}
+        results = {l: run(l, holes[l], engine, template, settings, split) for l in languages if holes[l]}
         generation_s = time.perf_counter() - t0
         engine.close()
         template_name = template.name
         name = f"multilang-{args.model if args.model in ('default', 'small') else Path(args.model).stem}-n{args.n}-s{args.seed}"
+        name += "-multi" if split == "multi" else ""
         meta = {
+            "split": split,
             "command": ".venv/bin/python -m benchmarks.quality.multilang " + " ".join(argv if argv is not None else sys.argv[1:]),
             "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
             "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
@@ -261,8 +299,14 @@ def main(argv: list[str] | None = None) -> int:
             "results_file": f"benchmarks/results/{name}.json",
         }
     n_holes = max((len(r) for r in results.values()), default=0)
+    modes = MULTI_MODES if split == "multi" else MODES
+    shown = ("first-line", "indentation", "syntax-aware") if split == "multi" else ("first-line", "syntax-aware")
+    what = "2-4 consecutive lines" if split == "multi" else "one line or its rest"
+    header = (["language", "holes", "gated out"] + [f"exact ({m})" for m in shown] + [f"edit sim ({m})" for m in shown]
+              + [f"breaks file ({m})" for m in ("raw", *shown)] + ["syntax-aware worse than first-line?"])
     lines = [
-        f"### Multi-language check, {meta['model_file']}, {n_holes} holes per language",
+        f"### Multi-language check, {meta['model_file']}, {n_holes} holes per language"
+        + (f" of {what}" if split == "multi" else ""),
         "",
         f"- command: `{meta['command']}`",
         f"- model: {meta['model_file']} ({template_name} template), max_tokens {meta['max_tokens']}, prompt windows "
@@ -272,24 +316,25 @@ def main(argv: list[str] | None = None) -> int:
         *([f"- {meta['rescored']}"] if meta.get("rescored") else []),
         f"- results: `{meta['results_file']}`",
         "",
-        "| language | holes | gated out | exact (first-line) | exact (syntax-aware) | edit sim (first-line) | edit sim (syntax-aware) | breaks file (raw) | breaks file (first-line) | breaks file (syntax-aware) | syntax-aware worse? |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
     ]
     summary = {}
     for l in languages:
         rows = results.get(l, [])
         if not rows:
-            lines.append(f"| {l} | 0 (no sources found) | | | | | | | | | |")
+            lines.append(f"| {l} | 0 (no sources found) |" + " |" * (len(header) - 2))
             continue
         n = len(rows)
-        agg = {m: {k: sum(r["scores"][m][k] for r in rows) / n for k in ("exact", "edit_sim", "breaks")} for m in MODES}
+        agg = {m: {k: sum(r["scores"][m][k] for r in rows) / n for k in ("exact", "edit_sim", "breaks")} for m in modes}
         gated = sum(not r["gate"]["complete"] for r in rows)
         fl, sa = agg["first-line"], agg["syntax-aware"]
         worse = sa["exact"] < fl["exact"] or sa["edit_sim"] < fl["edit_sim"] or sa["breaks"] > fl["breaks"]
-        summary[l] = {"n": n, "gated_out": gated, **{m: agg[m] for m in MODES}}
-        lines.append(f"| {l} | {n} | {gated} | {100 * fl['exact']:.0f}% | {100 * sa['exact']:.0f}% | {fl['edit_sim']:.3f} | "
-                     f"{sa['edit_sim']:.3f} | {100 * agg['raw']['breaks']:.0f}% | {100 * fl['breaks']:.0f}% | {100 * sa['breaks']:.0f}% | "
-                     f"{'yes' if worse else 'no'} |")
+        summary[l] = {"n": n, "gated_out": gated, **{m: agg[m] for m in modes}}
+        cells = ([l, str(n), str(gated)] + [f"{100 * agg[m]['exact']:.0f}%" for m in shown]
+                 + [f"{agg[m]['edit_sim']:.3f}" for m in shown] + [f"{100 * agg[m]['breaks']:.0f}%" for m in ("raw", *shown)]
+                 + ["yes" if worse else "no"])
+        lines.append("| " + " | ".join(cells) + " |")
     md = "\n".join(lines)
     print(md)
     if not args.no_write:

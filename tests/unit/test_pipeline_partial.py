@@ -15,11 +15,10 @@ import pytest
 
 from lsp_server import pipeline
 from lsp_server.context.templates import choose_template
-from lsp_server.model.engine import EvalStats, Rates
+from lsp_server.model.engine import EvalStats
 from lsp_server.pipeline import CompletionRequest, run_completion
 from lsp_server.syntax.gating import Gate
-
-ROLES = {"fim_pre": 1, "fim_suf": 2, "fim_mid": 3}
+from tests.support.engines import EngineDouble
 
 
 class Clock:
@@ -30,21 +29,13 @@ class Clock:
         return self.now
 
 
-class PacedEngine:
+class PacedEngine(EngineDouble):
     """Test double of `Engine`: yields `pieces` one per token, each taking `ms_per_token` on
     `clock`; `on_piece(i)` is called before piece i is yielded."""
 
     def __init__(self, pieces: list[str], clock: Clock, ms_per_token: float, on_piece=lambda i: None) -> None:
+        super().__init__()
         self.pieces, self.clock, self.ms, self.on_piece = pieces, clock, ms_per_token, on_piece
-        self.rates = Rates()
-        self.bos = None
-        self.info = type("Info", (), {"roles": ROLES, "metadata": {}})()
-
-    def tokenize(self, text: str) -> list[int]:
-        return [100 + ord(c) % 50 for c in text]
-
-    def uncached(self, tokens: list[int]) -> int:
-        return 0
 
     def generate(self, prompt, *, max_tokens, cancelled, stop_tokens=frozenset(), stats=None, lead=None, avoid_first=frozenset()):
         stats = stats if stats is not None else EvalStats()

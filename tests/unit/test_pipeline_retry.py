@@ -13,30 +13,21 @@ from dataclasses import asdict
 import pytest
 
 from lsp_server.context.templates import choose_template
-from lsp_server.model.engine import EvalStats, Rates
+from lsp_server.model.engine import EvalStats
 from lsp_server.pipeline import MAX_RETRIES, CompletionRequest, run_completion
 from lsp_server.syntax.gating import Gate
+from tests.support.engines import EngineDouble
 
-ROLES = {"fim_pre": 1, "fim_suf": 2, "fim_mid": 3}
 
-
-class ScriptedEngine:
+class ScriptedEngine(EngineDouble):
     """Test double of `Engine`: answers with `outputs[first token]`, its first token being the
     lowest id not barred by `avoid_first` (ids 10, 11, 12, ... stand for the model's choices in
     order of likelihood)."""
 
     def __init__(self, outputs: list[str], generate_tps: float = 0.0) -> None:
+        super().__init__(generate_tps)
         self.outputs = outputs
-        self.rates = Rates(generate_tps=generate_tps)
-        self.bos = None
-        self.info = type("Info", (), {"roles": ROLES, "metadata": {}})()
         self.calls: list[frozenset[int]] = []
-
-    def tokenize(self, text: str) -> list[int]:
-        return [100 + ord(c) % 50 for c in text]
-
-    def uncached(self, tokens: list[int]) -> int:
-        return 0
 
     def generate(self, prompt, *, max_tokens, cancelled, stop_tokens=frozenset(), stats=None, lead=None, avoid_first=frozenset()):
         stats = stats if stats is not None else EvalStats()

@@ -190,6 +190,11 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     header_only = ((ctx.overran or rules.indent_opener is None) and statement_like and left_blank
                    and ctx.next_indent > start_indent)
     last_header: int | None = None  # header_only: end of the last line of code if it opens a block
+    # header_only, the header's `{` still open, for a model that ended by itself: the candidate
+    # may be writing the first lines of the body whose rest the code below is; cut at the header
+    # (end, depth inside its brace) only if the candidate closes that brace itself (then the
+    # code below was to be its body)
+    braced: tuple[int, int] | None = None
     depth = 0
     ev = 0
     seen_code = bool(first.strip())
@@ -223,6 +228,10 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             pos, step = events[ev]
             ev += 1
             depth += step
+            if braced is not None and depth < braced[1]:
+                scan.end = braced[0]  # it closed the block: the code below was to be its body
+                scan.cuts.append(len(cand[: braced[0]].rstrip()) - 1)
+                return scan
             if depth >= 0:
                 continue
             net, line_ev = _rest_of_line(events, ev, le)
@@ -256,12 +265,20 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             return scan
         if header_only and line.strip() and not any(s < ls < e for s, e in spans):
             full = first if i == 0 else line
-            if i and last_header is not None and textops.indent_width(full) == ctx.next_indent:
-                scan.end = last_header  # this line starts the body that the code below already is
+            if i and last_header is not None and textops.indent_width(full) == ctx.next_indent and braced is None:
+                if not complete:
+                    return scan  # is it the code below's first line? not known yet
                 head = cand[:last_header].rstrip()
-                if head.endswith("{"):  # the body below may be braceless: the header without its brace too
-                    scan.cuts.append(len(head) - 1)
-                return scan
+                if head.endswith("{") and full.rstrip() != ctx.next_line and not ctx.overran:
+                    # the first lines of that body, then the code below goes on with it (up to
+                    # where the candidate repeats that code, or closes the brace)
+                    braced = (last_header, depth)
+                    scan.cuts.append(len(head) - 1)  # the header without its brace, if nothing fits
+                else:
+                    scan.end = last_header  # this line starts the body that the code below already is
+                    if head.endswith("{"):  # the body below may be braceless: the header without its brace too
+                        scan.cuts.append(len(head) - 1)
+                    return scan
             code = textops.code_of(rules, full.rstrip()).rstrip()
             # at the statement level, but for the bracket that the line ends with (`{` opens it)
             opens = depth == (1 if code.endswith(("{", "(", "[")) else 0) and textops.opens_block(rules, code)

@@ -22,6 +22,7 @@ ONE_LINE_TOKENS = 8  # a one-line suggestion
 MULTI_LINE_TOKENS = 48  # a block body
 COLD_PROMPT = 2000  # a cold prompt (file just opened, or the cursor jumped)
 OVERHEAD_MS = 30.0  # JSON-RPC, tokenizing, truncation
+BLOCK_WAIT_MS = 1000  # a block suggestion slower than this: its first lines are worth showing first
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,16 @@ def max_tokens_for(rates: Rates, target_ms: float, recomputed: int = WARM_RECOMP
     """Most tokens a warm request can generate within the target (0 if none)."""
     left = target_ms - OVERHEAD_MS - recomputed / rates.prompt_tps * 1000
     return max(0, int(left / 1000 * rates.gen_tps))
+
+
+def partial_after_advice(rates: Rates) -> int | None:
+    """The `partialAfterMs` worth setting where a warm block suggestion takes longer than
+    BLOCK_WAIT_MS: about when a warm one-line suggestion is ready (rounded up to 100 ms, at least
+    300), so that a block shows its first lines then. None where blocks come fast enough."""
+    if latency_ms(rates, WARM_RECOMPUTED, MULTI_LINE_TOKENS) <= BLOCK_WAIT_MS:
+        return None
+    line = latency_ms(rates, WARM_RECOMPUTED, ONE_LINE_TOKENS)
+    return max(300, -(-int(line) // 100) * 100)
 
 
 def scale(measured: Rates, size: str) -> Rates:
@@ -249,6 +260,13 @@ def report(cores: int, mem: dict[str, int], measured: list[Rates], busy: float) 
         "  cursor jumped). 'warm only': only keystrokes that keep the KV cache warm (about 16 recomputed",
         "  tokens) meet it; maxTokens is what still fits after the prompt.",
     ]
+    advice = [(r, partial_after_advice(r)) for r in measured]
+    if any(ms is not None for _, ms in advice):
+        lines += ["", "Multi-line suggestions:", ""]
+        for r, ms in advice:
+            block = _ms(latency_ms(r, WARM_RECOMPUTED, MULTI_LINE_TOKENS))
+            lines.append(f"  {r.name:<40} " + (f"a block takes {block}: set partialAfterMs to {ms} to see its first lines by then"
+                                                  " (the rest comes when you accept them)" if ms is not None else f"a block takes {block}"))
     if base is not None:
         lines += ["", f"Hardware a larger model needs for a warm one-line keystroke (estimate from the measured 1.5B):", ""]
         lines.append(f"  {'model':<34} {'target':>7} {'speed-up':>9} {'cores like these':>17} {'mem bandwidth':>14} {'RAM':>8}")

@@ -12,6 +12,7 @@ from lsp_server.doctor import (
     hardware_needed,
     latency_ms,
     max_tokens_for,
+    partial_after_advice,
     report,
     scale,
 )
@@ -94,9 +95,22 @@ def test_hardware_needed(size, target_ms, cores, speedup_gt, speedup_lt, min_cor
     assert need.bandwidth_gbs > 0
 
 
+@pytest.mark.parametrize(
+    "rates, expected",
+    [
+        (R15, 500),  # a block: 0.16 + 1.71 s; a line is ready after ~476 ms
+        (R05, 300),  # a block: ~1.2 s; a line after ~282 ms
+        (FAST, None),  # a block in ~0.3 s: nothing to advise
+        (Rates("slow", 50.0, 8.0), 1400),  # a line after 0.32 + 1.0 + 0.03 s
+    ],
+)
+def test_partial_after_advice(rates, expected):
+    assert partial_after_advice(rates) == expected
+
+
 def test_report_names_models_targets_and_the_estimate():
     text = report(2, {"MemTotal": 8 << 30, "MemAvailable": 6 << 30}, [R15, R05], 0.5)
-    for needle in ("1.5B", "0.5B", "3B", "7B", "target 300 ms", "target 3.0 s", "estimate", "GB/s"):
+    for needle in ("1.5B", "0.5B", "3B", "7B", "target 300 ms", "target 3.0 s", "estimate", "GB/s", "partialAfterMs to 500"):
         assert needle in text
 
 

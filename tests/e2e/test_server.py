@@ -257,3 +257,28 @@ async def test_shutdown_and_exit(tiny_model_path):
         await s.wait_status("ready")
         proc = s.client._server
     assert proc.returncode == 0
+
+
+async def test_a_followed_job_stops_when_a_request_comes_from_elsewhere(slow_model_path):
+    """The user typed on at a followed job's cursor, then asked for a suggestion somewhere else
+    (the cursor moved): the job's text is of no use there, so it stops instead of running on
+    ahead of the new request's job."""
+    async with start_server(slow_model_path, init_options={"maxTokens": 512, "latencyTargetMs": 0}) as s:
+        await s.wait_status("ready")
+        s.open(SEEN, PY)
+        full = (await s.inline(SEEN, 1, 11))[0].insert_text
+        assert len(full) > 3
+        s.open(TYPED, PY)
+        first = asyncio.ensure_future(
+            s.client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(TYPED, 1, 11), msg_id="first")
+        )
+        await asyncio.sleep(0.05)
+        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="first"))
+        s.change(TYPED, full[:2], (1, 11))  # typed what it writes: followed
+        with pytest.raises(JsonRpcException):
+            await asyncio.wait_for(first, 30)
+        assert (await s.status())["counters"]["followed"] == 1
+        await s.inline(TYPED, 2, 0)  # the empty last line: elsewhere
+        status = await s.status()
+        assert status["counters"]["followed_used"] == 0
+        assert status["worker"]["cancelled_jobs"] >= 1  # the followed job was stopped

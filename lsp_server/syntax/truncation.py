@@ -195,6 +195,7 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
     # (end, depth inside its brace) only if the candidate closes that brace itself (then the
     # code below was to be its body)
     braced: tuple[int, int] | None = None
+    header_depth = 0  # the bracket depth after the last header line
     depth = 0
     ev = 0
     seen_code = bool(first.strip())
@@ -272,7 +273,7 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
                 if head.endswith("{") and full.rstrip() != ctx.next_line and not ctx.overran:
                     # the first lines of that body, then the code below goes on with it (up to
                     # where the candidate repeats that code, or closes the brace)
-                    braced = (last_header, depth)
+                    braced = (last_header, header_depth)
                     scan.cuts.append(len(head) - 1)  # the header without its brace, if nothing fits
                 else:
                     scan.end = last_header  # this line starts the body that the code below already is
@@ -283,6 +284,7 @@ def _scan(ctx: _Context, cand: str, final: bool) -> _Scan:
             # at the statement level, but for the bracket that the line ends with (`{` opens it)
             opens = depth == (1 if code.endswith(("{", "(", "[")) else 0) and textops.opens_block(rules, code)
             last_header = le if opens and textops.indent_width(full) < ctx.next_indent else None
+            header_depth = depth
         if line.strip() and not any(s < ls < e for s, e in spans):
             joins = textops.matches(rules.joins_next, line)
         seen_code = seen_code or bool(line.strip())

@@ -175,21 +175,21 @@ def summarize(run: dict, trace: Trace) -> dict:
     def shown_after(t: float) -> str | None:
         return next((o for w, o in all_resp if w >= t - 0.001), None)
 
-    used = {j["id"] for j in jobs if j["event"] == "used"}
-    credit = {j["id"]: j["stats"].get("generated_tokens", 0) for j in jobs
+    used = {j.get("id") for j in jobs if j["event"] == "used"}
+    credit = {j.get("id"): j["stats"].get("generated_tokens", 0) for j in jobs
               if j["event"] == "partial" and shown_after(j["t"]) in ("shown", "cold")}
     status = run.get("status") or {}
     counters = status.get("counters") or {}
     legacy = not used and bool(counters.get("followed_used_tokens"))  # recorded before "used" lines
     for j in jobs:
-        st = j["stats"]
+        st, jid = j["stats"], j.get("id")  # the peer's jobs have no id (no follow, no early answers)
         gen = st.get("generated_tokens", 0)
-        if j["event"] not in ("done", "cancelled") or j["id"] in used:
+        if j["event"] not in ("done", "cancelled") or jid is not None and jid in used:
             continue
         if j["event"] == "cancelled":
             reason = st.get("stop_reason")
             kind = "disagreed" if reason == "disagrees" else "followed, stopped" if st.get("followed") else "cancelled"
-            add(kind, gen - credit.get(j["id"], 0))
+            add(kind, gen - credit.get(jid, 0))
         elif not st.get("followed"):
             # a job that finished but whose response came back for a changed document
             if shown_after(j["t"]) in ("stale", "cancelled"):
@@ -197,7 +197,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         elif not legacy:
             # followed (after its request was cancelled, or after answering early) and ran to its
             # end: wasted unless its result served a later request
-            add("followed, unused", gen - credit.get(j["id"], 0))
+            add("followed, unused", gen - credit.get(jid, 0))
     if legacy:  # only the server's total of the tokens that served later requests is known
         followed_done = sum(j["stats"].get("generated_tokens", 0) for j in jobs if j["event"] == "done" and j["stats"].get("followed"))
         add("followed, unused", max(0, followed_done - int(counters["followed_used_tokens"])))

@@ -59,3 +59,9 @@ def waste(jobs, records, counters=None):
 )
 def test_wasted_tokens_by_kind(jobs, records, counters, expected):
     assert waste(jobs, records, counters) == expected
+
+
+def test_jobs_without_ids_as_the_peer_records_them():
+    """llama-server's jobs carry no id (it has no follow or early answers): answered late or not."""
+    jobs = [{"t": 1.0, "event": "done", "stats": {"generated_tokens": 7}}, {"t": 2.0, "event": "done", "stats": {"generated_tokens": 5}}]
+    assert waste(jobs, [resp(1.0, "shown"), resp(2.0, "stale")]) == {"answered late": 5}

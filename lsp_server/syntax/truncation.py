@@ -503,7 +503,11 @@ class _ParseCheck:
     that goes on) the brackets still open at the window's end are closed on a line after it,
     for the window without the insertion and with it alike. With the cursor inside a comment or
     string, the tokens after the cursor may also be those of the window where just its closing
-    delimiter (`closer`) is inserted (a hole that ends the comment: the code below is code again)."""
+    delimiter (`closer`) is inserted (a hole that ends the comment: the code below is code again).
+    Where the window has errors, an insertion with more error nodes still fits when every one of
+    them lies where the window had errors already, none at the insertion or on the line of code
+    after it (`_only_old_errors`: tree-sitter merges the errors of the code after an unclosed
+    bracket into one node, so closing it shows them one by one)."""
 
     def __init__(self, language: str, prefix: str, suffix: str, rules: textops.Rules, open_end: bool = False,
                  closer: str = "") -> None:
@@ -545,6 +549,10 @@ class _ParseCheck:
         self._header_left = left if writing and following else None
         self._body_at = following.start() + 1 if following else -1
         self._leaves = _leaf_types(tree.root_node, len(self._prefix)) if self._errors == 0 else None
+        self._error_spans = _error_spans(tree.root_node) if self._errors else []
+        # the suffix up to the end of its first line of code: an error there is the insertion's
+        line = re.match(r"[ \t]*(?:\r?\n[ \t]*)*\S[^\n]*", suffix)
+        self._next_code_end = len(suffix[: line.end()].encode("utf-8")) if line else len(self._suffix)
         # the cursor inside a comment or string that the hole closes (` */`): the code after it
         # is code again, as it is in the window with just that closer
         self._closed_leaves = None
@@ -569,6 +577,28 @@ class _ParseCheck:
         if not stack or inside is not None and inside.kind == "string":
             return b""
         return ("\n" + "".join(textops.MATCHING[c] for c, _ in reversed(stack))).encode("utf-8")
+
+    def _only_old_errors(self, root: tree_sitter.Node, inserted: int) -> bool:
+        """Are all the errors of the window with an insertion of `inserted` bytes at the cursor
+        where the window without it had errors already, and none at the insertion? Where the
+        code after an unclosed bracket has errors of its own (macros tree-sitter cannot read in
+        C and C++ headers), the recovery merges them into one ERROR node: the answer that closes
+        the bracket has more error nodes than the hole, none of them new."""
+        if not self._error_spans:
+            return False
+        at = len(self._prefix)
+
+        def old(pos: int) -> int:
+            return pos if pos <= at else pos - inserted
+
+        own_end = at + inserted + self._next_code_end
+        for start, end in _error_spans(root):
+            if start <= own_end and end >= at:
+                return False  # at the insertion or on the line of code after it: its own
+            s, e = old(start), old(end)
+            if not any(bs <= s and e <= be for bs, be in self._error_spans):
+                return False
+        return True
 
     def fits(self, text: str) -> bool:
         return self.errors(text) is not None
@@ -604,11 +634,22 @@ class _ParseCheck:
         tree = self._parser.parse(self._prefix + middle + self._suffix + self._closers(self._prefix_text + text + self._suffix_text))
         errors = _count_errors(tree.root_node)
         if errors > self._errors:
-            return None
+            if not self._only_old_errors(tree.root_node, len(middle)):
+                return None
+            errors = self._errors  # more error nodes, but all where the window had errors already
         if self._leaves is not None:
             if _leaf_types(tree.root_node, len(self._prefix) + len(middle)) not in (self._leaves, self._closed_leaves):
                 return None
         return errors + violations
+
+
+def _error_spans(node: tree_sitter.Node) -> list[tuple[int, int]]:
+    """Byte spans of the outermost ERROR nodes and of the MISSING ones (empty) under `node`."""
+    if not node.has_error:
+        return []
+    if node.is_error or node.is_missing:
+        return [(node.start_byte, node.end_byte)]
+    return [span for child in node.children for span in _error_spans(child)]
 
 
 def _count_errors(node: tree_sitter.Node) -> int:

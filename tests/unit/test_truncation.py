@@ -23,6 +23,13 @@ def gate_at(language: str, prefix: str, suffix: str) -> Gate:
 # Fifteen short methods after the cursor's: the code below goes on past the parse window's 40 lines.
 JAVA_METHODS = "".join(f"\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15))
 
+# A CUDA-style header: a macro before each function, which tree-sitter cannot read.
+_CUDA_FN = ("  __DECL__ void mma_sync(frag<acc, 16, float>& d, const frag<a, 16, half>& a) {\n"
+            "    __hmma((int*)&d, (const int*)&a, 1);\n  }\n")
+CUDA_PREFIX = ("namespace wmma {\n" + _CUDA_FN
+               + "  __DECL__ void mma_sync(frag<acc, 16, half>& d, const frag<a, 16, float>& a) {\n    __hmma((int*)&d, (const int*")
+CUDA_SUFFIX = "\n  }\n" + _CUDA_FN * 3 + "}\n"
+
 CASES = [
     # ---- python
     ("python", "block-then-next-function",
@@ -383,6 +390,15 @@ CASES = [
      "for (int i = 0; i < n; i++) {\n            t += 2 * i;\n        }\n        return t;",
      "\n            t += i;\n        return t;\n    }\n}\n",
      "for (int i = 0; i < n; i++)"),
+    # the code below has errors of its own (macros tree-sitter cannot read), which the recovery
+    # merges into one ERROR node while a bracket at the cursor is open: the answer that closes it
+    # has more error nodes than the hole, but none where the hole had none
+    ("cpp", "an-answer-where-the-code-below-has-errors-of-its-own",
+     CUDA_PREFIX, ")&a, 1);", CUDA_SUFFIX, ")&a, 1);"),
+    ("cpp", "a-broken-answer-there-is-still-refused",
+     CUDA_PREFIX, ")&a, 1;", CUDA_SUFFIX, ""),
+    ("cpp", "a-broken-line-after-the-answer-there-is-cut",
+     CUDA_PREFIX, ")&a, 1);\n    x = ;", CUDA_SUFFIX, ")&a, 1);"),
     ("c", "a-header-above-code-at-its-own-level-is-still-refused",
      "int f(FILE *in) {\n    for (;;) {\n        int done = fread(b, 1, 8, in);\n        ", "if (done < 8)\n",
      "\n        break;\n    }\n    return 0;\n}\n",

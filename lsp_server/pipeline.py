@@ -186,14 +186,10 @@ def run_completion(
         elif not retries and (ended := ending_evidence(stats.stop_reason, max_tokens, req.max_tokens)) is not None:
             engine.rates.note_ending(ended)  # a retry's barred first token makes its ending no evidence
         total.stop_reason = stats.stop_reason
-        text = raw
-        if req.truncate and gate is not None:
-            # The model did not end the middle itself within its budget (or was stopped at the scope's
-            # end and is one that habitually runs on): trust its first statement only.
-            overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
-            text = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran)
-        elif req.truncate:
-            text = clean(raw)
+        # The model did not end the middle itself within its budget (or was stopped at the scope's
+        # end and is one that habitually runs on): trust its first statement only.
+        overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
+        text = _cut(req, gate, raw, overran)
         retry_tokens = _retry_budget(req, engine.rates, max_tokens, started)
         if (text or not raw.strip() or not req.truncate or gate is None or retries >= MAX_RETRIES
                 or stats.first_token is None or stats.stop_reason in ("cancelled", "context_full")
@@ -202,8 +198,7 @@ def run_completion(
         avoid.add(stats.first_token)
         max_tokens = retry_tokens
         retries += 1
-    data = total.as_dict()
-    del data["first_token"]
+    data = _stats_dict(total)
     data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
                 token_budget=max_tokens, retries=retries)
     if partial is not None and partial.tokens is not None:
@@ -277,14 +272,27 @@ class _Partial:
         lines = relative[:end].rstrip("\r")
         if not lines.strip():
             return
-        text = clean(lines)
-        if self.req.truncate and self.gate is not None:
-            text = truncate(self.req.language, self.req.prefix, text, self.req.suffix, self.gate, overran=self.runs_on)
+        text = _cut(self.req, self.gate, lines, self.runs_on)
         if text:
             self.tokens = stats.generated_tokens
-            data = stats.as_dict()
-            del data["first_token"]
-            self.on_partial(CompletionResult(text=text, raw=lines, stats={**data, "partial": True}))
+            self.on_partial(CompletionResult(text=text, raw=lines, stats={**_stats_dict(stats), "partial": True}))
+
+
+def _cut(req: CompletionRequest, gate: Gate | None, raw: str, overran: bool) -> str:
+    """The text an editor gets from the model's `raw` output: the syntax-aware cut where there is
+    a gate, cleaned only where there is none, untouched for a raw request."""
+    if not req.truncate:
+        return raw
+    if gate is None:
+        return clean(raw)
+    return truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran)
+
+
+def _stats_dict(stats: EvalStats) -> dict:
+    """A request's stats as reported (the first token chosen is internal to the retries)."""
+    data = stats.as_dict()
+    del data["first_token"]
+    return data
 
 
 def _retry_budget(req: CompletionRequest, rates: Rates, max_tokens: int, started: float) -> int:

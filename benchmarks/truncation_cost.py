@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from lsp_server.documents import Document
+from lsp_server.lsp.documents import Document
 from lsp_server.syntax.gating import decide
 from lsp_server.syntax.truncation import StopChecker, truncate
 

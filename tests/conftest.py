@@ -48,7 +48,7 @@ def slow_model_path() -> Path:
 
 
 def bundled_model_path(key: str = "default") -> Path | None:
-    from lsp_server.model.bundled import BUNDLED, ModelError, ensure_assembled
+    from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 
     model = BUNDLED[key]
     if not model.installed():

@@ -42,7 +42,7 @@ CAPS = types.ClientCapabilities(
 
 
 def model_path(which: str) -> str:
-    from lsp_server.model.bundled import BUNDLED, ensure_assembled
+    from lsp_server.bundled import BUNDLED, ensure_assembled
 
     return str(ensure_assembled(BUNDLED[which])) if which in BUNDLED else which
 
@@ -72,7 +72,7 @@ async def start(model: str) -> tuple[LanguageClient, asyncio.Event, list]:
 
 
 def edits_of(edit: types.WorkspaceEdit, text: str) -> list[tuple[int, int, str]]:
-    from lsp_server.documents import line_starts, position_to_offset
+    from lsp_server.lsp.documents import line_starts, position_to_offset
 
     starts = line_starts(text)
     out = []

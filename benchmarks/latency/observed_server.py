@@ -13,8 +13,9 @@ import json
 import os
 import time
 
-from lsp_server import cli, completer
-from lsp_server.model import client
+from lsp_server import cli
+from lsp_server.lsp.completion import completer
+from lsp_server.lsp.model import client
 
 _path = os.environ.get("LOCAL_LLM_LSP_BENCH_EVENTS")
 _original = client.WorkerClient._dispatch

@@ -344,7 +344,7 @@ def render(data: dict, model_key: str, name: str) -> str:
 
 
 async def main_async(args) -> int:
-    from lsp_server.model.bundled import BUNDLED, ensure_assembled
+    from lsp_server.bundled import BUNDLED, ensure_assembled
 
     model = args.model_path or str(ensure_assembled(BUNDLED[args.model]))
     traces = load_traces(args.traces, max_keys=args.max_keys, seed=args.seed)

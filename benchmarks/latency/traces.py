@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lsp_server.autoclose import PAIRS, QUOTES
+from lsp_server.lsp.completion.autoclose import PAIRS, QUOTES
 
 PY_LIB = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 ZLIB_EXAMPLES = Path("/usr/share/doc/zlib1g-dev/examples")  # Debian package zlib1g-dev

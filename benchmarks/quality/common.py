@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lsp_server.config import Settings
+from lsp_server.lsp.settings import Settings
 from lsp_server.context.templates import choose_template
-from lsp_server.model.bundled import BUNDLED, ensure_assembled
-from lsp_server.model.engine import Engine
+from lsp_server.bundled import BUNDLED, ensure_assembled
+from lsp_server.worker.engine import Engine
 from lsp_server.syntax.languages import new_parser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,12 +32,12 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 RESULTS_MD = REPO / "benchmarks" / "RESULTS.md"
 # The modules the benchmark runs: a run notes when any of them differs from the commit.
 COMPLETION_PATH = (
-    "lsp_server/documents.py", "lsp_server/completer.py", "lsp_server/pipeline.py", "lsp_server/config.py",
-    "lsp_server/syntax", "lsp_server/context", "lsp_server/model/engine.py", "prompts/fim",
+    "lsp_server/lsp/documents.py", "lsp_server/lsp/completion", "lsp_server/worker", "lsp_server/lsp/settings.py",
+    "lsp_server/syntax", "lsp_server/context", "lsp_server/prompts/fim",
 )
 
 
-# -- the model, loaded the way the worker loads it (lsp_server/model/worker.py) ----------------
+# -- the model, loaded the way the worker loads it (lsp_server/worker/scheduler.py) ----------------
 
 
 def load_engine(model: str, settings: Settings):

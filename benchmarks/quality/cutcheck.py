@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 
 from benchmarks.quality import common, multilang
-from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore
-from lsp_server.pipeline import CompletionRequest
+from lsp_server.lsp.settings import Settings
+from lsp_server.lsp.documents import DocumentStore
+from lsp_server.worker.pipeline import CompletionRequest
 from lsp_server.syntax.truncation import _Context, _ParseCheck, _parser_name, truncate
 
 SPOILERS = {

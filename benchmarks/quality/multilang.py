@@ -45,10 +45,10 @@ import time
 from pathlib import Path
 
 from benchmarks.quality import common
-from lsp_server.completer import make_request
-from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore, Snapshot
-from lsp_server.pipeline import CompletionRequest, run_completion
+from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.settings import Settings
+from lsp_server.lsp.documents import DocumentStore, Snapshot
+from lsp_server.worker.pipeline import CompletionRequest, run_completion
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.truncation import clean, truncate

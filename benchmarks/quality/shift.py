@@ -21,10 +21,10 @@ from pathlib import Path
 
 from benchmarks.quality import common
 from benchmarks.quality.run import DATA as DATA_DIR, URI, load_tasks, place
-from lsp_server.completer import make_request
-from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore
-from lsp_server.pipeline import CompletionRequest, run_completion
+from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.settings import Settings
+from lsp_server.lsp.documents import DocumentStore
+from lsp_server.worker.pipeline import CompletionRequest, run_completion
 from lsp_server.syntax.gating import decide
 
 

@@ -18,8 +18,8 @@ import textwrap
 
 import numpy as np
 
-from lsp_server.model.bundled import BUNDLED, ensure_assembled
-from lsp_server.model.engine import Engine, EvalStats
+from lsp_server.bundled import BUNDLED, ensure_assembled
+from lsp_server.worker.engine import Engine, EvalStats
 
 CASES = [  # (module, the line the cursor is on, typed before, typed now)
     (bisect, "        lo = bisect_right(a, x, lo, hi)", "        lo = bis", "        lo = bisect"),

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from benchmarks.quality import common
 from benchmarks.quality.run import DATA, URI, load_tasks, place
-from lsp_server.completer import make_request
-from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore
-from lsp_server.pipeline import CompletionRequest
+from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.settings import Settings
+from lsp_server.lsp.documents import DocumentStore
+from lsp_server.worker.pipeline import CompletionRequest
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.truncation import clean, truncate
 

@@ -8,23 +8,21 @@ the model's own vocabulary, never from a table of model names; the text of a tem
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from lsp_server.data import load_toml, package_file
+
 
 ROLES = ("fim_pre", "fim_suf", "fim_mid", "fim_pad", "fim_rep", "fim_sep")
 _ROLE_ITEM = re.compile(r"^<(fim_(?:pre|suf|mid|pad|rep|sep))>$")
 
 
-def prompts_dir() -> Path:
-    """The `prompts/` folder at the project root (installed editable, it stays there)."""
-    return Path(__file__).resolve().parents[2] / "prompts"
+def prompts_dir() -> Traversable:
+    """The package's `prompts/` folder."""
+    return package_file("prompts")
 
 
 @dataclass(frozen=True)
@@ -48,8 +46,8 @@ def role_of(item: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _load(path: Path) -> FimTemplate:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+def _load(path: Traversable) -> FimTemplate:
+    data = load_toml(path)
     sequence = tuple(data["sequence"])
     return FimTemplate(
         name=data["name"],
@@ -66,7 +64,7 @@ def _load(path: Path) -> FimTemplate:
 @lru_cache(maxsize=None)
 def load_templates(directory: str | None = None) -> dict[str, FimTemplate]:
     folder = Path(directory) if directory else prompts_dir() / "fim"
-    templates = [_load(p) for p in sorted(folder.glob("*.toml"))]
+    templates = [_load(p) for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")]
     return {t.name: t for t in templates}
 
 

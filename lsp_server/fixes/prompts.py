@@ -8,22 +8,18 @@ Code is fenced with a fence longer than any backtick run inside it. Must not cal
 from __future__ import annotations
 
 import re
-import sys
 from functools import lru_cache
 
 from lsp_server.context.templates import prompts_dir
+from lsp_server.data import load_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @lru_cache(maxsize=None)
 def template(name: str) -> dict[str, str]:
-    return tomllib.loads((prompts_dir() / "chat" / f"{name}.toml").read_text(encoding="utf-8"))
+    return load_toml(prompts_dir() / "chat" / f"{name}.toml")
 
 
 def fill(text: str, values: dict[str, str]) -> str:

@@ -2,7 +2,7 @@
 
 Owns which languages the server parses and how to get their `tree_sitter.Language`.
 Grammars come from the per-language wheels (compiled, offline); nothing is downloaded.
-Must not parse documents itself (see `lsp_server.documents`).
+Must not parse documents itself (see `lsp_server.lsp.documents`).
 """
 
 from __future__ import annotations

@@ -9,20 +9,14 @@ Must not run tree-sitter, know about LSP positions, or call the model.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterator
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from lsp_server.data import load_toml, package_file
 from lsp_server.syntax.languages import spec_for
 
-RULES_FILE = Path(__file__).with_name("queries") / "rules.toml"
+RULES_FILE = package_file("syntax", "queries", "rules.toml")
 
 OPENERS = "([{"
 CLOSERS = ")]}"
@@ -70,8 +64,7 @@ class Token:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    with RULES_FILE.open("rb") as f:
-        return tomllib.load(f)
+    return load_toml(RULES_FILE)
 
 
 def _compile(name: str, table: dict) -> Rules:

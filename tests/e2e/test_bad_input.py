@@ -193,7 +193,7 @@ async def test_model_without_fim_tokens_is_named_as_such(nofim_model_path):
 
 async def test_hash_mismatch_of_bundled_model_is_reported(tmp_path):
     """A corrupt assembled bundled model is detected by its hash and re-assembled or reported."""
-    from lsp_server.model.bundled import BUNDLED, ModelError, ensure_assembled
+    from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 
     fake_cache = tmp_path / "cache"
     fake_cache.mkdir()
@@ -206,7 +206,7 @@ async def test_hash_mismatch_of_bundled_model_is_reported(tmp_path):
         if model.installed():
             path = ensure_assembled(model)  # the bad file is replaced by a verified assembly
             assert path == target
-            from lsp_server.model.bundled import is_verified
+            from lsp_server.bundled import is_verified
 
             assert is_verified(model, path)
         else:

@@ -6,7 +6,7 @@ import asyncio
 
 from lsprotocol import types
 
-from lsp_server.features.code_actions import FIX_TITLE
+from lsp_server.lsp.features.code_actions import FIX_TITLE
 from tests.support.lsp import start_server
 
 URI = "file:///work/broken.py"

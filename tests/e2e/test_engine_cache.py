@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.model.engine import Engine, EvalStats, Interrupted
+from lsp_server.worker.engine import Engine, EvalStats, Interrupted
 
 PREFIX = "def total(values):\n    result = 0\n    for v in values:\n        "
 SUFFIX = "\n    return result\n\n\nprint(total([1, 2, 3]))\n" * 3

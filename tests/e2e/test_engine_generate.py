@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.model.engine import Engine, EvalStats
+from lsp_server.worker.engine import Engine, EvalStats
 
 PREFIX = "def f(x):\n    if x:\n"
 SUFFIX = "\n    return 1\n"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.context.templates import choose_template
-from lsp_server.model.engine import Engine
-from lsp_server.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.engine import Engine
+from lsp_server.worker.pipeline import CompletionRequest, run_completion
 
 REQUEST = CompletionRequest(prefix="def total(items):\n    return ", suffix="\n", language="python", max_tokens=12)
 

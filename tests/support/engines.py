@@ -1,10 +1,10 @@
-"""Test doubles of `lsp_server.model.engine.Engine` for the pipeline's unit tests: what a real
+"""Test doubles of `lsp_server.worker.engine.Engine` for the pipeline's unit tests: what a real
 model writes next cannot be scripted, so these stand in for it (named as doubles where used).
 The real llama.cpp side is tested in tests/e2e with the tiny generated model."""
 
 from __future__ import annotations
 
-from lsp_server.model.engine import Rates
+from lsp_server.worker.engine import Rates
 
 ROLES = {"fim_pre": 1, "fim_suf": 2, "fim_mid": 3}
 

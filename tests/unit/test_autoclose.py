@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.autoclose import open_closers, rest_of, typed_part
+from lsp_server.lsp.completion.autoclose import open_closers, rest_of, typed_part
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.model.engine import EvalStats, Rates
-from lsp_server.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens, ending_evidence
+from lsp_server.worker.engine import EvalStats, Rates
+from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens, ending_evidence
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.completer import RecentSuggestions, typed_at
+from lsp_server.lsp.completion.completer import RecentSuggestions, typed_at
 
 
 @pytest.mark.parametrize(

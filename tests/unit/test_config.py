@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.config import Settings, parse_settings
+from lsp_server.lsp.settings import Settings, parse_settings
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.doctor import (
+from lsp_server.cli.doctor import (
     KNOWN,
     SCENARIOS,
     Rates,

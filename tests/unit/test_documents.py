@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from lsp_server.documents import UTF8, UTF16, UTF32, Document, line_starts, offset_to_position, position_to_offset
+from lsp_server.lsp.documents import UTF8, UTF16, UTF32, Document, line_starts, offset_to_position, position_to_offset
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_incremental_tree_equals_fresh_parse(language, uri, text):
 
 
 def test_snapshot_tree_survives_later_edits():
-    from lsp_server.documents import DocumentStore
+    from lsp_server.lsp.documents import DocumentStore
 
     store = DocumentStore()
     store.open("file:///t.py", "python", 1, "x = 1\n")

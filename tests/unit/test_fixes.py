@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.documents import Document
+from lsp_server.lsp.documents import Document
 from lsp_server.fixes import prompts
 from lsp_server.fixes.answer import code_blocks, extract_code, replacement
 from lsp_server.fixes.checks import check

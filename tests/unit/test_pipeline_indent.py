@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.pipeline import drop_typed_indent, split_indent
+from lsp_server.worker.pipeline import drop_typed_indent, split_indent
 
 
 @pytest.mark.parametrize(

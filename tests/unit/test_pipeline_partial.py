@@ -13,10 +13,10 @@ from dataclasses import asdict
 
 import pytest
 
-from lsp_server import pipeline
+from lsp_server.worker import pipeline
 from lsp_server.context.templates import choose_template
-from lsp_server.model.engine import EvalStats
-from lsp_server.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.engine import EvalStats
+from lsp_server.worker.pipeline import CompletionRequest, run_completion
 from lsp_server.syntax.gating import Gate
 from tests.support.engines import EngineDouble
 

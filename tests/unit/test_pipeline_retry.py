@@ -13,8 +13,8 @@ from dataclasses import asdict
 import pytest
 
 from lsp_server.context.templates import choose_template
-from lsp_server.model.engine import EvalStats
-from lsp_server.pipeline import MAX_RETRIES, CompletionRequest, run_completion
+from lsp_server.worker.engine import EvalStats
+from lsp_server.worker.pipeline import MAX_RETRIES, CompletionRequest, run_completion
 from lsp_server.syntax.gating import Gate
 from tests.support.engines import EngineDouble
 

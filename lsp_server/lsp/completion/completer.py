@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlparse
 
-from lsp_server.autoclose import rest_of, typed_part
-from lsp_server.config import Settings
-from lsp_server.documents import DocumentStore, Snapshot
-from lsp_server.model.client import RequestCancelled, WorkerError
-from lsp_server.model.manager import ModelManager, ModelUnavailable
+from lsp_server.lsp.completion.autoclose import rest_of, typed_part
+from lsp_server.lsp.settings import Settings
+from lsp_server.lsp.documents import DocumentStore, Snapshot
+from lsp_server.lsp.model.client import RequestCancelled, WorkerError
+from lsp_server.lsp.model.manager import ModelManager, ModelUnavailable
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
 

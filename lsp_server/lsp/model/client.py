@@ -57,7 +57,7 @@ class WorkerClient:
         env = dict(os.environ)
         env.setdefault("LOCAL_LLM_LSP_LOG_LEVEL", logging.getLevelName(logging.getLogger().level))
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "lsp_server.model.worker",
+            sys.executable, "-m", "lsp_server.worker",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=None,  # the worker's log goes where ours goes

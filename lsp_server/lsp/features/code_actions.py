@@ -17,13 +17,13 @@ from typing import Any
 
 from lsprotocol import converters, types
 
-from lsp_server.completer import document_path
-from lsp_server.features.chat_jobs import follow_request_cancel, run_chat
-from lsp_server.features.common import syntax_diagnostic
+from lsp_server.lsp.completion.completer import document_path
+from lsp_server.lsp.features.chat_jobs import follow_request_cancel, run_chat
+from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
-from lsp_server.model.client import RequestCancelled, WorkerError
-from lsp_server.model.manager import ModelUnavailable
+from lsp_server.lsp.model.client import RequestCancelled, WorkerError
+from lsp_server.lsp.model.manager import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

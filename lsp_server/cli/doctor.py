@@ -16,6 +16,9 @@ import platform
 import time
 from dataclasses import dataclass
 
+from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
+from lsp_server.worker.engine import Engine, EvalStats
+
 TARGETS_MS = (300, 1000, 3000)
 WARM_RECOMPUTED = 16  # prompt tokens recomputed by a warm keystroke (KV cache kept)
 ONE_LINE_TOKENS = 8  # a one-line suggestion
@@ -171,8 +174,6 @@ SAMPLE = '''def parse_header(data: bytes) -> dict[str, int]:
 
 
 def measure(key: str, path: str, *, prompt_tokens: int, gen_tokens: int) -> Rates:
-    from lsp_server.model.engine import Engine, EvalStats
-
     t0 = time.perf_counter()
     engine = Engine(path, n_ctx=4096)
     load_s = time.perf_counter() - t0
@@ -191,8 +192,6 @@ def measure(key: str, path: str, *, prompt_tokens: int, gen_tokens: int) -> Rate
         gen_tps = gen.generated_tokens / (gen.generate_ms / 1000) if gen.generate_ms > 0 and gen.generated_tokens else 0.0
     finally:
         engine.close()
-    from lsp_server.model.bundled import BUNDLED
-
     size = {"default": "1.5B", "small": "0.5B"}.get(key, "")
     params = KNOWN[size][0] if size else 0.0
     return Rates(
@@ -292,8 +291,6 @@ def report(cores: int, mem: dict[str, int], measured: list[Rates], busy: float) 
 
 
 def run(args) -> int:
-    from lsp_server.model.bundled import BUNDLED, ModelError, ensure_assembled
-
     quick = bool(getattr(args, "quick", False))
     try:
         cores = len(os.sched_getaffinity(0))

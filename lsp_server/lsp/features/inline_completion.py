@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_server.features.common import suggestion_range
+from lsp_server.lsp.features.common import suggestion_range
 
 
 def register(server) -> None:

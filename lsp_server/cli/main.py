@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "complete":
         sys.exit(asyncio.run(_complete(args)))
     elif args.command == "model":
-        from lsp_server import model_cli
+        from lsp_server.cli import model as model_cli  # deferred (as below): each command loads only what it runs
 
         sys.exit(model_cli.run(args))
     elif args.command == "doctor":
-        from lsp_server import doctor
+        from lsp_server.cli import doctor  # deferred: loads llama.cpp's bindings
 
         sys.exit(doctor.run(args))
 
@@ -103,13 +103,13 @@ def _move_globals(argv: list[str]) -> list[str]:
 
 
 def _settings_for(args):
-    from lsp_server.config import Settings
+    from lsp_server.lsp.settings import Settings  # deferred: `model`/`doctor` need no LSP stack
 
     return Settings(model="small" if getattr(args, "small", False) else "default")
 
 
 def _serve(args) -> None:
-    from lsp_server.server import create_server
+    from lsp_server.lsp.server import create_server  # deferred: pygls and tree-sitter load only to serve
 
     server = create_server(cli_model=args.model)
     server.settings = server.manager.settings = _settings_for(args)
@@ -120,9 +120,10 @@ def _serve(args) -> None:
 
 
 async def _complete(args) -> int:
-    from lsp_server.completer import Completer
-    from lsp_server.documents import DocumentStore
-    from lsp_server.model.manager import READY, ModelManager
+    # deferred: the LSP side's modules load only for the commands that use them
+    from lsp_server.lsp.completion.completer import Completer
+    from lsp_server.lsp.documents import DocumentStore
+    from lsp_server.lsp.model.manager import READY, ModelManager
     from lsp_server.syntax.languages import spec_for
 
     try:

@@ -13,7 +13,7 @@ import asyncio
 
 from lsprotocol import types
 
-from lsp_server.features.common import syntax_diagnostic
+from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.fixes.scopes import syntax_errors
 
 DEBOUNCE_S = 0.8

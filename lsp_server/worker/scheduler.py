@@ -1,6 +1,6 @@
 """The model worker process: runs llama.cpp away from the language server's process.
 
-Owns the process boundary. The server starts `python -m lsp_server.model.worker` and talks to it
+Owns the process boundary. The server starts `python -m lsp_server.worker` (see `__main__`) and talks to it
 in JSON lines over stdin/stdout (stdout is re-pointed at stderr for everything else, so nothing
 llama.cpp prints can corrupt the protocol). A reader thread takes commands as they come, so a
 `cancel` lands while a generation runs; one engine thread runs jobs one at a time, completions
@@ -37,6 +37,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
+from lsp_server.context.fim import MissingFimTokens
+from lsp_server.context.templates import choose_template
+from lsp_server.worker.engine import Engine, EvalStats
+from lsp_server.worker.pipeline import CompletionRequest, run_completion
 
 log = logging.getLogger("lsp_server.worker")
 
@@ -161,10 +167,6 @@ class Worker:
 
     # -- ops ----------------------------------------------------------------------------------------
     def op_load(self, job: Job) -> None:
-        from lsp_server.context.templates import choose_template
-        from lsp_server.model.bundled import BUNDLED, ModelError, ensure_assembled
-        from lsp_server.model.engine import Engine
-
         p = job.payload
         last = [0.0]
 
@@ -212,9 +214,6 @@ class Worker:
         engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
 
     def op_complete(self, job: Job) -> None:
-        from lsp_server.context.fim import MissingFimTokens
-        from lsp_server.pipeline import CompletionRequest, run_completion
-
         if self.engine is None:
             self.emit(event="error", id=job.id, message="no model is loaded")
             return
@@ -240,8 +239,6 @@ class Worker:
             self.emit(event="done", id=job.id, result=result.as_dict())
 
     def op_chat(self, job: Job) -> None:
-        from lsp_server.model.engine import EvalStats
-
         if self.engine is None:
             self.emit(event="error", id=job.id, message="no model is loaded")
             return
@@ -285,7 +282,7 @@ def format_chat(engine, messages: list[dict]) -> str:
     """Render messages with the model's own chat template (from the GGUF), ChatML if it has none."""
     template = engine.llm.metadata.get("tokenizer.chat_template")
     if template:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # deferred: llama_cpp is a heavy import
 
         eos = engine.llm.detokenize([engine.llm.token_eos()], special=True).decode("utf-8", "replace")
         bos = engine.llm.detokenize([engine.bos], special=True).decode("utf-8", "replace") if engine.bos >= 0 else ""
@@ -297,8 +294,6 @@ def format_chat(engine, messages: list[dict]) -> str:
 
 def _check_gguf_file(path: Path) -> None:
     """Reject what llama.cpp would crash or hang on, with a message a user can act on."""
-    from lsp_server.model.bundled import ModelError
-
     if not path.exists():
         raise ModelError(f"model file {path} does not exist; set modelPath / --model to a GGUF file")
     if not path.is_file():
@@ -325,6 +320,3 @@ def main() -> None:
     if worker.engine is not None:
         worker.engine.close()
 
-
-if __name__ == "__main__":
-    main()

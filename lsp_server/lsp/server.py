@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import uuid
@@ -19,12 +20,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from lsp_server import __version__
-from lsp_server.completer import Completer
-from lsp_server.config import Settings, parse_settings
-from lsp_server.documents import DocumentStore
-from lsp_server.features.diagnostics import SyntaxDiagnostics
-from lsp_server.model.manager import ERROR, READY, ModelManager, Status
-from lsp_server.transport import StreamReaderAdapter, read_loop, stdin_stream_reader
+from lsp_server.lsp.completion.completer import Completer
+from lsp_server.lsp.settings import Settings, parse_settings
+from lsp_server.lsp.documents import DocumentStore
+from lsp_server.lsp.features import code_actions, completion, explain, inline_completion, lifecycle, sync
+from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
+from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
+from lsp_server.lsp.transport import StreamReaderAdapter, read_loop, stdin_stream_reader
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +136,6 @@ class LocalLlmServer(LanguageServer):
 
     # -- transports -------------------------------------------------------------------------------
     def serve_stdio(self) -> None:
-        import os
-
         # JSON-RPC gets a private copy of stdout; anything else printed goes to stderr.
         out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -198,8 +198,6 @@ class LocalLlmServer(LanguageServer):
 
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:
-    from lsp_server.features import code_actions, completion, explain, inline_completion, lifecycle, sync
-
     server = LocalLlmServer(cli_model=cli_model)
     for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain):
         feature.register(server)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsp_server.config import Settings
-from lsp_server.model.bundled import BUNDLED
-from lsp_server.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
+from lsp_server.lsp.settings import Settings
+from lsp_server.bundled import BUNDLED
+from lsp_server.lsp.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_server.features.common import word_before
+from lsp_server.lsp.features.common import word_before
 
 LABEL_CHARS = 60
 

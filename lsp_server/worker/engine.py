@@ -106,7 +106,7 @@ class Engine:
     def __init__(
         self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = 32, reuse_shifted: bool = True
     ) -> None:
-        import llama_cpp
+        import llama_cpp  # deferred: a heavy import, needed only where a model is loaded
 
         self._lib = llama_cpp
         threads = threads or default_threads()

@@ -1,6 +1,6 @@
 """`local-llm-lsp model list|verify|path`: what is installed, hash checks, the path to load.
 
-Owns the text these commands print; the work is done by `lsp_server.model.bundled`.
+Owns the text these commands print; the work is done by `lsp_server.bundled`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lsp_server.model.bundled import BUNDLED, ModelError, assembled_path, ensure_assembled, is_verified, verify
+from lsp_server.bundled import BUNDLED, ModelError, assembled_path, ensure_assembled, is_verified, verify
 
 
 def _progress(label: str):

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from lsp_server.context.fim import build_fim_prompt
 from lsp_server.context.templates import FimTemplate
-from lsp_server.model.engine import Cancelled, Engine, EvalStats, Rates
+from lsp_server.worker.engine import Cancelled, Engine, EvalStats, Rates
 from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
 

@@ -1,0 +1,7 @@
+"""The request side of a completion, in the language server process.
+
+A keystroke's request goes: `completer` (snapshot the document, gate, serve the rest of a recent
+suggestion, or ask the model worker; drop what went stale), with `autoclose` (what the user typed
+where the editor closes brackets itself). The prompt, generation and truncation happen in the
+worker process (`lsp_server.worker.pipeline`).
+"""

@@ -26,7 +26,7 @@ from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.features import code_actions, completion, explain, inline_completion, lifecycle, sync
 from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
 from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
-from lsp_server.lsp.transport import StreamReaderAdapter, read_loop, stdin_stream_reader
+from lsp_server.lsp.transport import MAX_LINE_BUFFER, StreamReaderAdapter, read_loop, stdin_stream_reader
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class LocalLlmServer(LanguageServer):
 
         async def main() -> None:
             nonlocal server
-            server = await asyncio.start_server(connection, host, port, limit=1 << 16)
+            server = await asyncio.start_server(connection, host, port, limit=MAX_LINE_BUFFER)
             log.warning("listening on %s:%d", host, port)
             async with server:
                 try:

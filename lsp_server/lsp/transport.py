@@ -23,7 +23,8 @@ from pygls.exceptions import JsonRpcException
 log = logging.getLogger(__name__)
 
 MAX_CONTENT_LENGTH = 64 << 20  # 64 MiB: far above any real LSP message
-MAX_HEADER_LINE = 8192
+MAX_HEADER_LINE = 8192  # longer header lines are skipped (an overlong Content-Length spoils its frame)
+MAX_LINE_BUFFER = 1 << 20  # what a reader buffers looking for a line end; beyond it a line is read in pieces
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
 
 ReadLine = Callable[[int], Awaitable[bytes]]
@@ -39,9 +40,9 @@ def dispatch(protocol, body: bytes) -> None:
     """Decode one message body and hand it to pygls, answering errors that pygls would drop."""
     try:
         raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        log.warning("invalid JSON in message body: %s", exc)
-        _send_error(protocol, None, PARSE_ERROR, f"Parse error: {exc}")
+    except Exception as exc:  # any failure of the decoder: invalid JSON, bad UTF-8, nesting too deep
+        log.warning("invalid JSON in message body: %s", type(exc).__name__)
+        _send_error(protocol, None, PARSE_ERROR, f"Parse error: {type(exc).__name__}: {str(exc)[:200]}")
         return
     if not isinstance(raw, dict) or raw.get("jsonrpc") != "2.0":
         msg_id = raw.get("id") if isinstance(raw, dict) else None
@@ -80,18 +81,25 @@ async def read_loop(protocol, readline: ReadLine, readexactly: ReadExactly, stop
         content_length: int | None = None
         bad_header = False
         saw_header = False
+        long_line = False  # inside a header line longer than MAX_HEADER_LINE
         while True:
             line = await readline(MAX_HEADER_LINE)
             if not line:
                 return  # EOF
-            if not line.endswith(b"\n"):
-                # A header line longer than any real one: skip the rest of it.
-                bad_header = True
-                continue
-            # After a dropped frame its body runs straight into the next frame's header.
+            # After a dropped frame (or junk) its bytes run straight into the next frame's header:
+            # a new frame starts there, whatever came before.
             at = line.find(b"Content-Length:")
             if at > 0:
-                line = line[at:]
+                line, content_length, bad_header, long_line = line[at:], None, False, False
+            if long_line or not line.endswith(b"\n") or len(line) > MAX_HEADER_LINE:
+                # A header line longer than any real one (read whole, or in pieces beyond the
+                # reader's buffer): skip it to its end. An unknown header is ignored as a short one
+                # would be; an overlong Content-Length spoils its frame.
+                if not long_line and line.lstrip().lower().startswith(b"content-length"):
+                    bad_header = True
+                long_line = not line.endswith(b"\n")
+                saw_header = True
+                continue
             stripped = line.strip()
             if not stripped:
                 if saw_header:
@@ -121,7 +129,7 @@ def stdin_stream_reader(stream, loop: asyncio.AbstractEventLoop) -> asyncio.Stre
 
     A daemon thread (not the loop's executor) so that exiting never waits on a blocked read.
     """
-    reader = asyncio.StreamReader(limit=MAX_HEADER_LINE * 2, loop=loop)
+    reader = asyncio.StreamReader(limit=MAX_LINE_BUFFER, loop=loop)
 
     def pump() -> None:
         try:

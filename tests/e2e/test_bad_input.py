@@ -108,6 +108,11 @@ BAD_FRAMES = [
     pytest.param(None, b"Garbage-Header\r\n\r\n", -32700, id="no-content-length"),
     pytest.param(None, frame({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"bogus": 1}}), None,
                  id="bad-notification"),
+    # json.loads raises RecursionError (not ValueError) on these
+    pytest.param(None, frame(b"[" * 100_000 + b"]" * 100_000), -32700, id="nested-arrays-100k"),
+    pytest.param(None, frame(b'{"jsonrpc": "2.0", "id": 11, "method": "x", "params": ' + b'{"a": ' * 50_000 + b"1"
+                             + b"}" * 50_001), -32700, id="nested-objects-50k"),
+    pytest.param(None, frame(b'{"jsonrpc": "2.0", "id": 12, "method": "\xff\xfe"}'), -32700, id="invalid-utf8"),
 ]
 
 
@@ -126,6 +131,22 @@ def test_malformed_message_gets_error_and_server_keeps_answering(raw, msg_id, da
 
 def test_huge_header_line_is_skipped(raw):
     raw.send(b"X-Junk: " + b"a" * 100_000 + b"\r\nContent-Length: 2\r\n\r\n{}")
+    raw.still_answers("after")
+
+
+STATUS = {"jsonrpc": "2.0", "id": "valid", "method": "workspace/executeCommand",
+          "params": {"command": "localLlm.status", "arguments": []}}
+
+
+@pytest.mark.parametrize("junk", [
+    pytest.param(b"a" * 65_536, id="64k-without-line-end"),
+    pytest.param(b"X-Long: " + b"a" * 65_536 + b"\r\n\r\n", id="64k-header-then-blank-line"),
+    pytest.param(b"X-Long: " + b"a" * 65_536 + b"\r\n", id="64k-header-line"),
+    pytest.param(b"Content-Length: " + b"1" * 65_536 + b"\r\n\r\n", id="64k-content-length"),
+])
+def test_the_valid_frame_after_a_long_header_line_is_answered(raw, junk):
+    raw.send(junk + frame(STATUS))
+    assert "result" in raw.reply_to("valid")
     raw.still_answers("after")
 
 

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -36,11 +37,52 @@ def _send_error(protocol, msg_id, code: int, message: str) -> None:
     protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
 
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string, or a bracket outside strings
+MAX_RECOVERY_BODY = 1 << 20  # the id of a body nested too deeply is looked for up to this size
+
+
+def shallow(body: bytes, keep: int = 1) -> bytes:
+    """The JSON text with every value nested deeper than `keep` levels replaced by `null`, so that
+    a message nested too deeply for the decoder still shows its top-level fields (its id)."""
+    out: list[bytes] = []
+    depth, last, cut_from = 0, 0, None
+    for m in _JSON_TOKEN.finditer(body):
+        token = m.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth == keep + 1:
+                cut_from = m.start()
+        elif token in (b"]", b"}"):
+            if depth == keep + 1 and cut_from is not None:
+                out += [body[last:cut_from], b"null"]
+                last, cut_from = m.end(), None
+            depth -= 1
+    out.append(body[last:])
+    return b"".join(out)
+
+
+def _top_level_id(body: bytes):
+    """The id of a message too deeply nested to decode, when it can be read; else None."""
+    if len(body) > MAX_RECOVERY_BODY:
+        return None
+    try:
+        top = json.loads(shallow(body))
+    except Exception:  # still not readable: no id to answer with
+        return None
+    msg_id = top.get("id") if isinstance(top, dict) else None
+    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
+
+
 def dispatch(protocol, body: bytes) -> None:
     """Decode one message body and hand it to pygls, answering errors that pygls would drop."""
     try:
         raw = json.loads(body)
-    except Exception as exc:  # any failure of the decoder: invalid JSON, bad UTF-8, nesting too deep
+    except RecursionError:  # valid JSON, perhaps, but nested deeper than the decoder goes
+        msg_id = _top_level_id(body)
+        log.warning("message body nested too deeply (id %r)", msg_id)
+        _send_error(protocol, msg_id, INVALID_REQUEST, "Invalid Request: nested too deeply")
+        return
+    except Exception as exc:  # any other failure of the decoder: invalid JSON, bad UTF-8
         log.warning("invalid JSON in message body: %s", type(exc).__name__)
         _send_error(protocol, None, PARSE_ERROR, f"Parse error: {type(exc).__name__}: {str(exc)[:200]}")
         return

@@ -1,0 +1,81 @@
+"""The real server process driven with raw bytes over stdio, for frames no LSP client would send.
+
+pytest-lsp's client cannot send malformed messages; this writes bytes as given and reads framed
+replies with a timeout. Used by the bad-input tests and the framing fuzz (test and benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def frame(obj) -> bytes:
+    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class RawServer:
+    """The server process driven with raw bytes; reads framed replies with a timeout."""
+
+    def __init__(self, model: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lsp_server", "--model", str(model)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
+        )
+        self.buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_message(self, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            head, sep, rest = self.buf.partition(b"\r\n\r\n")
+            if sep:
+                length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
+                if len(rest) >= length:
+                    self.buf = rest[length:]
+                    return json.loads(rest[:length])
+            left = deadline - time.monotonic()
+            assert left > 0, "no reply from the server"
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                assert chunk, f"server exited (code {self.proc.poll()})"
+                self.buf += chunk
+
+    def reply_to(self, msg_id, timeout: float = 20.0) -> dict:
+        while True:
+            msg = self.read_message(timeout)
+            if msg.get("id") == msg_id and "method" not in msg:
+                return msg
+
+    def initialize(self) -> None:
+        self.send(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}))
+        assert "result" in self.reply_to(0)
+        self.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+
+    def still_answers(self, msg_id) -> None:
+        self.send(frame({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
+                         "params": {"command": "localLlm.status", "arguments": []}}))
+        reply = self.reply_to(msg_id)
+        assert "result" in reply and reply["result"]["state"] in ("loading", "ready", "error")
+
+    def close(self) -> None:
+        try:
+            self.send(frame({"jsonrpc": "2.0", "id": "bye", "method": "shutdown"}))
+            self.reply_to("bye")
+            self.send(frame({"jsonrpc": "2.0", "method": "exit"}))
+            self.proc.wait(10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()

@@ -10,6 +10,9 @@ with pygls' client; one model at a time.
 
     .venv/bin/python -m benchmarks.fix.run --model small --bugs 100
     .venv/bin/python -m benchmarks.fix.run --model default --bugs 100
+
+Per-bug rows (`fix-<model>.jsonl`) and their summary go to benchmarks/work/results/, or with
+`--record` to benchmarks/results/ (`benchmarks.output`).
 """
 
 from __future__ import annotations
@@ -25,11 +28,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from benchmarks import output
 from benchmarks.fix.bugs import KINDS, load_tasks, plant, run_tests
 from lsp_server.fixes.edits import apply_edits
-
-REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / "benchmarks" / "fix" / "results"
 
 CAPS = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)),
@@ -64,7 +65,7 @@ async def start(model: str) -> tuple[LanguageClient, asyncio.Event, list]:
     def show(params) -> None:
         messages.append(params.message)
 
-    await client.start_io(sys.executable, "-m", "lsp_server", "--model", model, cwd=str(REPO))
+    await client.start_io(sys.executable, "-m", "lsp_server", "--model", model, cwd=str(output.REPO))
     await client.initialize_async(types.InitializeParams(capabilities=CAPS, process_id=None, root_uri=None))
     client.initialized(types.InitializedParams())
     await asyncio.wait_for(ready.wait(), 600)
@@ -139,7 +140,8 @@ async def main() -> None:
     ap.add_argument("--model", default="default", help='"default", "small" or a GGUF path')
     ap.add_argument("--bugs", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--out", type=Path)
+    ap.add_argument("--out", type=Path, help="the per-bug rows' file (default: fix-<model>.jsonl where --record says)")
+    output.add_record_option(ap)
     ap.add_argument("--summarize", type=Path, help="only summarize a results .jsonl (also a partial one)")
     args = ap.parse_args()
     if args.summarize:
@@ -147,8 +149,7 @@ async def main() -> None:
         print(json.dumps(summary(rows), indent=2))
         return
     bugs = plant(load_tasks(), args.bugs, seed=args.seed)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = args.out or RESULTS / f"fix-{Path(args.model).stem}.jsonl"
+    out = args.out or output.results_dir(args.record) / f"fix-{Path(args.model).stem}.jsonl"
     client, _, _ = await start(model_path(args.model))
     rows = []
     try:

@@ -17,6 +17,8 @@ superseded, so every system answers the same requests and their latencies compar
 Wasted tokens (generated for requests the user typed past) are split by kind in `wasted_by`, and
 every request and job of a run is kept in benchmarks/work/latency/<name>-detail.json (not
 committed) for looking into a run; `--option NAME JSON` passes a server setting to `ours`.
+The results file goes to benchmarks/work/results/, or with `--record` to benchmarks/results/
+(`benchmarks.output`); `--render FILE` prints the tables of a results file again.
 """
 
 from __future__ import annotations
@@ -33,11 +35,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import output
 from benchmarks.latency.backends import ROOT, LspBackend, PeerBackend
 from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, Trace, autoclose_plan, load_traces
-
-RESULTS = ROOT / "benchmarks" / "results"
-RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
 
 
 def kept_chars(suggestion: str, upcoming: str) -> int:
@@ -299,19 +299,7 @@ def pooled(rows: list[dict], system: str, runs: dict) -> dict:
             "wasted_by": wasted_by}
 
 
-def write_results_md(section: str, key: str) -> None:
-    begin, end = f"<!-- {key} -->", f"<!-- /{key} -->"
-    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
-    block = f"{begin}\n{section.rstrip()}\n{end}\n"
-    if begin in text and end in text:
-        a, b = text.index(begin), text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS_MD.write_text(text)
-
-
-def render(data: dict, model_key: str, name: str) -> str:
+def render(data: dict, model_key: str, results_file: str) -> str:
     rows, pooled_stats, ratios = data["rows"], data["pooled"], data["ratios_vs_llama_server"]
     pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | model-computed answers: n, p50 / p95 ms "
                     "| model-computed p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
@@ -326,12 +314,13 @@ def render(data: dict, model_key: str, name: str) -> str:
                    + (", ".join(f"{kind} {n:,}" for kind, n in sorted(p["wasted_by"].items(), key=lambda kv: -kv[1])) or "none") + ")"
                    for s, p in pooled_stats.items() if "generated" in p]
     return "\n".join([
-        f"### Latency on typing traces, {model_key} model ({Path(data['model']).name})",
+        (f"### Latency on typing traces{', patient user' if data.get('patient') else ''}"
+         f"{', editor closes brackets' if data.get('autopairs') else ''}, {model_key} model ({Path(data['model']).name})"),
         "",
         f"- command: `{data['command']}`",
         f"- machine: {data['machine']}",
         f"- date: {data['date']}; git commit: {data['git_commit']}",
-        f"- results: `benchmarks/results/{name}.json`",
+        f"- results: `{results_file}`",
         "",
         table(rows),
         "",
@@ -392,13 +381,10 @@ async def main_async(args) -> int:
         "debounce_ms": args.debounce_ms, "patient": args.patient, "autopairs": args.autopairs, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
         "runs": {f"{t}/{s}": {k: v for k, v in r.items()} for (t, s), r in runs.items()},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{name}.json"
+    out = output.results_dir(args.record) / f"{name}.json"
     out.write_text(json.dumps(data, indent=1, default=str))
-    section = render(data, args.model, name)
+    section = render(data, args.model, output.shown(out))
     print(section)
-    if args.write_md:
-        write_results_md(section, f"latency-{args.model}")
     return 0
 
 
@@ -419,16 +405,15 @@ def main() -> int:
                    help="the editor closes brackets and quotes itself, as VS Code does by default")
     p.add_argument("--option", nargs=2, action="append", default=[], metavar=("NAME", "JSON"), type=str,
                    help="a server setting for `ours` (camelCase name, JSON value), e.g. --option latencyTargetMs 1000")
-    p.add_argument("--write-md", action="store_true", help="replace this model's section of benchmarks/RESULTS.md")
-    p.add_argument("--render", metavar="JSON", help="only print (and with --write-md write) the section of a results file")
+    output.add_record_option(p)
+    p.add_argument("--render", metavar="JSON", help="only print the tables of a results file")
     args = p.parse_args()
     if args.render:
-        data = json.loads(Path(args.render).read_text())
-        model_key = "small" if Path(args.render).stem.startswith("latency-small") else "default"  # as main names it
-        section = render(data, model_key, Path(args.render).stem)
+        path = Path(args.render)
+        data = json.loads(path.read_text())
+        model_key = "small" if path.stem.startswith("latency-small") else "default"  # as main names it
+        section = render(data, model_key, output.shown(path))
         print(section)
-        if args.write_md:
-            write_results_md(section, f"latency-{model_key}")
         return 0
     if args.peer:
         from benchmarks.latency import backends

@@ -1,10 +1,10 @@
 """Shared parts of the quality benchmarks: the model as the server loads it, the baseline cuts,
-scoring helpers, and writing results.
+and scoring helpers.
 
 Owns what the benchmarks add around the server's completion path: the two baseline cuts that
 any peer has (first line, indentation), scoring (tests in a subprocess, exact match, edit
-similarity, tree-sitter parse), machine/commit facts, and the sections of benchmarks/RESULTS.md.
-Must not reimplement the server's path: snapshots, gating, request building, prompt, generation
+similarity, tree-sitter parse) and machine/commit facts. Where results go is
+`benchmarks.output`'s. Must not reimplement the server's path: snapshots, gating, request building, prompt, generation
 and syntax-aware truncation all come from `lsp_server`.
 """
 
@@ -14,7 +14,6 @@ import datetime as _dt
 import difflib
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -28,8 +27,6 @@ from lsp_server.worker.engine import Engine
 from lsp_server.syntax.languages import new_parser
 
 REPO = Path(__file__).resolve().parents[2]
-RESULTS_DIR = REPO / "benchmarks" / "results"
-RESULTS_MD = REPO / "benchmarks" / "RESULTS.md"
 # The modules the benchmark runs: a run notes when any of them differs from the commit.
 COMPLETION_PATH = (
     "lsp_server/lsp/documents.py", "lsp_server/lsp/completion", "lsp_server/worker", "lsp_server/lsp/settings.py",
@@ -200,16 +197,3 @@ def median(values) -> float | None:
 
 def pct(k: int, n: int) -> str:
     return f"{100.0 * k / n:.1f}%" if n else "-"
-
-
-def update_results_md(key: str, body: str) -> None:
-    """Put `body` into RESULTS.md between the markers of `key`, replacing an older section."""
-    start, end = f"<!-- {key} -->", f"<!-- /{key} -->"
-    text = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else "# Benchmark results\n"
-    section = f"{start}\n{body.rstrip()}\n{end}\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: section, text)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    RESULTS_MD.write_text(text, encoding="utf-8")

@@ -30,7 +30,8 @@ once as the server runs it (`run_completion` with the gate: the stop check, the 
 the retries of a refused completion, on the cached prompt): mode syntax-aware ("" when gated out).
 "Breaks the file": the completed file has more tree-sitter ERROR/MISSING nodes than the original
 file. `--rescore` cuts the stored raw outputs again (no model); a row whose syntax-aware text came
-from a retry keeps it where the new cut of the raw output is still refused.
+from a retry keeps it where the new cut of the raw output is still refused. Results go to
+benchmarks/work/results/, or with `--record` to benchmarks/results/ (`benchmarks.output`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import sysconfig
 import time
 from pathlib import Path
 
+from benchmarks import output
 from benchmarks.quality import common
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
@@ -259,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, help="default 64 (single), 128 (multi), as the issue's baselines")
     ap.add_argument("--prefix-tokens", type=int, default=256)
     ap.add_argument("--suffix-tokens", type=int, default=64)
-    ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--rescore", type=Path, help="cut a results file's raw outputs again with the current code (no model run)")
+    output.add_record_option(ap)
     args = ap.parse_args(argv)
     if args.max_tokens is None:
         args.max_tokens = 128 if args.split == "multi" else 64
@@ -296,8 +298,9 @@ def main(argv: list[str] | None = None) -> int:
             "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
             "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
             "date": common.now(), "commit": commit, "generation_s": generation_s,
-            "results_file": f"benchmarks/results/{name}.json",
         }
+    out = output.results_dir(args.record) / f"{name}.json"
+    meta["results_file"] = output.shown(out)
     n_holes = max((len(r) for r in results.values()), default=0)
     modes = MULTI_MODES if split == "multi" else MODES
     shown = ("first-line", "indentation", "syntax-aware") if split == "multi" else ("first-line", "syntax-aware")
@@ -337,13 +340,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("| " + " | ".join(cells) + " |")
     md = "\n".join(lines)
     print(md)
-    if not args.no_write:
-        for rows in results.values():
-            for r in rows:
-                r["file"] = r["file"].replace(str(common.REPO) + "/", "")
-        (common.RESULTS_DIR / f"{name}.json").write_text(
-            json.dumps({"meta": meta, "summary": summary, "holes": results}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        common.update_results_md(name, md)
+    for rows in results.values():
+        for r in rows:
+            r["file"] = r["file"].replace(str(common.REPO) + "/", "")
+    out.write_text(json.dumps({"meta": meta, "summary": summary, "holes": results}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 

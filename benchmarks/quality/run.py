@@ -30,7 +30,8 @@ exact match of the first non-empty line, edit similarity (difflib ratio, trailin
 stripped) against the canonical solution, and whether the completed file (without the tests)
 parses with tree-sitter python (the project's grammar) with no ERROR/MISSING node, and with
 Python's own `ast.parse` (tree-sitter python does not flag indentation errors such as an
-unexpected indent, so the two differ). `--rescore FILE` scores a results file again.
+unexpected indent, so the two differ). `--rescore FILE` scores a results file again. Results go to
+benchmarks/work/results/, or with `--record` to benchmarks/results/ (`benchmarks.output`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks import output
 from benchmarks.quality import common
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
@@ -224,20 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--max-tokens", type=int, default=0, help="default: 64 single, 128 multi")
     ap.add_argument("--workers", type=int, default=2, help="scoring subprocesses in parallel")
-    ap.add_argument("--no-write", action="store_true", help="do not write results/RESULTS.md")
     ap.add_argument("--rescore", type=Path, help="score the outputs of an existing results file again (no model run)")
+    output.add_record_option(ap)
     args = ap.parse_args(argv)
     if args.rescore:
         data = json.loads(args.rescore.read_text())
         meta, rows = data["meta"], data["tasks"]
         tasks = load_tasks(args.data, meta["split"], meta["n"], meta["seed"])
         score(tasks, rows, meta["placement"], args.workers)
-        summary = summarize(rows)
-        md = markdown(meta, summary)
-        print(md)
-        if not args.no_write:
-            args.rescore.write_text(json.dumps({"meta": meta, "summary": summary, "tasks": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            common.update_results_md(args.rescore.stem, md)
+        write(args.rescore.stem, meta, summarize(rows), rows, args.record)
         return 0
     commit = common.git_commit()  # of the code this run imports
 
@@ -260,16 +257,18 @@ def main(argv: list[str] | None = None) -> int:
         "split": args.split, "n": args.n, "seed": args.seed, "placement": args.placement,
         "max_tokens": settings.max_tokens, "machine": common.machine(), "date": common.now(),
         "commit": commit, "generation_s": generation_s,
-        "results_file": f"benchmarks/results/{name}.json",
     }
+    write(name, meta, summary, rows, args.record)
+    return 0
+
+
+def write(name: str, meta: dict, summary: dict, rows: list[dict], record: bool) -> None:
+    """Print the run's tables and write its results file where `output` says."""
+    out = output.results_dir(record) / f"{name}.json"
+    meta["results_file"] = output.shown(out)
     md = markdown(meta, summary)
     print(md)
-    if not args.no_write:
-        common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        (common.RESULTS_DIR / f"{name}.json").write_text(
-            json.dumps({"meta": meta, "summary": summary, "tasks": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        common.update_results_md(name, md)
-    return 0
+    out.write_text(json.dumps({"meta": meta, "summary": summary, "tasks": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ is computed twice through the server's code path (`make_request` + `run_completi
 Reports how often the two texts are identical, and pass@1 of both where they differ.
 
 Run: .venv/bin/python -m benchmarks.quality.shift --model default --n 100 --k 8
+The results file goes to benchmarks/work/results/, or with `--record` to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import output
 from benchmarks.quality import common
 from benchmarks.quality.run import DATA as DATA_DIR, URI, load_tasks, place
 from lsp_server.lsp.completion.completer import make_request
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--k", type=int, default=8, help="characters typed between the two requests")
     ap.add_argument("--data", type=Path, default=DATA_DIR)
+    output.add_record_option(ap)
     args = ap.parse_args(argv)
     settings = Settings(max_tokens=128 if args.split == "multi" else 64, latency_target_ms=0)
     engine, template, path = common.load_engine(args.model, settings)
@@ -82,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh_pass = sum(r["fresh_pass"] for r in differ)
     shifted_pass = sum(r["shifted_pass"] for r in differ)
     label = args.model if args.model in ("default", "small") else Path(args.model).stem
-    out = Path("benchmarks/results") / f"shift-{label}-{args.split}-n{args.n}-k{args.k}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = output.results_dir(args.record) / f"shift-{label}-{args.split}-n{args.n}-k{args.k}.json"
     out.write_text(json.dumps({"meta": {"model": str(path), "args": vars(args) | {"data": str(args.data)},
                                         "machine": common.machine(), "date": common.now(), "commit": common.git_commit()},
                                "rows": rows}, indent=1))
@@ -96,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         f"| {n} | {used_shift} | {same} ({common.pct(same, n)}) | {len(differ)} | {fresh_pass} | {shifted_pass} |\n\n"
         f"Net pass@1 difference (shifted - recompute): {shifted_pass - fresh_pass:+d} of {n} tasks.\n"
     )
-    common.update_results_md(f"shift-{label}-{args.split}", body)
     print(body)
     return 0
 

@@ -1,7 +1,8 @@
 """Issue 3's targets against the committed HumanEval and multi-language results: met / not met.
 
 Usage: .venv/bin/python -m benchmarks.quality.targets [--n 80] [--seed 0] [--placement blank-line]
-Reads benchmarks/results/*.json (no model run) and updates the targets section of RESULTS.md.
+Reads benchmarks/results/*.json (or `--results DIR`, e.g. benchmarks/work/results for runs not
+recorded; no model run) and prints the table; writes nothing.
 The server's answer is the "stop-early" mode (truncate=True, what an editor gets); the baselines
 are the same run's raw output cut post hoc, and the issue's own measurements are shown beside.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from benchmarks.quality import common
+from benchmarks import output
 
 ISSUE = {  # the issue's table (plain PSM, 80 tasks, seed 0)
     ("default", "single"): {"raw": 0.85, "first-line": 0.863, "indentation": 0.887},
@@ -22,8 +24,8 @@ ISSUE = {  # the issue's table (plain PSM, 80 tasks, seed 0)
 }
 
 
-def load(name: str) -> dict | None:
-    path = common.RESULTS_DIR / f"{name}.json"
+def load(name: str, folder: Path = output.RECORDED) -> dict | None:
+    path = folder / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -32,15 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-small", type=int, default=0, help="n of the small model's runs (default: --n)")
-    ap.add_argument("--n-multilang", type=int, default=16)
+    ap.add_argument("--n-multilang", type=int, default=32, help="holes per language of the single-line split")
     ap.add_argument("--n-multilang-multi", type=int, default=16, help="holes per language of the multi-line split")
     ap.add_argument("--placement", default="blank-line")
+    ap.add_argument("--results", type=Path, default=output.RECORDED, help="the folder of the results files")
     args = ap.parse_args(argv)
     rows = ["| model | target | measured | met? |", "| --- | --- | --- | --- |"]
 
     def res(model: str, split: str):
         n = args.n_small or args.n if model == "small" else args.n
-        data = load(f"quality-{model}-{split}-n{n}-s{args.seed}-{args.placement}")
+        data = load(f"quality-{model}-{split}-n{n}-s{args.seed}-{args.placement}", args.results)
         return data["summary"] if data else None
 
     def add(model: str, target: str, measured: str, ok: bool | None) -> None:
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in ("default", "small"):
         label = "1.5B" if model == "default" else "0.5B"
         for holes, suffix in ml_splits:
-            ml = load(f"multilang-{model}-{suffix}")
+            ml = load(f"multilang-{model}-{suffix}", args.results)
             target = f"multi-language ({holes}): no language where syntax-aware is worse than first-line cut"
             if not ml:
                 add(label, target, "not run", None)
@@ -106,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
                 not worse)
     md = "\n".join([f"### Issue 3 targets (HumanEval seed {args.seed}, n={args.n} for the 1.5B, n={args.n_small or args.n} for the 0.5B, placement {args.placement}; `.venv/bin/python -m benchmarks.quality.targets {' '.join(argv if argv is not None else sys.argv[1:])}`)", "", *rows])
     print(md)
-    common.update_results_md("quality-targets", md)
     return 0
 
 

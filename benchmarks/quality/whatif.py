@@ -13,7 +13,7 @@ lsp_server.syntax.truncation on the same raw output; only the Gate passed to it 
                 "as run" row is the cut saved in the results file, made by the code of its run).
 Also an oracle row: how often the server's gate keeps the canonical solution whole when it is
 given as the model's output (the ceiling that the gating and truncation allow).
-Prints a Markdown table (and updates RESULTS.md unless --no-write).
+Prints a Markdown table; writes nothing.
 
 `--oracle single|multi [--n 80] [--seed 0]` (no results file, no model): only the oracle, on any
 split: how many canonical solutions the server's gate + `truncate` keep whole, the tasks where
@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--placement", default="blank-line")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     if args.oracle:
         return oracle(args.oracle, args.n, args.seed, args.placement, args.workers)
@@ -102,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"Oracle: the canonical solution kept whole (trailing whitespace aside) in {kept}/{n} tasks."]
     md = "\n".join(lines)
     print(md)
-    if not args.no_write:
-        common.update_results_md(f"whatif-{args.results.stem}", md)
     return 0
 
 

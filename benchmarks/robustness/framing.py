@@ -22,12 +22,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from benchmarks.output import add_record_option, results_dir, shown
 from tests.conftest import tiny_model
 from tests.support.framing import Ids, exchange, hostile
 from tests.support.raw_server import RawServer
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--examples", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--record", action="store_true", help="write to benchmarks/results/ (else benchmarks/work/)")
+    add_record_option(ap)
     args = ap.parse_args(argv)
 
     server = RawServer(tiny_model())
@@ -97,12 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         "server_rss_kib_end": rss_end,
         "seconds": round(elapsed, 1),
     }
-    out_dir = REPO / "benchmarks" / ("results" if args.record else "work")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "robustness-framing.json"
+    path = results_dir(args.record) / "robustness-framing.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "violations"}, indent=2))
-    print(f"written to {path.relative_to(REPO)}")
+    print(f"written to {shown(path)}")
     return 0 if alive and not violations else 1
 
 

@@ -11,20 +11,17 @@ import json
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, seed, settings
 
+from benchmarks.output import add_record_option, results_dir, shown
 from tests.support.text_sync import check_sequence, sequences
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sequences", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--record", action="store_true", help="write to benchmarks/results/ (else benchmarks/work/)")
+    add_record_option(ap)
     args = ap.parse_args(argv)
     totals: Counter = Counter()
     divergences: list[str] = []
@@ -54,12 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         "first_divergences": divergences[:20],
         "seconds": round(time.monotonic() - started, 1),
     }
-    out_dir = REPO / "benchmarks" / ("results" if args.record else "work")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "robustness-text-sync.json"
+    path = results_dir(args.record) / "robustness-text-sync.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    print(f"written to {path.relative_to(REPO)}")
+    print(f"written to {shown(path)}")
     return 0 if not divergences else 1
 
 

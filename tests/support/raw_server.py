@@ -25,9 +25,10 @@ def frame(obj) -> bytes:
 class RawServer:
     """The server process driven with raw bytes; reads framed replies with a timeout."""
 
-    def __init__(self, model: Path) -> None:
+    def __init__(self, model: Path | str | None, *args: str) -> None:
+        """`model`: a GGUF file, or None for the bundled model (`args` may add `--small`)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lsp_server", "--model", str(model)],
+            [sys.executable, "-m", "lsp_server", *(["--model", str(model)] if model else []), *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
         )
         self.buf = b""
@@ -63,6 +64,21 @@ class RawServer:
         self.send(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}))
         assert "result" in self.reply_to(0)
         self.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Ask for the status until the model is ready."""
+        deadline = time.monotonic() + timeout
+        n = 0
+        while True:
+            n += 1
+            self.send(frame({"jsonrpc": "2.0", "id": f"ready-{n}", "method": "workspace/executeCommand",
+                             "params": {"command": "localLlm.status", "arguments": []}}))
+            state = self.reply_to(f"ready-{n}")["result"]["state"]
+            assert state != "error", "the model failed to load"
+            if state == "ready":
+                return
+            assert time.monotonic() < deadline, "the model did not load in time"
+            time.sleep(0.1)
 
     def still_answers(self, msg_id) -> None:
         self.send(frame({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install everything and run the whole test suite: unit, end-to-end over stdio (tiny generated
-# models), the real-model tier (bundled Qwen2.5-Coder), and the editor clients in real editors
-# (Neovim headless, Emacs/Eglot, VS Code in code-server + Chromium).
+# Install everything and run the whole test suite: the built wheel installed outside the
+# repository (scripts/test-wheel.sh), unit, end-to-end over stdio (tiny generated models), the
+# real-model tier (bundled Qwen2.5-Coder), and the editor clients in real editors (Neovim
+# headless, Emacs/Eglot, VS Code in code-server + Chromium).
 # Usage: bash scripts/test-all.sh            (from the repository root; needs root for apt)
 #        SKIP_EDITORS=1 bash scripts/test-all.sh   (Python tiers only)
 set -euo pipefail
@@ -14,6 +15,9 @@ python3 -m venv .venv
 # llama-cpp-python compiles llama.cpp on first install (~6 min on 2 cores); pip caches the wheel.
 .venv/bin/pip install -q -e '.[default-model,small-model,test]'
 .venv/bin/local-llm-lsp model verify default
+
+echo "=== the wheel, installed as a user would ($(date +%T))"
+bash scripts/test-wheel.sh
 
 if [[ -z "${SKIP_EDITORS:-}" ]]; then
   echo "=== editors ($(date +%T))"

@@ -53,7 +53,7 @@ def _kind_word(region: Region) -> str:
 
 
 def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-             start: int, end: int, problem: str | None) -> FixPlan | str:
+             start: int, end: int, problem: str | None, prompts_dir: str = "") -> FixPlan | str:
     """The plan for fixing the code at [start, end) (a diagnostic's range), or why there is none."""
     if tree is None:
         return "fixes need a language the server parses (its syntax is checked before an edit is offered)"
@@ -70,7 +70,7 @@ def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, 
     focus = text[focus_start:focus_end] if problem else None
     messages = prompts.fix_messages(
         language=language or "", path=path, kind=_kind_word(region), code=_dedent_tail(original, indent),
-        before=_before(text, region.start), problem=problem, focus_line=focus,
+        before=_before(text, region.start), problem=problem, focus_line=focus, prompts_dir=prompts_dir,
     )
     max_tokens = min(2048, max(128, len(original) // 3 + 96))
     return FixPlan(region, original, indent, eol_of(text), messages, max_tokens)
@@ -108,7 +108,7 @@ class ExplainPlan:
 
 
 def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-                 start: int, end: int) -> ExplainPlan | str:
+                 start: int, end: int, prompts_dir: str = "") -> ExplainPlan | str:
     """The selection when there is one, else the enclosing function or class, else the line."""
     kind = "code"
     if end <= start or not text[start:end].strip():
@@ -125,5 +125,6 @@ def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | No
     line_start, line_end = line_bounds(text, start)
     indent = leading_ws(text[line_start:line_end])
     messages = prompts.explain_messages(language=language or "text", path=path, kind=kind,
-                                        code=_dedent_tail(code, indent), before=_before(text, start))
+                                        code=_dedent_tail(code, indent), before=_before(text, start),
+                                        prompts_dir=prompts_dir)
     return ExplainPlan(start, end, messages, EXPLAIN_TOKENS)

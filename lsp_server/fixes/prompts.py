@@ -1,25 +1,55 @@
 """Chat messages for fixes and explanations, from the templates in `prompts/chat/*.toml` (data).
 
-Owns loading the templates and filling them in. Placeholders are `{name}`; they are filled in
+Owns loading the templates and filling them in. A user's `prompts/chat/NAME.toml` (in the
+`promptsDir` setting's folder, then the user config folder: `lsp_server.data.override_folders`)
+replaces the package's when it has every key the package's has, each a string; otherwise it is
+skipped with a warning. Placeholders are `{name}`; they are filled in
 one pass, so text from the user's file (which may itself contain `{...}`) is never expanded.
 Code is fenced with a fence longer than any backtick run inside it. Must not call the model.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from functools import lru_cache
+from importlib.resources.abc import Traversable
 
-from lsp_server.context.templates import prompts_dir
-from lsp_server.data import load_toml
+from lsp_server.data import Chosen, Versions, first_usable, load_toml, override_folders, package_file, versions
 
+log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+NAMES = ("fix", "explain")
 
 
-@lru_cache(maxsize=None)
-def template(name: str) -> dict[str, str]:
-    return load_toml(prompts_dir() / "chat" / f"{name}.toml")
+def _chosen(name: str, prompts_dir: str) -> Chosen[dict[str, str]]:
+    found = versions(("prompts", "chat"), override_folders(prompts_dir)).get(f"{name}.toml", Versions())
+    keys = set(load_toml(package_file("prompts", "chat", f"{name}.toml")))
+
+    def parse(source: Traversable) -> dict[str, str]:
+        data = load_toml(source)
+        missing = sorted(keys - set(data))
+        if missing:
+            raise ValueError(f"missing {', '.join(map(repr, missing))}")
+        for key in sorted(keys):
+            if not isinstance(data[key], str):
+                raise ValueError(f"{key!r} must be a string")
+        return data
+
+    return first_usable(found, parse, "chat template")
+
+
+def template(name: str, prompts_dir: str = "") -> dict[str, str]:
+    """The chat template `name` ("fix" or "explain"); read each time, so an edit takes effect at once."""
+    chosen = _chosen(name, prompts_dir)
+    for warning in chosen.warnings:
+        log.warning("%s", warning)
+    return chosen.value
+
+
+def template_warnings(prompts_dir: str = "") -> list[str]:
+    """One warning per user chat template that cannot be used."""
+    return [w for name in NAMES for w in _chosen(name, prompts_dir).warnings]
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -33,8 +63,8 @@ def fence_for(*texts: str) -> str:
 
 
 def fix_messages(*, language: str, path: str, kind: str, code: str, before: str,
-                 problem: str | None, focus_line: str | None) -> list[dict]:
-    t = template("fix")
+                 problem: str | None, focus_line: str | None, prompts_dir: str = "") -> list[dict]:
+    t = template("fix", prompts_dir)
     values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before)}
     values["problem"] = problem.strip() if problem and problem.strip() else fill(t["rewrite_problem"], values)
     values["focus"] = fill(t["focus"], {"line": f"`{focus_line.strip()}`"}) + "\n" if focus_line and focus_line.strip() else ""
@@ -43,7 +73,8 @@ def fix_messages(*, language: str, path: str, kind: str, code: str, before: str,
     return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]
 
 
-def explain_messages(*, language: str, path: str, kind: str, code: str, before: str) -> list[dict]:
-    t = template("explain")
+def explain_messages(*, language: str, path: str, kind: str, code: str, before: str,
+                     prompts_dir: str = "") -> list[dict]:
+    t = template("explain", prompts_dir)
     values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before), "before": before, "code": code}
     return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]

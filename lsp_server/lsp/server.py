@@ -14,12 +14,15 @@ import os
 import sys
 import threading
 import uuid
+from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from lsp_server import __version__
+from lsp_server.context.templates import fim_templates
+from lsp_server.fixes.prompts import template_warnings
 from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.settings import Settings, parse_settings
 from lsp_server.lsp.documents import DocumentStore
@@ -67,6 +70,7 @@ class LocalLlmServer(LanguageServer):
         self.completer = Completer(self.docs, self.manager, lambda: self.settings)
         self.syntax_diagnostics = SyntaxDiagnostics(self)
         self._shown_errors: set[str] = set()
+        self._prompts_checked: str | None = None  # the promptsDir whose templates were checked
         self._progress_token: str | None = None
 
     # -- negotiated things ---------------------------------------------------------------------
@@ -124,8 +128,13 @@ class LocalLlmServer(LanguageServer):
         settings, warnings = parse_settings(raw, self.settings)
         for warning in warnings:
             self.show_message(f"settings: {warning}", types.MessageType.Warning)
+        if settings.prompts_dir != self._prompts_checked:
+            self._prompts_checked = settings.prompts_dir
+            for warning in prompt_warnings(settings.prompts_dir):
+                self.show_message(f"prompt templates: {warning}", types.MessageType.Warning)
+
         def load_key(x: Settings) -> tuple:
-            return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache)
+            return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache, x.prompts_dir)
 
         reload = load_key(settings) != load_key(self.settings)
         self.settings = settings
@@ -195,6 +204,13 @@ class LocalLlmServer(LanguageServer):
             asyncio.run(main())
         except KeyboardInterrupt:
             pass
+
+
+def prompt_warnings(prompts_dir: str) -> list[str]:
+    """What is wrong with the user's prompt templates (the promptsDir folder, the user config folder)."""
+    folder = Path(prompts_dir).expanduser()
+    missing = [f"promptsDir {prompts_dir!r} is not a folder"] if prompts_dir and not folder.is_dir() else []
+    return missing + fim_templates(prompts_dir)[1] + template_warnings(prompts_dir)
 
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:

@@ -40,6 +40,9 @@ class Settings:
     precompute_next: bool = False
     # Off by default: most editors already get syntax errors from the language's own server.
     publish_syntax_errors: bool = False
+    # A folder with the package's prompts/ layout (prompts/fim/*.toml, prompts/chat/*.toml) whose
+    # files replace the shipped templates of the same name, before the user config folder's.
+    prompts_dir: str = ""
 
 
 def _camel(name: str) -> str:
@@ -62,7 +65,7 @@ _STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
     "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
     "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool, "follow_typing": bool, "partial_after_ms": int,
-    "precompute_next": bool, "publish_syntax_errors": bool,
+    "precompute_next": bool, "publish_syntax_errors": bool, "prompts_dir": str,
 }
 
 

@@ -8,7 +8,7 @@ before chats, and a chat yields to a waiting completion between tokens and resum
 A GGML_ASSERT abort kills only this process; the server notices and restarts it.
 
 Commands (in):  {"op": "load", "path": str|null, "bundled": "default"|"small"|null, "n_ctx": int,
-                 "threads": int, "template": str}
+                 "threads": int, "template": str, "prompts_dir": str (the promptsDir setting)}
                 {"op": "complete", "id": str, "request": CompletionRequest fields}
                 {"op": "chat", "id": str, "messages": [{"role", "content"}], "max_tokens": int}
                 {"op": "follow", "id": str, "typed": str}: the job's request is gone because the
@@ -195,7 +195,7 @@ class Worker:
                 threads=int(p.get("threads", 0)),
                 reuse_shifted=bool(p.get("reuse_shifted", True)),
             )
-            template = choose_template(engine.info.metadata, p.get("template", ""))
+            template = choose_template(engine.info.metadata, p.get("template", ""), p.get("prompts_dir", ""))
             self.emit(event="progress", stage="load", done=1, total=1)
         except ModelError as exc:
             self.emit(event="load_failed", message=str(exc))

@@ -146,7 +146,8 @@ async def compute_fix(ls, data: dict) -> tuple[types.WorkspaceEdit | None, str]:
     text, tree, language, snap_version = doc.text, doc.tree, doc.language, doc.version
     start, end = doc.offset_at(sl, sc, ls.encoding), doc.offset_at(el, ec, ls.encoding)
     problem = _problem_text(data.get("diagnostic")) if data.get("action") != "rewrite" else None
-    plan = plan_fix(text=text, tree=tree, language=language, path=document_path(uri), start=start, end=end, problem=problem)
+    plan = plan_fix(text=text, tree=tree, language=language, path=document_path(uri), start=start, end=end, problem=problem,
+                    prompts_dir=ls.settings.prompts_dir)
     if isinstance(plan, str):
         return None, plan
     try:

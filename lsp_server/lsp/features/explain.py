@@ -36,7 +36,8 @@ def register(server) -> None:
         if doc is None:
             raise JsonRpcInvalidParams(f"{uri} is not open")
         start, end = doc.offset_at(sl, sc, ls.encoding), doc.offset_at(el, ec, ls.encoding)
-        plan = plan_explain(text=doc.text, tree=doc.tree, language=doc.language, path=document_path(uri), start=start, end=end)
+        plan = plan_explain(text=doc.text, tree=doc.tree, language=doc.language, path=document_path(uri), start=start, end=end,
+                            prompts_dir=ls.settings.prompts_dir)
         if isinstance(plan, str):
             raise JsonRpcInternalError(plan)
         try:

@@ -98,6 +98,7 @@ class ModelManager:
                 n_ctx=self.settings.context_size,
                 threads=self.settings.threads,
                 template=self.settings.fim_template,
+                prompts_dir=self.settings.prompts_dir,
                 reuse_shifted=self.settings.reuse_shifted_cache,
             )
         except WorkerCrashed as exc:

@@ -3,7 +3,7 @@
 Owns the measurement (cores of this process's affinity, memory from /proc/meminfo, and for each
 installed bundled model: load time, prompt tokens/s and greedy generation tokens/s through the
 same `Engine` the worker uses, one model at a time, closed after) and the sizing arithmetic, which
-is pure (`Rates` in, recommendations out) and unit-tested. Larger models are estimated, not
+is pure (`MachineRates` in, recommendations out) and unit-tested. Larger models are estimated, not
 measured: prompt speed scales with the parameter count (compute-bound), generation speed with
 the file size (memory-bandwidth-bound: every generated token reads all weights once).
 Must not start the language server or the worker.
@@ -29,8 +29,9 @@ BLOCK_WAIT_MS = 1000  # a block suggestion slower than this: its first lines are
 
 
 @dataclass(frozen=True)
-class Rates:
-    """Measured (or estimated) speed of one model on this machine."""
+class MachineRates:
+    """Measured (or estimated) speed of one model on this machine, taken once by the doctor (not
+    the worker's running averages, `lsp_server.worker.engine.Rates`)."""
 
     name: str
     prompt_tps: float  # prompt tokens per second
@@ -67,12 +68,12 @@ KNOWN = {
 }
 
 
-def latency_ms(rates: Rates, recomputed: int, generated: int) -> float:
+def latency_ms(rates: MachineRates, recomputed: int, generated: int) -> float:
     """Time to answer: recompute `recomputed` prompt tokens, then generate `generated`."""
     return recomputed / rates.prompt_tps * 1000 + generated / rates.gen_tps * 1000 + OVERHEAD_MS
 
 
-def best_settings(rates: Rates, target_ms: float) -> tuple[int, int, int] | None:
+def best_settings(rates: MachineRates, target_ms: float) -> tuple[int, int, int] | None:
     """The largest settings whose *cold* prompt (both windows full) plus a one-line suggestion
     still fits the target; None if even the smallest does not (then only warm requests fit)."""
     for prefix, suffix, max_tokens in SETTINGS:
@@ -81,13 +82,13 @@ def best_settings(rates: Rates, target_ms: float) -> tuple[int, int, int] | None
     return None
 
 
-def max_tokens_for(rates: Rates, target_ms: float, recomputed: int = WARM_RECOMPUTED) -> int:
+def max_tokens_for(rates: MachineRates, target_ms: float, recomputed: int = WARM_RECOMPUTED) -> int:
     """Most tokens a warm request can generate within the target (0 if none)."""
     left = target_ms - OVERHEAD_MS - recomputed / rates.prompt_tps * 1000
     return max(0, int(left / 1000 * rates.gen_tps))
 
 
-def partial_after_advice(rates: Rates) -> int | None:
+def partial_after_advice(rates: MachineRates) -> int | None:
     """The `partialAfterMs` worth setting where a warm block suggestion takes longer than
     BLOCK_WAIT_MS: about when a warm one-line suggestion is ready (rounded up to 100 ms, at least
     300), so that a block shows its first lines then. None where blocks come fast enough."""
@@ -97,11 +98,11 @@ def partial_after_advice(rates: Rates) -> int | None:
     return max(300, -(-int(line) // 100) * 100)
 
 
-def scale(measured: Rates, size: str) -> Rates:
+def scale(measured: MachineRates, size: str) -> MachineRates:
     """Estimate a Qwen2.5-Coder model of `size` from a measured one: prompt tokens/s by the
     parameter ratio, generation tokens/s by the file-size ratio."""
     params, file_bytes, _ = KNOWN[size]
-    return Rates(
+    return MachineRates(
         name=f"Qwen2.5-Coder-{size} Q4_K_M (estimate)",
         prompt_tps=measured.prompt_tps * measured.params_b / params,
         gen_tps=measured.gen_tps * measured.file_bytes / file_bytes,
@@ -119,7 +120,7 @@ class Need:
     memory_gb: float  # RAM for weights + KV cache (context 4096) + runtime
 
 
-def hardware_needed(est: Rates, size: str, target_ms: float, cores: int, scenario: Scenario) -> Need:
+def hardware_needed(est: MachineRates, size: str, target_ms: float, cores: int, scenario: Scenario) -> Need:
     """What a machine needs for `est` (an estimated model) to meet `target_ms` in `scenario`.
 
     Prompt processing is compute-bound: cores scale with the prompt part's excess. Generation is
@@ -173,7 +174,7 @@ SAMPLE = '''def parse_header(data: bytes) -> dict[str, int]:
 '''
 
 
-def measure(key: str, path: str, *, prompt_tokens: int, gen_tokens: int) -> Rates:
+def measure(key: str, path: str, *, prompt_tokens: int, gen_tokens: int) -> MachineRates:
     t0 = time.perf_counter()
     engine = Engine(path, n_ctx=4096)
     load_s = time.perf_counter() - t0
@@ -194,7 +195,7 @@ def measure(key: str, path: str, *, prompt_tokens: int, gen_tokens: int) -> Rate
         engine.close()
     size = {"default": "1.5B", "small": "0.5B"}.get(key, "")
     params = KNOWN[size][0] if size else 0.0
-    return Rates(
+    return MachineRates(
         name=BUNDLED[key].title if key in BUNDLED else os.path.basename(path),
         prompt_tps=len(tokens) / prompt_s,
         gen_tps=gen_tps,
@@ -209,7 +210,7 @@ def _ms(v: float) -> str:
     return f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.0f} ms"
 
 
-def report(cores: int, mem: dict[str, int], measured: list[Rates], busy: float) -> str:
+def report(cores: int, mem: dict[str, int], measured: list[MachineRates], busy: float) -> str:
     lines = [
         "local-llm-lsp doctor",
         "",
@@ -297,7 +298,7 @@ def run(args) -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     mem = meminfo()
-    measured: list[Rates] = []
+    measured: list[MachineRates] = []
     for key, model in BUNDLED.items():
         if not model.installed():
             continue

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.worker.engine import Engine, EvalStats, Interrupted
+from lsp_server.worker.engine.kv import REFRESH_CHUNK
+from lsp_server.worker.engine.layout import FRESH_SUFFIX_HEAD
 
 PREFIX = "def total(values):\n    result = 0\n    for v in values:\n        "
 SUFFIX = "\n    return result\n\n\nprint(total([1, 2, 3]))\n" * 3
@@ -41,10 +43,10 @@ def test_keystrokes_move_the_suffix_instead_of_recomputing_it(engine, typed):
     for text in typed:
         stats = complete(engine, fim(engine, PREFIX + text))
         # the suffix was moved, all but its first tokens (the role token and what follows it)
-        assert stats.shifted_tokens >= suffix_tokens + 1 - Engine.FRESH_SUFFIX_HEAD
+        assert stats.shifted_tokens >= suffix_tokens + 1 - FRESH_SUFFIX_HEAD
         # Only the retokenized end of the prefix and the suffix's head are computed (BPE may merge
         # the last few tokens anew).
-        assert stats.evaluated_tokens <= len(engine.tokenize(text)) + 8 + Engine.FRESH_SUFFIX_HEAD
+        assert stats.evaluated_tokens <= len(engine.tokenize(text)) + 8 + FRESH_SUFFIX_HEAD
         assert stats.generated_tokens == 4
 
 
@@ -85,14 +87,14 @@ def test_a_cancel_during_the_suffix_finishes_it_so_the_next_keystroke_can_move_i
     stats = EvalStats()
     list(engine.generate(tokens, max_tokens=4, cancelled=lambda: next(calls, True), stats=stats))
     assert stats.stop_reason == "cancelled" and stats.generated_tokens == 0
-    assert engine.cached == tokens  # the suffix was finished despite the cancel
+    assert engine.kv.cached == tokens  # the suffix was finished despite the cancel
     again = complete(engine, fim(engine, "x = 12\n"))
-    assert again.shifted_tokens >= len(engine.tokenize(SUFFIX)) + 1 - Engine.FRESH_SUFFIX_HEAD
+    assert again.shifted_tokens >= len(engine.tokenize(SUFFIX)) + 1 - FRESH_SUFFIX_HEAD
 
 
 def last_logits(engine: Engine, tokens: list[int]):
     engine.evaluate(tokens, lambda: False, EvalStats())
-    return engine._logits().copy()
+    return engine.kv.logits().copy()
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +113,15 @@ def test_idle_refresh_makes_the_moved_suffix_exact(engine, fresh):
     engine.reset()
     complete(engine, fim(engine, PREFIX))
     moved = last_logits(engine, typed)
-    assert engine.needs_refresh and engine.stale_at is not None
+    assert engine.needs_refresh and engine.kv.moved.at is not None
     # the moved entries were computed after other text: the model's view differs (else this test proves nothing)
     assert not np.allclose(moved, exact, atol=1e-3)
-    assert engine.refresh(lambda: False) >= len(engine.tokenize(SUFFIX)) + 1 - Engine.FRESH_SUFFIX_HEAD
-    assert not engine.needs_refresh and engine.stale == 0
+    assert engine.refresh(lambda: False) >= len(engine.tokenize(SUFFIX)) + 1 - FRESH_SUFFIX_HEAD
+    assert not engine.needs_refresh and engine.kv.moved.typed == 0
     stats = EvalStats()
     engine.evaluate(typed, lambda: False, stats)
     assert stats.evaluated_tokens == 1  # nothing but the last token is computed again
-    np.testing.assert_allclose(engine._logits(), exact, atol=1e-3, rtol=1e-3)
+    np.testing.assert_allclose(engine.kv.logits(), exact, atol=1e-3, rtol=1e-3)
 
 
 def test_an_interrupted_refresh_keeps_its_progress_and_a_usable_cache(engine, fresh):
@@ -129,10 +131,10 @@ def test_an_interrupted_refresh_keeps_its_progress_and_a_usable_cache(engine, fr
     engine.reset()
     complete(engine, fim(engine, PREFIX))
     complete(engine, typed)
-    start = engine.stale_at
+    start = engine.kv.moved.at
     calls = iter([False, True])  # one batch, then "a request came in"
     done = engine.refresh(lambda: next(calls, True))
-    assert done == Engine.REFRESH_CHUNK and engine.stale_at == start + done and engine.needs_refresh
+    assert done == REFRESH_CHUNK and engine.kv.moved.at == start + done and engine.needs_refresh
     assert complete(engine, fim(engine, PREFIX + "total = 01")).generated_tokens == 4  # still decodable
     engine.refresh(lambda: False)
     assert not engine.needs_refresh
@@ -156,4 +158,4 @@ def test_moved_entries_stay_marked_until_recomputed(engine, fresh):
     fresh.reset()
     np.testing.assert_allclose(last_logits(engine, edited), last_logits(fresh, edited), atol=1e-3, rtol=1e-3)
     complete(engine, engine.tokenize("x = 1\n"))  # nothing in common: everything computed anew
-    assert not engine.needs_refresh and engine.stale == 0
+    assert not engine.needs_refresh and engine.kv.moved.typed == 0

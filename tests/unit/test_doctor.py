@@ -7,7 +7,7 @@ import pytest
 from lsp_server.cli.doctor import (
     KNOWN,
     SCENARIOS,
-    Rates,
+    MachineRates,
     best_settings,
     hardware_needed,
     latency_ms,
@@ -18,9 +18,9 @@ from lsp_server.cli.doctor import (
 )
 
 # The reference machine's figures from MODELS.md (idle, 2 cores).
-R15 = Rates("1.5B", prompt_tps=100.0, gen_tps=28.0, file_bytes=KNOWN["1.5B"][1], params_b=1.54)
-R05 = Rates("0.5B", prompt_tps=230.0, gen_tps=44.0, file_bytes=KNOWN["0.5B"][1], params_b=0.49)
-FAST = Rates("fast", prompt_tps=2000.0, gen_tps=200.0)
+R15 = MachineRates("1.5B", prompt_tps=100.0, gen_tps=28.0, file_bytes=KNOWN["1.5B"][1], params_b=1.54)
+R05 = MachineRates("0.5B", prompt_tps=230.0, gen_tps=44.0, file_bytes=KNOWN["0.5B"][1], params_b=0.49)
+FAST = MachineRates("fast", prompt_tps=2000.0, gen_tps=200.0)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_best_settings(rates, target_ms, expected):
         (R15, 300, 3),  # (300 - 30 - 160) ms * 28 tok/s
         (R15, 1000, 22),
         (R05, 300, 8),  # (300 - 30 - 70) ms * 44 tok/s
-        (Rates("slow", 10.0, 5.0), 1000, 0),  # 16 tokens at 10/s already take 1.6 s
+        (MachineRates("slow", 10.0, 5.0), 1000, 0),  # 16 tokens at 10/s already take 1.6 s
     ],
 )
 def test_max_tokens_for(rates, target_ms, expected):
@@ -101,7 +101,7 @@ def test_hardware_needed(size, target_ms, cores, speedup_gt, speedup_lt, min_cor
         (R15, 500),  # a block: 0.16 + 1.71 s; a line is ready after ~476 ms
         (R05, 300),  # a block: ~1.2 s; a line after ~282 ms
         (FAST, None),  # a block in ~0.3 s: nothing to advise
-        (Rates("slow", 50.0, 8.0), 1400),  # a line after 0.32 + 1.0 + 0.03 s
+        (MachineRates("slow", 50.0, 8.0), 1400),  # a line after 0.32 + 1.0 + 0.03 s
     ],
 )
 def test_partial_after_advice(rates, expected):

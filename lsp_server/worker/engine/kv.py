@@ -1,0 +1,234 @@
+"""The loaded model's KV cache, driven through llama.cpp: carries out `layout`'s plans.
+
+Owns the llama.cpp context (two sequences in one unified KV cache: sequence 1 lets new tokens
+be decoded in front of entries that were moved to later positions of sequence 0), its decode
+batch, and the record of what sequence 0 holds: `cached` (the tokens at positions 0..n-1),
+`prompt_len` (how many of them were the last prompt; the rest was generated) and `moved` (which
+entries were moved rather than computed where they are). Evaluates a prompt, appends generated
+tokens, hands out the last token's logits and recomputes moved entries when the worker is idle,
+checking `cancelled()` between batches and leaving a valid cache when it says stop. Uses
+llama-cpp-python's public API only (`Llama.model`, `Llama.context_params`, `llama_*` functions).
+Must not decide what to keep or move (`layout` does) nor choose tokens (`sampling` does). Not
+thread-safe (llama.cpp is not).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from lsp_server.worker.engine.layout import Moved, Plan, moved_after
+from lsp_server.worker.engine.layout import plan as make_plan
+from lsp_server.worker.engine.stats import EvalStats
+
+Cancelled = Callable[[], bool]
+
+REFRESH_CHUNK = 16  # an idle refresh decodes small batches: a request waits at most one of them
+
+
+class Interrupted(Exception):
+    """Prompt evaluation was stopped by `cancelled()`."""
+
+
+class KVCache:
+    """The KV cache of `llm` (a loaded `llama_cpp.Llama`). `chunk` is the prompt batch size
+    between cancellation checks; `fim_suf` the FIM suffix marker (see `layout.FINISH_SUFFIX`)."""
+
+    def __init__(self, llm, *, n_ctx: int, chunk: int, reuse_shifted: bool, fim_suf: int | None) -> None:
+        import llama_cpp  # deferred: a heavy import, needed only where a model is loaded
+
+        self._lib = llama_cpp
+        # The Llama object's own context stays small and unused: ours has room for two sequences.
+        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
+        params.n_ctx = n_ctx
+        params.n_batch = max(chunk, 64)
+        params.n_ubatch = max(chunk, 64)
+        params.n_seq_max = 2
+        params.kv_unified = True
+        self.ctx = llama_cpp.llama_init_from_model(llm.model, params)
+        if self.ctx is None:
+            raise RuntimeError("llama.cpp could not create a context (out of memory?)")
+        self.chunk = chunk
+        self.fim_suf = fim_suf
+        self.n_vocab = llm.n_vocab()
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory)) and reuse_shifted
+        self.n_ctx = llama_cpp.llama_n_ctx(self.ctx)
+        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 2)
+        self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
+        self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
+        self.moved = Moved()  # `refresh` recomputes these entries when the worker is idle
+
+    def close(self) -> None:
+        if self._batch is not None:
+            self._lib.llama_batch_free(self._batch)
+            self._batch = None
+        if self.ctx is not None:
+            self._lib.llama_free(self.ctx)
+            self.ctx = None
+
+    def plan(self, tokens: list[int]) -> Plan:
+        """What `evaluate(tokens)` would keep, move and compute now."""
+        return make_plan(self.cached, self.prompt_len, tokens, can_shift=self.can_shift, typed=self.moved.typed,
+                         fim_suf=self.fim_suf)
+
+    def reset(self) -> None:
+        """Forget the KV cache (both sequences)."""
+        self._lib.llama_memory_clear(self.memory, True)
+        self.cached, self.prompt_len, self.moved = [], 0, Moved()
+
+    def evaluate(self, tokens: list[int], cancelled: Cancelled, stats: EvalStats) -> None:
+        """Bring the KV cache to exactly `tokens`, computing only what is not cached yet.
+
+        Reuses the common token prefix in place and, where the model allows it, the common
+        token suffix of the previous prompt (the FIM suffix) moved to its new positions. Leaves
+        the logits of the last token ready. Raises Interrupted between batches when
+        `cancelled()`; the cache then holds a valid state.
+        """
+        t0 = time.perf_counter()
+        try:
+            if len(tokens) >= self.n_ctx:
+                raise ValueError(f"prompt of {len(tokens)} tokens does not fit the context of {self.n_ctx}")
+            stats.prompt_tokens = len(tokens)
+            p = self.plan(tokens)
+            if p.move:
+                self._evaluate_moved(tokens, p, cancelled, stats)
+            else:
+                self._evaluate_prefix(tokens, p, cancelled, stats)
+        finally:
+            stats.prompt_ms = (time.perf_counter() - t0) * 1000
+
+    def _evaluate_prefix(self, tokens: list[int], p: Plan, cancelled: Cancelled, stats: EvalStats) -> None:
+        if p.keep < len(self.cached):
+            self._lib.llama_memory_seq_rm(self.memory, 0, p.keep, -1)
+            del self.cached[p.keep :]
+        self.moved = moved_after(p, self.moved, finished=False)
+        self.prompt_len = len(self.cached)
+        stats.reused_tokens = p.keep
+        try:
+            self._decode_chunks(tokens[p.keep : -1], p.keep, 0, cancelled, stats, finish_from=max(0, p.finish_at - p.keep))
+            self._decode_chunks(tokens[-1:], len(tokens) - 1, 0, lambda: False, stats)
+        finally:
+            if len(self.cached) == len(tokens):
+                self.prompt_len = len(tokens)
+        self.moved = moved_after(p, self.moved, finished=True)
+
+    def _evaluate_moved(self, tokens: list[int], p: Plan, cancelled: Cancelled, stats: EvalStats) -> None:
+        """Keep the prefix, move the suffix by `p.shift`, compute what lies between.
+
+        llama.cpp decodes a batch only at positions that follow a sequence's last one, so the new
+        tokens are decoded in sequence 1 (a copy of the kept prefix) and then copied into sequence
+        0 in front of the moved entries.
+        """
+        lib, mem, keep = self._lib, self.memory, p.keep
+        new = tokens[keep : p.new_end]
+        lib.llama_memory_seq_rm(mem, 0, p.prev_size - 1, -1)  # the old last token and the generation
+        lib.llama_memory_seq_rm(mem, 0, keep, p.old_end)  # what the new tokens replace
+        if p.shift:
+            lib.llama_memory_seq_add(mem, 0, p.old_end, p.prev_size - 1, p.shift)  # the suffix to its new place
+        self.cached = tokens[:keep]  # a valid prefix state, should the new tokens be interrupted
+        self.prompt_len = keep
+        if new:
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+            lib.llama_memory_seq_cp(mem, 0, 1, 0, keep)
+            try:
+                self._decode_chunks(new, keep, 1, cancelled, stats)
+            except Interrupted:
+                lib.llama_memory_seq_rm(mem, 1, -1, -1)
+                lib.llama_memory_seq_rm(mem, 0, keep, -1)  # drop the suffix: it no longer lines up
+                self.moved = moved_after(p, self.moved, finished=False)
+                raise
+            lib.llama_memory_seq_cp(mem, 1, 0, keep, p.new_end)
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        self._decode([tokens[-1]], len(tokens) - 1, 0)
+        stats.evaluated_tokens += 1
+        self.cached = list(tokens)
+        self.prompt_len = len(tokens)
+        stats.reused_tokens = keep
+        stats.shifted_tokens = p.move
+        self.moved = moved_after(p, self.moved, finished=True)
+
+    def append(self, tokens: list[int]) -> None:
+        """Compute `tokens` after what the cache holds (generated ones): their logits are next."""
+        self._decode(tokens, len(self.cached))
+        self.cached.extend(tokens)
+
+    def room(self) -> int:
+        """How many more tokens the context holds."""
+        return self.n_ctx - len(self.cached)
+
+    def logits(self) -> np.ndarray:
+        """The next-token logits after the last computed token (a view into llama.cpp's buffer)."""
+        ptr = self._lib.llama_get_logits_ith(self.ctx, -1)
+        return np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(self.n_vocab,))
+
+    @property
+    def needs_refresh(self) -> bool:
+        return self.moved.at is not None
+
+    def refresh(self, cancelled: Cancelled) -> int:
+        """Recompute the moved KV entries of the cached prompt in their present context.
+
+        Moved suffix entries were computed after the text that was there before the user typed,
+        and the model's suggestions drift toward that old text as more is typed. The worker calls
+        this when it has nothing else to do: small batches are decoded in sequence 1 (a copy of
+        the exact entries before them) and replace the moved ones in sequence 0 one batch at a
+        time, so a `cancelled()` between batches keeps what is done and leaves a valid cache.
+        Generated tokens after the prompt are dropped. Returns the tokens computed."""
+        if self.moved.at is None:
+            return 0
+        lib, mem = self._lib, self.memory
+        if len(self.cached) > self.prompt_len:
+            lib.llama_memory_seq_rm(mem, 0, self.prompt_len, -1)
+            del self.cached[self.prompt_len :]
+        prompt = self.cached
+        pos = self.moved.at
+        done = 0
+        lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        lib.llama_memory_seq_cp(mem, 0, 1, 0, pos)
+        try:
+            while pos < len(prompt) and not cancelled():
+                part = prompt[pos : pos + REFRESH_CHUNK]
+                self._decode(part, pos, 1)
+                lib.llama_memory_seq_rm(mem, 0, pos, pos + len(part))
+                lib.llama_memory_seq_cp(mem, 1, 0, pos, pos + len(part))
+                pos += len(part)
+                done += len(part)
+                self.moved = Moved(pos, self.moved.typed)
+        finally:
+            lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        if pos >= len(prompt):
+            self.moved = Moved()
+        return done
+
+    def _decode_chunks(
+        self, tokens: list[int], start: int, seq: int, cancelled: Cancelled, stats: EvalStats, finish_from: int | None = None
+    ) -> None:
+        """Decode in chunks, checking `cancelled()` before each chunk that starts before `finish_from`."""
+        pos = start
+        finish_from = len(tokens) if finish_from is None else finish_from
+        for i in range(0, len(tokens), self.chunk):
+            if i < finish_from and cancelled():
+                raise Interrupted()
+            part = tokens[i : i + self.chunk]
+            self._decode(part, pos, seq)
+            if seq == 0:  # keep `cached` equal to what sequence 0 holds, also when interrupted
+                self.cached.extend(part)
+            pos += len(part)
+            stats.evaluated_tokens += len(part)
+
+    def _decode(self, tokens: list[int], start_pos: int, seq: int = 0) -> None:
+        b = self._batch
+        b.n_tokens = len(tokens)
+        for i, tok in enumerate(tokens):
+            b.token[i] = tok
+            b.pos[i] = start_pos + i
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = seq
+            b.logits[i] = i == len(tokens) - 1
+        rc = self._lib.llama_decode(self.ctx, b)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode returned {rc} (context full or out of memory)")

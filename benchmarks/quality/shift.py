@@ -5,7 +5,7 @@ is computed twice through the server's code path (`make_request` + `run_completi
   recompute: an empty KV cache, the whole prompt computed;
   shifted:   the cache first holds the prompt of the previous keystroke state (the last K
              characters of the prefix not yet typed), then the real request reuses the suffix's
-             entries moved to their new positions (`Engine._evaluate_shifted`).
+             entries moved to their new positions (`KVCache._evaluate_moved (lsp_server/worker/engine/kv.py)`).
 Reports how often the two texts are identical, and pass@1 of both where they differ.
 
 Run: .venv/bin/python -m benchmarks.quality.shift --model default --n 100 --k 8

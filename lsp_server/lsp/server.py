@@ -9,14 +9,17 @@ and the transports (stdio; TCP on 127.0.0.1 only). Feature logic lives in `featu
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import sys
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -37,10 +40,12 @@ STATUS_NOTIFICATION = "localLlm/status"
 
 
 class Protocol(LanguageServerProtocol):
-    """pygls' protocol without its own document copies: the server keeps its own store.
+    """pygls' protocol without its own document copies, and with commands that can be cancelled.
 
     pygls 2.1.1 splits lines on form feeds and U+2028 and reads unopened files from disk;
-    skipping its workspace updates keeps every document where our text model has it.
+    skipping its workspace updates keeps every document where our text model has it. Each
+    override replaces pygls' built-in handler of the same name (`lsp_method`), using only its
+    public feature tables (`fm.features`, `fm.commands`).
     """
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -57,6 +62,19 @@ class Protocol(LanguageServerProtocol):
     def lsp_text_document__did_close(self, params):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        """Run the command in the request's own task, so that `$/cancelRequest` cancels it.
+
+        pygls (2.1.1) runs a command as a separate task that a cancel does not reach: the request
+        would be answered while the command (and its model job) ran on. Every command here takes
+        the raw JSON arguments (`ls, *args`), as pygls would pass them to such a handler.
+        """
+        if (handler := self.fm.commands.get(params.command)) is None:
+            raise JsonRpcInvalidParams.of(ValueError(f"Command name {params.command!r} is not defined"))
+        result = handler(*(params.arguments or ()))
+        return await result if inspect.isawaitable(result) else result
 
 
 class LocalLlmServer(LanguageServer):

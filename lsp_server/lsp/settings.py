@@ -3,46 +3,103 @@
 Owns the `Settings` type (camelCase on the wire, every field defaulted) and `parse_settings`,
 which never raises: unknown keys and values of the wrong type are reported back as warnings and
 replaced by their defaults, so a typo in an editor's config cannot take the server down.
+
+`Settings` is the one description of the settings: each field carries its type, default, the
+values it accepts (`choices`, `minimum`, `maximum`, `off`: these make its validator) and its
+`doc`; the tables in README.md and docs/PROTOCOL.md and the VS Code schema are rendered from
+them (`settings_docs`). Must not know about editors or files.
 """
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+v = attrs.validators  # short: every field below uses it
+
+
+def setting(default: Any, doc: str, *, choices: tuple = (), minimum: int | None = None, maximum: int | None = None,
+            off: int | None = None, machine: bool = False, client: bool = False) -> Any:
+    """An attrs field with its description and accepted values in its metadata.
+
+    `off`: one value below `minimum` that is accepted too (0 for "turned off"). `machine`: a
+    property of the machine the server runs on (a path), kept per machine by editors that have
+    remote windows. `client`: set by the editor client about itself, not a user's choice.
+    """
+    bounds = [b for b in (minimum is not None and v.ge(minimum), maximum is not None and v.le(maximum)) if b]
+    in_range = v.and_(*bounds) if len(bounds) > 1 else bounds[0] if bounds else None
+    if in_range is not None and off is not None:
+        in_range = v.or_(v.in_((off,)), in_range)
+    validators = [check for check in (choices and v.in_(choices), in_range) if check]
+    metadata = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "off": off,
+                "machine": machine, "client": client}
+    return attrs.field(default=default, validator=validators or None, metadata=metadata)
+
 
 @attrs.frozen
 class Settings:
-    model_path: str = ""
-    model: str = attrs.field(default="default", validator=attrs.validators.in_(("default", "small")))
-    fim_template: str = ""
-    max_tokens: int = attrs.field(default=128, validator=[attrs.validators.ge(1), attrs.validators.le(4096)])
+    model_path: str = setting(
+        "", "a GGUF file (`~` is expanded); empty: the bundled model chosen by `model`. The command line's "
+        "`--model` wins over it", machine=True)
+    model: str = setting(
+        "default", "which bundled model to load when `modelPath` is empty: `default` (Qwen2.5-Coder 1.5B) or "
+        "`small` (0.5B: half the memory, faster, much weaker)", choices=("default", "small"))
+    fim_template: str = setting(
+        "", "force a FIM prompt template, by the `name` in its file in `lsp_server/prompts/fim/` (e.g. "
+        "`qwen2.5-coder`); empty: chosen from the GGUF metadata")
+    max_tokens: int = setting(128, "upper bound of tokens generated per suggestion", minimum=1, maximum=4096)
     # 0 turns the budget off (benchmarks use that for load-independent results)
-    latency_target_ms: int = attrs.field(default=2000, validator=attrs.validators.or_(attrs.validators.in_((0,)), attrs.validators.ge(100)))
-    prefix_tokens: int = attrs.field(default=1024, validator=[attrs.validators.ge(16), attrs.validators.le(32768)])
-    suffix_tokens: int = attrs.field(default=256, validator=[attrs.validators.ge(0), attrs.validators.le(32768)])
-    context_size: int = attrs.field(default=4096, validator=[attrs.validators.ge(256), attrs.validators.le(131072)])
-    disabled_languages: tuple[str, ...] = ()
-    threads: int = attrs.field(default=0, validator=[attrs.validators.ge(0), attrs.validators.le(256)])
-    client_shows_explanations: bool = False
-    reuse_shifted_cache: bool = True
+    latency_target_ms: int = setting(
+        2000, "time budget per suggestion in milliseconds: the token limit of multi-line suggestions is sized to "
+        "it from the speeds measured on this machine (0: off)", minimum=100, off=0)
+    prefix_tokens: int = setting(1024, "prompt window before the cursor, in the model's own tokens",
+                                 minimum=16, maximum=32768)
+    suffix_tokens: int = setting(256, "prompt window after the cursor, in the model's own tokens",
+                                 minimum=0, maximum=32768)
+    context_size: int = setting(4096, "the context size llama.cpp allocates, in tokens", minimum=256, maximum=131072)
+    disabled_languages: tuple[str, ...] = setting(
+        (), "the `languageId`s that get no suggestions, e.g. `[\"markdown\", \"c\"]`")
+    threads: int = setting(0, "the threads llama.cpp computes with (0: the cores this process may run on, at most 8)",
+                           minimum=0, maximum=256)
+    client_shows_explanations: bool = setting(
+        False, "set by an editor client that displays the result of `localLlm.explain` itself; the server then "
+        "does not also send it as `window/showMessage`", client=True)
+    reuse_shifted_cache: bool = setting(
+        True, "on a keystroke, move the FIM suffix's KV entries instead of recomputing them, all but the first 8 "
+        "(moving those changes the suggestion); the moved ones are recomputed while the worker is idle, and "
+        "after 64 typed tokens at the latest")
     # A completion whose request the client cancels because the user typed on goes on while what
     # the user types is what it is generating; its result then serves the next request.
-    follow_typing: bool = True
+    follow_typing: bool = setting(
+        True, "when the editor cancels a request because you typed on, the model goes on as long as what you "
+        "type is what it is writing (it stops at the first character that differs, or 0.1 s after the cancel "
+        "if nothing was typed); the next request then gets the rest at once")
     # A completion still generating after this long is shown with the lines it has, and the rest
     # is finished for the next request at the cursor (accepting or typing on); 0: off.
-    partial_after_ms: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    partial_after_ms: int = setting(
+        0, "a suggestion still being generated this many milliseconds after its request reached the model is "
+        "shown with the complete lines it has; the model goes on, and accepting those lines (or typing them) "
+        "gets the rest at once. For slow machines, where a multi-line suggestion takes seconds "
+        "(`local-llm-lsp doctor` says when, and what value); needs `followTyping` (0: off)", minimum=0)
     # Off by default: a precomputed prompt for "suggestion accepted" can move the prefix window's
     # anchor and evict the KV cache of the real next keystroke (measured on a 4k-token file).
-    precompute_next: bool = False
+    precompute_next: bool = setting(
+        False, "while a suggestion is shown, compute the one that follows its acceptance (can evict the KV "
+        "cache on files larger than the prefix window)")
     # Off by default: most editors already get syntax errors from the language's own server.
-    publish_syntax_errors: bool = False
-    # A folder with the package's prompts/ layout (prompts/fim/*.toml, prompts/chat/*.toml) whose
-    # files replace the shipped templates of the same name, before the user config folder's.
-    prompts_dir: str = ""
+    publish_syntax_errors: bool = setting(
+        False, "publish the server's own tree-sitter syntax errors (ERROR and MISSING nodes) as diagnostics "
+        "with source `local-llm-lsp`, 0.8 s after typing stops; cleared on close or when turned off. For "
+        "editors with no other language server for the file")
+    prompts_dir: str = setting(
+        "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
+        "the shipped templates of the same name (and add FIM templates), before those in the user config "
+        "folder (`~/.config/local-llm-lsp/prompts/`); a broken file gives a warning and the shipped one is used",
+        machine=True)
 
 
 def _camel(name: str) -> str:
@@ -61,12 +118,17 @@ converter.register_unstructure_hook(
     make_dict_unstructure_fn(Settings, converter, **{n: override(rename=c) for n, c in _FIELDS.items()}),
 )
 
-_STRICT_TYPES: dict[str, type | tuple[type, ...]] = {
-    "model_path": str, "model": str, "fim_template": str, "max_tokens": int, "latency_target_ms": int,
-    "prefix_tokens": int, "suffix_tokens": int, "context_size": int, "disabled_languages": (list, tuple),
-    "threads": int, "client_shows_explanations": bool, "reuse_shifted_cache": bool, "follow_typing": bool, "partial_after_ms": int,
-    "precompute_next": bool, "publish_syntax_errors": bool, "prompts_dir": str,
-}
+_PLURALS = {str: "strings", int: "integers", bool: "booleans"}
+
+
+def _json_types(tp: Any) -> tuple[tuple[type, ...], type | None]:
+    """A field's type -> the JSON value types accepted for it and, for a list, its items' type."""
+    if typing.get_origin(tp) is tuple:
+        return (list, tuple), typing.get_args(tp)[0]
+    return (tp,), None
+
+
+_STRICT_TYPES = {f.name: _json_types(f.type) for f in attrs.fields(attrs.resolve_types(Settings))}
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
@@ -87,12 +149,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         if name is None:
             warnings.append(f"unknown setting {key!r} ignored")
             continue
-        expected = _STRICT_TYPES[name]
-        if isinstance(value, bool) and expected is int or not isinstance(value, expected):
+        expected, item = _STRICT_TYPES[name]
+        if not _is_a(value, expected):
             warnings.append(f"setting {key!r} has the wrong type ({type(value).__name__}); keeping {values[key]!r}")
             continue
-        if name == "disabled_languages" and not all(isinstance(v, str) for v in value):
-            warnings.append(f"setting {key!r} must be a list of strings; keeping {values[key]!r}")
+        if item is not None and not all(_is_a(x, (item,)) for x in value):
+            warnings.append(f"setting {key!r} must be a list of {_PLURALS[item]}; keeping {values[key]!r}")
             continue
         candidate = dict(values, **{key: value})
         try:
@@ -102,6 +164,11 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
             continue
         values = candidate
     return converter.structure(values, Settings), warnings
+
+
+def _is_a(value: Any, types: tuple[type, ...]) -> bool:
+    """isinstance, except that JSON's true and false are not integers."""
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
 
 
 def _reason(exc: BaseException) -> str:

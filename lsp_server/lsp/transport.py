@@ -32,9 +32,16 @@ ReadLine = Callable[[int], Awaitable[bytes]]
 ReadExactly = Callable[[int], Awaitable[bytes]]
 
 
+def _frame(payload: dict) -> bytes:
+    """One JSON-RPC message with its header."""
+    body = json.dumps(payload).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
 def _send_error(protocol, msg_id, code: int, message: str) -> None:
-    # Written as a plain object: pygls' response types drop `"id": null`, which JSON-RPC requires.
-    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+    # Framed here, on the writer the server gave pygls (its `write` is synchronous for both
+    # transports): pygls' response types drop `"id": null`, which JSON-RPC requires.
+    protocol.writer.write(_frame({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}))
 
 
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string, or a bracket outside strings

@@ -1,33 +1,50 @@
 /**
  * Settings -> server: turns the user's `localLlm.*` settings into the server command and the
  * `initializationOptions` / `workspace/didChangeConfiguration` payload of docs/PROTOCOL.md.
- * Pure: no `vscode` import, so it is unit tested in plain Node. Invalid values fall back to
- * the default (the server would warn about them anyway).
+ * The server's settings are the ones package.json declares (generated from the server's
+ * `Settings` class by `python -m lsp_server.lsp.settings_docs`): each is passed through, checked
+ * against its schema there. Pure: no `vscode` import, so it is unit tested in plain Node.
+ * Invalid values are left out (the server would warn about them anyway).
  */
 
-/** The `localLlm.*` settings as VS Code hands them over (anything may be malformed). */
-export interface RawSettings {
-  serverCommand?: unknown;
-  modelPath?: unknown;
-  model?: unknown;
-  latencyTargetMs?: unknown;
-  maxTokens?: unknown;
-  disabledLanguages?: unknown;
-  followTyping?: unknown;
-  partialAfterMs?: unknown;
+import packageJson from '../package.json';
+
+/** A setting's schema in package.json, as far as it is checked here. */
+export interface SettingSchema {
+  type?: string;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  items?: { type?: string };
 }
 
+/** The `localLlm.*` settings as VS Code hands them over, by key without the prefix (anything may be malformed). */
+export type RawSettings = Record<string, unknown>;
+
 /** What the server accepts (docs/PROTOCOL.md "Settings"); every key optional. */
-export interface InitializationOptions {
-  modelPath?: string;
-  model?: 'default' | 'small';
-  latencyTargetMs?: number;
-  maxTokens?: number;
-  disabledLanguages?: string[];
-  followTyping?: boolean;
-  partialAfterMs?: number;
-  clientShowsExplanations: boolean;
+export type InitializationOptions = Record<string, unknown> & { clientShowsExplanations: boolean };
+
+const PREFIX = 'localLlm.';
+
+/** The extension's own settings (lsp_server/lsp/settings_docs.py has the same list); every other
+ *  `localLlm.*` setting in package.json is the server's. */
+export const EXTENSION_SETTINGS: readonly string[] = ['serverCommand', 'trace.server'];
+
+/** The server's settings in package.json's `contributes.configuration.properties`, by key. */
+export function serverSettings(properties: Record<string, SettingSchema>): Record<string, SettingSchema> {
+  return Object.fromEntries(
+    Object.entries(properties)
+      .filter(([key]) => key.startsWith(PREFIX) && !EXTENSION_SETTINGS.includes(key.slice(PREFIX.length)))
+      .map(([key, schema]) => [key.slice(PREFIX.length), schema]),
+  );
 }
+
+export const SERVER_SETTINGS: Readonly<Record<string, SettingSchema>> = serverSettings(
+  packageJson.contributes.configuration.properties,
+);
+
+/** The settings `toServerCommand` and `toInitializationOptions` read. */
+export const SETTING_KEYS: readonly string[] = ['serverCommand', ...Object.keys(SERVER_SETTINGS)];
 
 export interface ServerCommand {
   command: string;
@@ -59,12 +76,33 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-function positiveInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-function nonNegativeInt(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+/** A value checked against its schema: what to send, or undefined to leave it out. Strings are
+ *  trimmed and path-expanded, lists of strings trimmed and deduplicated. */
+export function checkedValue(value: unknown, schema: SettingSchema, ctx: PathContext): unknown {
+  switch (schema.type) {
+    case 'string': {
+      if (typeof value !== 'string') {
+        return undefined;
+      }
+      const text = expandPath(value.trim(), ctx);
+      return schema.enum === undefined || schema.enum.includes(text) ? text : undefined;
+    }
+    case 'integer':
+      return typeof value === 'number' &&
+        Number.isInteger(value) &&
+        (schema.minimum === undefined || value >= schema.minimum) &&
+        (schema.maximum === undefined || value <= schema.maximum)
+        ? value
+        : undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'array':
+      return schema.items?.type === 'string' && isStringArray(value)
+        ? [...new Set(value.map((v) => v.trim()).filter((v) => v !== ''))]
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** `localLlm.serverCommand` (an argv array) -> executable and arguments. */
@@ -78,33 +116,20 @@ export function toServerCommand(raw: RawSettings, ctx: PathContext): ServerComma
 }
 
 /** `localLlm.*` settings -> the server's initializationOptions (camelCase, as on the wire). */
-export function toInitializationOptions(raw: RawSettings, ctx: PathContext): InitializationOptions {
-  const out: InitializationOptions = { clientShowsExplanations: true };
-  if (typeof raw.modelPath === 'string' && raw.modelPath.trim() !== '') {
-    out.modelPath = expandPath(raw.modelPath.trim(), ctx);
+export function toInitializationOptions(
+  raw: RawSettings,
+  ctx: PathContext,
+  settings: Readonly<Record<string, SettingSchema>> = SERVER_SETTINGS,
+): InitializationOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(settings)) {
+    const value = checkedValue(raw[key], schema, ctx);
+    if (value !== undefined) {
+      out[key] = value;
+    }
   }
-  if (raw.model === 'default' || raw.model === 'small') {
-    out.model = raw.model;
-  }
-  const latency = positiveInt(raw.latencyTargetMs);
-  if (latency !== undefined) {
-    out.latencyTargetMs = latency;
-  }
-  const maxTokens = positiveInt(raw.maxTokens);
-  if (maxTokens !== undefined) {
-    out.maxTokens = maxTokens;
-  }
-  if (isStringArray(raw.disabledLanguages)) {
-    out.disabledLanguages = [...new Set(raw.disabledLanguages.map((l) => l.trim()).filter((l) => l !== ''))];
-  }
-  if (typeof raw.followTyping === 'boolean') {
-    out.followTyping = raw.followTyping;
-  }
-  const partial = nonNegativeInt(raw.partialAfterMs);
-  if (partial !== undefined) {
-    out.partialAfterMs = partial;
-  }
-  return out;
+  // VS Code shows explanations in its own view (explainView.ts).
+  return { ...out, clientShowsExplanations: true };
 }
 
 /** Whether a settings change needs a new server process (the command is fixed at spawn). */

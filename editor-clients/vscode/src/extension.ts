@@ -17,7 +17,14 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { needsRestart, type PathContext, type RawSettings, toInitializationOptions, toServerCommand } from './config';
+import {
+  needsRestart,
+  type PathContext,
+  type RawSettings,
+  SETTING_KEYS,
+  toInitializationOptions,
+  toServerCommand,
+} from './config';
 import { explanationHtml, explanationTitle } from './explainView';
 import { type ModelStatus, parseStatus, statusBarView } from './status';
 
@@ -31,16 +38,7 @@ let explanationPanel: vscode.WebviewPanel | undefined;
 
 function readSettings(): RawSettings {
   const cfg = vscode.workspace.getConfiguration('localLlm');
-  return {
-    serverCommand: cfg.get('serverCommand'),
-    modelPath: cfg.get('modelPath'),
-    model: cfg.get('model'),
-    latencyTargetMs: cfg.get('latencyTargetMs'),
-    maxTokens: cfg.get('maxTokens'),
-    disabledLanguages: cfg.get('disabledLanguages'),
-    followTyping: cfg.get('followTyping'),
-    partialAfterMs: cfg.get('partialAfterMs'),
-  };
+  return Object.fromEntries(SETTING_KEYS.map((key) => [key, cfg.get(key)]));
 }
 
 function pathContext(): PathContext {

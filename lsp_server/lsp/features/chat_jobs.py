@@ -2,8 +2,9 @@
 
 Shared by `code_actions` and `explain` (not a feature itself: it registers nothing). Owns
 `run_chat`: server-initiated `$/progress` (cancellable) when the client supports it, and the
-wiring that turns `$/cancelRequest` or a progress cancel into cancelling the awaiting task (the
-model client then cancels the job in the worker, between tokens). Must not build prompts.
+wiring that turns a progress cancel into cancelling the awaiting task (the model client then
+cancels the job in the worker, between tokens; `$/cancelRequest` cancels that task directly, see
+`server.Protocol`). Must not build prompts.
 """
 
 from __future__ import annotations
@@ -44,20 +45,6 @@ def _cancel_task_when_cancelled(fut: Future | asyncio.Future | None, task: async
             loop.call_soon_threadsafe(task.cancel)
 
     fut.add_done_callback(done)
-
-
-def follow_request_cancel(ls) -> None:
-    """Cancel the current task when the client cancels the request it serves.
-
-    pygls (2.1.1) runs `workspace/executeCommand` handlers as an inner task of its own built-in
-    handler, and `$/cancelRequest` cancels only the outer future: it answers the request but would
-    leave the command (and the model job) running. This links the two.
-    """
-    task = asyncio.current_task()
-    msg_id = ls.protocol.msg_id
-    outer = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
-    if task is not None and outer is not None and outer is not task:
-        _cancel_task_when_cancelled(outer, task)
 
 
 async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from lsprotocol import converters, types
 
 from lsp_server.lsp.completion.completer import document_path
-from lsp_server.lsp.features.chat_jobs import follow_request_cancel, run_chat
+from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
@@ -213,7 +213,6 @@ def register(server) -> None:
 
     @server.command(FIX_COMMAND)
     async def fix(ls, *args) -> dict:
-        follow_request_cancel(ls)
         data = args[0] if args else None
         if not isinstance(data, dict):
             return {"applied": False, "message": "localLlm.fix needs [{uri, range, version, diagnostic}]"}

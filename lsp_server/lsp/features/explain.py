@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from lsp_server.lsp.completion.completer import document_path
-from lsp_server.lsp.features.chat_jobs import follow_request_cancel, run_chat
+from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.fixes.plan import plan_explain
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError
 from lsp_server.lsp.model.manager import ModelUnavailable
@@ -23,7 +23,6 @@ EXPLAIN_COMMAND = "localLlm.explain"
 def register(server) -> None:
     @server.command(EXPLAIN_COMMAND)
     async def explain(ls, *args) -> str:
-        follow_request_cancel(ls)
         arg = args[0] if args else None
         try:
             uri = arg["uri"]

@@ -15,16 +15,7 @@ import pytest
 
 from lsp_server.lsp.model.client import WorkerClient
 from lsp_server.worker_protocol import (
-    Chat,
-    ChatMessage,
-    ChatResult,
-    Complete,
-    CompletionRequest,
-    CompletionResult,
-    Load,
-    Loaded,
-    LoadFailed,
-    Progress,
+    Chat, ChatMessage, ChatResult, Complete, CompletionRequest, CompletionResult, Load, Loaded, LoadFailed, Progress,
     parse_command,
 )
 

@@ -16,30 +16,9 @@ import pytest
 from lsp_server.syntax.gating import Gate
 from lsp_server.worker.scheduler import Worker
 from lsp_server.worker_protocol import (
-    COMMANDS,
-    EVENTS,
-    Cancel,
-    Cancelled,
-    Chat,
-    ChatMessage,
-    ChatResult,
-    Complete,
-    CompletionRequest,
-    CompletionResult,
-    Done,
-    Error,
-    Follow,
-    Load,
-    Loaded,
-    LoadFailed,
-    Partial,
-    Progress,
-    ProtocolError,
-    Refreshed,
-    Shutdown,
-    encode,
-    parse_command,
-    parse_event,
+    COMMANDS, EVENTS, Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, CompletionResult,
+    Done, Error, Follow, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode,
+    parse_command, parse_event,
 )
 
 GATE = Gate(True, "block", 24, "empty line", indent="    ")

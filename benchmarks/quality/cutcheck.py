@@ -27,7 +27,6 @@ from pathlib import Path
 from benchmarks.quality import common, multilang
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.worker.pipeline import CompletionRequest
 from lsp_server.syntax.truncation import _Context, _ParseCheck, _parser_name, truncate
 
 SPOILERS = {
@@ -41,12 +40,11 @@ SPOILERS = {
 def check(language: str, n: int, seed: int, settings: Settings) -> dict:
     counts: collections.Counter = collections.Counter()
     for i, h in enumerate(multilang.make_holes(language, n, seed)):
-        snap, gate, request = multilang.at_cursor(DocumentStore(), i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
+        snap, gate, req = multilang.at_cursor(DocumentStore(), i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
         counts["holes"] += 1
         if not gate.complete:
             counts["gated out"] += 1
             continue
-        req = CompletionRequest.from_dict(request)
         hole = h["hole"]
         ctx = _Context.build(req.language, req.prefix, req.suffix, gate)
         if hasattr(_ParseCheck, "around"):

@@ -45,12 +45,15 @@ import sysconfig
 import time
 from pathlib import Path
 
+import attrs
+
 from benchmarks import output
 from benchmarks.quality import common
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore, Snapshot
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker_protocol import CompletionRequest
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.truncation import clean, truncate
@@ -172,10 +175,10 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings, 
     rows = []
     for i, h in enumerate(holes):
         snap, gate, request = at_cursor(store, i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
-        res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), lambda: False)
+        res = run_completion(engine, template, attrs.evolve(request, truncate=False), lambda: False)
         # syntax-aware: what an editor gets, the server's own call (cut while generating, and
         # asked again when the cut refuses); the prompt is cached by the raw call
-        early = run_completion(engine, template, CompletionRequest.from_dict(request), lambda: False) if gate.complete else None
+        early = run_completion(engine, template, request, lambda: False) if gate.complete else None
         completions = {
             "raw": res.raw,
             "first-line": common.first_line_cut(res.raw),
@@ -199,7 +202,7 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings, 
 
 
 def at_cursor(store: DocumentStore, version: int, path: Path, language: str, text: str, offset: int,
-              settings: Settings) -> tuple[Snapshot, Gate, dict]:
+              settings: Settings) -> tuple[Snapshot, Gate, CompletionRequest]:
     """The document opened in `store` as the server would hold it, its gate at `offset`, and the
     worker's completion request there."""
     uri = "file:///bench/" + "/".join(path.parts[-2:])
@@ -238,8 +241,7 @@ def rescore(results: dict, settings: Settings, split: str = "single") -> None:
             offset = line_start + r["column"]
             end = line_start + sum(len(x) + 1 for x in lines[r["row"]: r["row"] + r.get("rows", 1)]) - 1
             text = original[:offset] + original[end:]
-            snap, gate, request = at_cursor(store, i + 1, src, language, text, offset, settings)
-            req = CompletionRequest.from_dict(request)
+            snap, gate, req = at_cursor(store, i + 1, src, language, text, offset, settings)
             raw = r["completions"]["raw"]
             sa = truncate(req.language, req.prefix, clean(raw), req.suffix, gate,
                           overran=r["stop_reason"] == "max_tokens") if gate.complete else ""

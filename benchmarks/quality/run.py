@@ -45,12 +45,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import attrs
+
 from benchmarks import output
 from benchmarks.quality import common
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
 from lsp_server.syntax.gating import decide
 from lsp_server.syntax.truncation import clean, truncate
 
@@ -89,10 +91,9 @@ def generate(tasks: list[dict], engine, template, settings: Settings, placement:
         line, character = doc.position_at(offset)
         snap = store.snapshot(URI, line, character)
         gate = decide(snap.language, snap.tree, snap.text, snap.offset)
-        request = make_request(snap, gate, settings)
-        raw_res = run_completion(engine, template, CompletionRequest.from_dict({**request, "truncate": False}), never)
+        req = make_request(snap, gate, settings)
+        raw_res = run_completion(engine, template, attrs.evolve(req, truncate=False), never)
         raw = raw_res.raw
-        req = CompletionRequest.from_dict(request)
         overran = raw_res.stats.get("stop_reason") == "max_tokens"  # as the server's pipeline does
         syntax = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran) if gate.complete else ""
         if gate.complete:

@@ -26,11 +26,12 @@ from benchmarks.quality.run import DATA as DATA_DIR, URI, load_tasks, place
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker_protocol import CompletionRequest
 from lsp_server.syntax.gating import decide
 
 
-def request_for(store: DocumentStore, version: int, text: str, offset: int, settings: Settings) -> dict | None:
+def request_for(store: DocumentStore, version: int, text: str, offset: int, settings: Settings) -> CompletionRequest | None:
     doc = store.open(URI, "python", version, text)
     line, character = doc.position_at(offset)
     snap = store.snapshot(URI, line, character)
@@ -62,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         engine.reset()
         engine.can_shift = False
-        fresh = run_completion(engine, template, CompletionRequest.from_dict(full), never)
+        fresh = run_completion(engine, template, full, never)
         engine.reset()
         engine.can_shift = True
-        run_completion(engine, template, CompletionRequest.from_dict(before), never)
-        shifted = run_completion(engine, template, CompletionRequest.from_dict(full), never)
+        run_completion(engine, template, before, never)
+        shifted = run_completion(engine, template, full, never)
         row = {"task_id": task["task_id"], "same": fresh.text == shifted.text,
                "shifted_tokens": shifted.stats["shifted_tokens"], "evaluated": shifted.stats["evaluated_tokens"],
                "fresh": fresh.text, "shifted": shifted.text}

@@ -33,7 +33,6 @@ from benchmarks.quality.run import DATA, URI, load_tasks, place
 from lsp_server.lsp.completion.completer import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.worker.pipeline import CompletionRequest
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.truncation import clean, truncate
 
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = store.open(URI, "python", 1, text)
         snap = store.snapshot(URI, *doc.position_at(offset))
         gate = decide(snap.language, snap.tree, snap.text, snap.offset)
-        req = CompletionRequest.from_dict(make_request(snap, gate, settings))
+        req = make_request(snap, gate, settings)
         raw = clean(row["completions"]["raw"])
         wide = truncate(req.language, req.prefix, raw, req.suffix, WIDE) if gate.complete else ""
         eos = row["raw_stats"].get("stop_reason") == "eos"
@@ -120,7 +119,7 @@ def oracle(split: str, n: int, seed: int, placement: str, workers: int) -> int:
         doc = store.open(URI, "python", 1, text)
         snap = store.snapshot(URI, *doc.position_at(offset))
         gate = decide(snap.language, snap.tree, snap.text, snap.offset)
-        req = CompletionRequest.from_dict(make_request(snap, gate, settings))
+        req = make_request(snap, gate, settings)
         canonical = canonical_of(task, placement)
         out = truncate(req.language, req.prefix, canonical, req.suffix, gate) if gate.complete else ""
         # the same, followed by a copy of the suffix's next lines (a model that repeats them)

@@ -268,7 +268,7 @@ def report(cores: int, mem: dict[str, int], measured: list[MachineRates], busy: 
             lines.append(f"  {r.name:<40} " + (f"a block takes {block}: set partialAfterMs to {ms} to see its first lines by then"
                                                   " (the rest comes when you accept them)" if ms is not None else f"a block takes {block}"))
     if base is not None:
-        lines += ["", f"Hardware a larger model needs for a warm one-line keystroke (estimate from the measured 1.5B):", ""]
+        lines += ["", "Hardware a larger model needs for a warm one-line keystroke (estimate from the measured 1.5B):", ""]
         lines.append(f"  {'model':<34} {'target':>7} {'speed-up':>9} {'cores like these':>17} {'mem bandwidth':>14} {'RAM':>8}")
         scenario = SCENARIOS[0]
         for size in ("3B", "7B"):
@@ -282,8 +282,8 @@ def report(cores: int, mem: dict[str, int], measured: list[MachineRates], busy: 
         bw_now = base.file_bytes * base.gen_tps / 1e9
         lines += [
             "",
-            f"  How derived: prompt tokens/s scaled by the parameter ratio (1.54B -> 3.09B / 7.62B; compute-bound),",
-            f"  generation tokens/s by the file-size ratio (1.12 GB -> ~1.9 GB / ~4.7 GB; each token reads all weights:",
+            "  How derived: prompt tokens/s scaled by the parameter ratio (1.54B -> 3.09B / 7.62B; compute-bound),",
+            "  generation tokens/s by the file-size ratio (1.12 GB -> ~1.9 GB / ~4.7 GB; each token reads all weights:",
             f"  this machine delivers ~{bw_now:.1f} GB/s effective). Cores assume prompt speed grows linearly with cores",
             "  of this kind (optimistic); bandwidth is what generation alone needs in its share of the budget. RAM: the",
             "  file + a 4,096-token KV cache (f16) + ~0.4 GB runtime. An estimate, not a measurement.",

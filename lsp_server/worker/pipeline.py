@@ -11,50 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 
 from lsp_server.context.fim import build_fim_prompt
 from lsp_server.context.templates import FimTemplate
 from lsp_server.worker.engine import Cancelled, Engine, EvalStats, Rates
 from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
-
-
-@dataclass
-class CompletionRequest:
-    prefix: str
-    suffix: str
-    path: str = ""
-    language: str | None = None
-    gate: dict | None = None  # a serialized Gate; None means "no gating" (raw output)
-    max_tokens: int = 128
-    latency_target_ms: int = 0  # 0: no budget; else the token limit is sized to this (see budget_tokens)
-    prefix_tokens: int = 1024
-    suffix_tokens: int = 256
-    truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)
-    partial_after_ms: int = 0  # 0: answer when done; else see run_completion's `on_partial`
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "CompletionRequest":
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass
-class CompletionResult:
-    text: str
-    raw: str
-    stats: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def gate_from_dict(data: dict | None) -> Gate | None:
-    if data is None:
-        return None
-    names = Gate.__dataclass_fields__.keys()
-    return Gate(**{k: v for k, v in data.items() if k in names})
+from lsp_server.worker_protocol import CompletionRequest, CompletionResult
 
 
 def stop_token_ids(engine: Engine, template: FimTemplate) -> frozenset[int]:
@@ -164,7 +127,7 @@ def run_completion(
         suffix_budget=req.suffix_tokens,
         bos=engine.bos,
     )
-    gate = gate_from_dict(req.gate)
+    gate = req.gate
     max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
     lead = gate.indent if gate is not None and gate.indent is not None and gate.indent.startswith(typed_indent) else None

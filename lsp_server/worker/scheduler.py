@@ -1,61 +1,56 @@
 """The model worker process: runs llama.cpp away from the language server's process.
 
 Owns the process boundary. The server starts `python -m lsp_server.worker` (see `__main__`) and talks to it
-in JSON lines over stdin/stdout (stdout is re-pointed at stderr for everything else, so nothing
-llama.cpp prints can corrupt the protocol). A reader thread takes commands as they come, so a
-`cancel` lands while a generation runs; one engine thread runs jobs one at a time, completions
-before chats, and a chat yields to a waiting completion between tokens and resumes after it.
-A GGML_ASSERT abort kills only this process; the server notices and restarts it.
-
-Commands (in):  {"op": "load", "path": str|null, "bundled": "default"|"small"|null, "n_ctx": int,
-                 "threads": int, "template": str, "prompts_dir": str (the promptsDir setting)}
-                {"op": "complete", "id": str, "request": CompletionRequest fields}
-                {"op": "chat", "id": str, "messages": [{"role", "content"}], "max_tokens": int}
-                {"op": "follow", "id": str, "typed": str}: the job's request is gone because the
-                 user typed `typed` at its cursor; it goes on while its output agrees with that
-                 (one is a prefix of the other) and stops, as cancelled, as soon as it does not
-                {"op": "cancel", "id": str}   {"op": "shutdown"}
-Events (out):   {"event": "progress", "stage": str, "done": int, "total": int}
-                {"event": "loaded", "info": {...}}  {"event": "load_failed", "message": str}
-                {"event": "partial", "id": str, "result": {...}}: a completion's early answer (its
-                 request's `partial_after_ms` passed): the job goes on as if followed with nothing
-                 typed yet, and ends with `done` or `cancelled` as any other
-                {"event": "done", "id": str, "result": {...}}
-                {"event": "error", "id": str, "message": str}
-                {"event": "cancelled", "id": str, "stats": {...}, "raw": str (what a completion had
-                 generated when the typing turned away from it; diagnostics)}
+in the messages of `lsp_server.worker_protocol`, as JSON lines over stdin/stdout (stdout is
+re-pointed at stderr for everything else, so nothing llama.cpp prints can corrupt the protocol).
+A reader thread takes commands as they come, so a `cancel` or `follow` lands while a generation
+runs; one engine thread runs jobs one at a time, completions before chats, and a chat yields to a
+waiting completion between tokens and resumes after it. A line that is not a command is logged
+and answered with an `error` event (for its id when it has a usable one, else with id null); the
+worker goes on. A GGML_ASSERT abort kills only this process; the server notices and restarts it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
+
+import attrs
 
 from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import Engine, EvalStats
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker_protocol import (
+    Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
+    Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, parse_command,
+)
 
 log = logging.getLogger("lsp_server.worker")
 
 
 @dataclass
 class Job:
-    op: str
-    id: str
-    payload: dict
+    command: Load | Complete | Chat
     seq: int
     partial: str = ""  # chat text produced before a preemption
     stats: dict = field(default_factory=dict)
     typed: str | None = None  # completion being followed: what the user typed at its cursor since
+
+    @property
+    def id(self) -> str:
+        return "load" if isinstance(self.command, Load) else self.command.id  # one load at a time: no id
+
+
+RANK = {Load: 0, Complete: 1, Chat: 2}  # loads first, then completions (newest last: each was asked for), then chats
 
 
 class Worker:
@@ -72,34 +67,34 @@ class Worker:
         self._seq = 0
 
     # -- output --------------------------------------------------------------------------------
-    def emit(self, **event: Any) -> None:
-        line = json.dumps(event, ensure_ascii=True)
+    def emit(self, event: Event) -> None:
+        line = encode(event)
         with self.out_lock:
             self.out.write(line + "\n")
             self.out.flush()
 
     # -- input (reader thread) -------------------------------------------------------------------
-    def read_commands(self, stream) -> None:
+    def read_commands(self, stream: Iterable[bytes | str]) -> None:
         for raw in stream:
             try:
-                msg = json.loads(raw)
-                op = msg["op"]
-            except (ValueError, KeyError, TypeError):
-                log.error("worker: bad command line ignored: %.200r", raw)
+                command = parse_command(raw)
+            except ProtocolError as exc:
+                log.error("worker: bad command (%s): %.200r", exc, raw)
+                self.emit(Error(id=exc.id, message=f"bad command: {exc}"))
                 continue
             with self.cond:
-                if op == "follow":
+                if isinstance(command, Follow):
                     for j in (self.running, *self.jobs):
-                        if j is not None and j.id == str(msg.get("id")):
-                            j.typed = str(msg.get("typed", ""))
-                elif op == "cancel":
-                    self.cancelled.add(str(msg.get("id")))
+                        if j is not None and j.id == command.id:
+                            j.typed = command.typed
+                elif isinstance(command, Cancel):
+                    self.cancelled.add(command.id)
                     self.jobs = [j for j in self.jobs if not self._drop_if_cancelled(j)]
-                elif op == "shutdown":
+                elif isinstance(command, Shutdown):
                     self.closing = True
                 else:
                     self._seq += 1
-                    self.jobs.append(Job(op, str(msg.get("id", op)), msg, self._seq))
+                    self.jobs.append(Job(command, self._seq))
                 self.cond.notify_all()
         with self.cond:
             self.closing = True
@@ -108,7 +103,7 @@ class Worker:
     def _drop_if_cancelled(self, job: Job) -> bool:
         if job.id in self.cancelled:
             self.cancelled.discard(job.id)
-            self.emit(event="cancelled", id=job.id, stats={"generated_tokens": 0, "queued": True})
+            self.emit(Cancelled(id=job.id, stats={"generated_tokens": 0, "queued": True}))
             return True
         return False
 
@@ -119,9 +114,7 @@ class Worker:
                 self.cond.wait()
             if self.closing:
                 return None
-            # Loads first, then completions (newest last: each was asked for), then chats.
-            rank = {"load": 0, "complete": 1, "chat": 2}
-            self.jobs.sort(key=lambda j: (rank.get(j.op, 3), j.seq))
+            self.jobs.sort(key=lambda j: (RANK[type(j.command)], j.seq))
             job = self.jobs.pop(0)
             self.running = job
             return job
@@ -130,19 +123,18 @@ class Worker:
         return job.id in self.cancelled or self.closing
 
     def _completion_waiting(self) -> bool:
-        return any(j.op in ("complete", "load") for j in self.jobs)
+        return any(isinstance(j.command, (Complete, Load)) for j in self.jobs)
 
     def run(self) -> None:
+        handlers = {Load: self.op_load, Complete: self.op_complete, Chat: self.op_chat}
         while (job := self._next_job()) is not None:
             try:
-                handler = getattr(self, f"op_{job.op}", None)
-                if handler is None:
-                    self.emit(event="error", id=job.id, message=f"unknown op {job.op!r}")
-                else:
-                    handler(job)
+                handlers[type(job.command)](job)
             except Exception as exc:  # one bad job must not end the worker
                 log.exception("worker: job %s failed", job.id)
-                self.emit(event="error", id=job.id, message=f"{type(exc).__name__}: {exc}")
+                message = f"{type(exc).__name__}: {exc}"
+                # a load is answered as a load (the server waits for that, and a load has no id)
+                self.emit(LoadFailed(message=message) if isinstance(job.command, Load) else Error(id=job.id, message=message))
             finally:
                 with self.cond:
                     self.running = None
@@ -163,11 +155,11 @@ class Worker:
             log.exception("worker: idle refresh failed")
             engine.reset()
         stats["prompt_ms"] = (time.perf_counter() - t0) * 1000
-        self.emit(event="refreshed", complete=not engine.needs_refresh, stats=stats)
+        self.emit(Refreshed(complete=not engine.needs_refresh, stats=stats))
 
     # -- ops ----------------------------------------------------------------------------------------
     def op_load(self, job: Job) -> None:
-        p = job.payload
+        p: Load = job.command
         last = [0.0]
 
         def progress(stage: str):
@@ -175,77 +167,74 @@ class Worker:
                 now = time.monotonic()
                 if now - last[0] > 0.25 or done >= total:
                     last[0] = now
-                    self.emit(event="progress", stage=stage, done=done, total=total)
+                    self.emit(Progress(stage=stage, done=done, total=total))
             return report
 
         try:
-            if p.get("bundled"):
-                model = BUNDLED[p["bundled"]]
+            if p.bundled:
+                model = BUNDLED[p.bundled]
                 path = ensure_assembled(model, progress("assemble"))
-            else:
-                path = Path(p["path"]).expanduser()
+            elif p.path:
+                path = Path(p.path).expanduser()
                 _check_gguf_file(path)
+            else:
+                raise ModelError("no model to load: give a GGUF file's path or a bundled model")
             if self.engine is not None:
                 self.engine.close()
                 self.engine = None
-            self.emit(event="progress", stage="load", done=0, total=1)
-            engine = Engine(
-                str(path),
-                n_ctx=int(p.get("n_ctx", 4096)),
-                threads=int(p.get("threads", 0)),
-                reuse_shifted=bool(p.get("reuse_shifted", True)),
-            )
-            template = choose_template(engine.info.metadata, p.get("template", ""), p.get("prompts_dir", ""))
-            self.emit(event="progress", stage="load", done=1, total=1)
+            self.emit(Progress(stage="load", done=0, total=1))
+            engine = Engine(str(path), n_ctx=p.n_ctx, threads=p.threads, reuse_shifted=p.reuse_shifted)
+            template = choose_template(engine.info.metadata, p.template, p.prompts_dir)
+            self.emit(Progress(stage="load", done=1, total=1))
         except ModelError as exc:
-            self.emit(event="load_failed", message=str(exc))
+            self.emit(LoadFailed(message=str(exc)))
             return
         except KeyError as exc:
-            self.emit(event="load_failed", message=str(exc.args[0]) if exc.args else str(exc))
+            self.emit(LoadFailed(message=str(exc.args[0]) if exc.args else str(exc)))
             return
         except (ValueError, OSError, RuntimeError) as exc:
-            self.emit(event="load_failed", message=f"llama.cpp could not load {p.get('path') or p.get('bundled')}: {exc}")
+            self.emit(LoadFailed(message=f"llama.cpp could not load {p.path or p.bundled}: {exc}"))
             return
         self.engine, self.template = engine, template
         info = asdict(engine.info)
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
-        self.emit(event="loaded", info=info)
+        self.emit(Loaded(info=info))
         engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
 
     def op_complete(self, job: Job) -> None:
         if self.engine is None:
-            self.emit(event="error", id=job.id, message="no model is loaded")
+            self.emit(Error(id=job.id, message="no model is loaded"))
             return
-        req = CompletionRequest.from_dict(job.payload.get("request", {}))
+        req = job.command.request
 
         def answer_early(partial) -> None:
             with self.cond:
                 if job.typed is None:  # from now on the job goes on as a followed one
                     job.typed = ""
-            self.emit(event="partial", id=job.id, result=partial.as_dict())
+            self.emit(Partial(id=job.id, result=partial))
 
         try:
             result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
                                     answer_early)
         except MissingFimTokens as exc:
-            self.emit(event="error", id=job.id, message=str(exc))
+            self.emit(Error(id=job.id, message=str(exc)))
             return
         if job.typed is not None:
             result.stats["followed"] = True
         if self._is_cancelled(job) or result.stats.get("stop_reason") == "disagrees":
-            self.emit(event="cancelled", id=job.id, stats=result.stats, raw=result.raw)
+            self.emit(Cancelled(id=job.id, stats=result.stats, raw=result.raw))
         else:
-            self.emit(event="done", id=job.id, result=result.as_dict())
+            self.emit(Done(id=job.id, result=result))
 
     def op_chat(self, job: Job) -> None:
         if self.engine is None:
-            self.emit(event="error", id=job.id, message="no model is loaded")
+            self.emit(Error(id=job.id, message="no model is loaded"))
             return
         engine = self.engine
-        prompt_text = format_chat(engine, job.payload.get("messages", []))
+        prompt_text = format_chat(engine, job.command.messages)
         prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.partial) if job.partial else [])
-        max_tokens = int(job.payload.get("max_tokens", 512))
+        max_tokens = job.command.max_tokens
         stats = EvalStats()
         pieces = [job.partial]
         preempted = False
@@ -266,19 +255,19 @@ class Worker:
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):
-            self.emit(event="cancelled", id=job.id, stats=total)
+            self.emit(Cancelled(id=job.id, stats=total))
         elif preempted:
             # Yield to the completion; resume this chat after it, from where it stopped.
             with self.cond:
                 job.partial, job.stats = text, total
                 self.jobs.append(job)
                 self.cond.notify_all()
-            self.emit(event="progress", stage="preempted", done=total["generated_tokens"], total=max_tokens, id=job.id)
+            self.emit(Progress(stage="preempted", done=total["generated_tokens"], total=max_tokens, id=job.id))
         else:
-            self.emit(event="done", id=job.id, result={"text": text, "stats": total})
+            self.emit(Done(id=job.id, result=ChatResult(text=text, stats=total)))
 
 
-def format_chat(engine, messages: list[dict]) -> str:
+def format_chat(engine, messages: list[ChatMessage]) -> str:
     """Render messages with the model's own chat template (from the GGUF), ChatML if it has none."""
     template = engine.llm.metadata.get("tokenizer.chat_template")
     if template:
@@ -287,8 +276,8 @@ def format_chat(engine, messages: list[dict]) -> str:
         eos = engine.llm.detokenize([engine.llm.token_eos()], special=True).decode("utf-8", "replace")
         bos = engine.llm.detokenize([engine.bos], special=True).decode("utf-8", "replace") if engine.bos >= 0 else ""
         formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-        return formatter(messages=messages).prompt
-    parts = [f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages]
+        return formatter(messages=[attrs.asdict(m) for m in messages]).prompt
+    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
     return "".join(parts) + "<|im_start|>assistant\n"
 
 
@@ -314,7 +303,11 @@ def main() -> None:
     sys.stdout = sys.stderr
     logging.basicConfig(level=os.environ.get("LOCAL_LLM_LSP_LOG_LEVEL", "WARNING"), stream=sys.stderr)
     worker = Worker(proto)
-    reader = threading.Thread(target=worker.read_commands, args=(sys.stdin,), daemon=True)
+    # Commands are read as bytes, so that a line that is not UTF-8 is a bad command like any other
+    # (a text stream would raise and end the reader), from a reader of its own: the interpreter's
+    # exit closes sys.stdin, which would need the lock that the blocked daemon reader holds.
+    commands = open(sys.stdin.fileno(), "rb", closefd=False)
+    reader = threading.Thread(target=worker.read_commands, args=(commands,), daemon=True)
     reader.start()
     worker.run()
     if worker.engine is not None:

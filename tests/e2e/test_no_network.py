@@ -8,7 +8,6 @@ test's own, so that a broken sampler cannot pass the test by seeing nothing.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket

@@ -8,7 +8,8 @@ import pytest
 
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import Engine
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker_protocol import CompletionRequest
 
 REQUEST = CompletionRequest(prefix="def total(items):\n    return ", suffix="\n", language="python", max_tokens=12)
 

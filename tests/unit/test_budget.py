@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
-from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, CompletionRequest, budget_tokens, ending_evidence
+from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, budget_tokens, ending_evidence
+from lsp_server.worker_protocol import CompletionRequest
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ bundled model in tests/real_model/test_completions.py.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 
 import pytest
 
 from lsp_server.worker import pipeline
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import EvalStats
-from lsp_server.worker.pipeline import CompletionRequest, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker_protocol import CompletionRequest
 from lsp_server.syntax.gating import Gate
 from tests.support.engines import EngineDouble
 
@@ -52,7 +52,7 @@ class PacedEngine(EngineDouble):
 
 PREFIX = "def f(items):\n    total = 0\n    "
 SUFFIX = "\n    return total\n"
-GATE = asdict(Gate(True, "block", 24, "empty line", indent="    "))
+GATE = Gate(True, "block", 24, "empty line", indent="    ")
 # one token per piece; the body of a loop, then a second statement
 LOOP = ["for x in items:", "\n", "        total += x", "\n", "    total *= 2", "\n"]
 REPEAT = ["return total", "\n"] + LOOP  # starts by repeating the line below: refused as a first line

@@ -8,13 +8,13 @@ first tokens, is tested in tests/e2e/test_engine_generate.py with the tiny gener
 
 from __future__ import annotations
 
-from dataclasses import asdict
 
 import pytest
 
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import EvalStats
-from lsp_server.worker.pipeline import MAX_RETRIES, CompletionRequest, run_completion
+from lsp_server.worker.pipeline import MAX_RETRIES, run_completion
+from lsp_server.worker_protocol import CompletionRequest
 from lsp_server.syntax.gating import Gate
 from tests.support.engines import EngineDouble
 
@@ -44,7 +44,7 @@ class ScriptedEngine(EngineDouble):
 
 PREFIX = "def f(items):\n    total = 0\n"
 SUFFIX = "\n    return total\n"
-GATE = asdict(Gate(True, "statement", 24, "empty line", indent="    "))
+GATE = Gate(True, "statement", 24, "empty line", indent="    ")
 REPEAT = "    return total"  # repeats the line below: refused
 BROKEN = "    if total:"  # opens a block with no body above code that is not indented under it: refused
 GOOD = "    for x in items:\n        total += x"

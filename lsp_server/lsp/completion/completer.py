@@ -28,6 +28,7 @@ from lsp_server.lsp.model.client import RequestCancelled, WorkerError
 from lsp_server.lsp.model.manager import ModelManager, ModelUnavailable
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
+from lsp_server.worker_protocol import CompletionRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +73,22 @@ def document_path(uri: str) -> str:
     return posixpath.join(*parts[-2:]) if parts else ""
 
 
-def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> dict:
-    """The worker's completion request (CompletionRequest fields) for a snapshot and a gate."""
-    return {
-        "prefix": snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
-        "suffix": snap.text[snap.offset: snap.offset + SUFFIX_CHARS],
-        "path": document_path(snap.uri),
-        "language": snap.language,
-        "gate": asdict(gate),
-        "max_tokens": settings.max_tokens,
-        "latency_target_ms": settings.latency_target_ms,
-        "prefix_tokens": settings.prefix_tokens,
-        "suffix_tokens": settings.suffix_tokens,
+def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> CompletionRequest:
+    """The worker's completion request for a snapshot and a gate."""
+    return CompletionRequest(
+        prefix=snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
+        suffix=snap.text[snap.offset: snap.offset + SUFFIX_CHARS],
+        path=document_path(snap.uri),
+        language=snap.language,
+        gate=gate,
+        max_tokens=settings.max_tokens,
+        latency_target_ms=settings.latency_target_ms,
+        prefix_tokens=settings.prefix_tokens,
+        suffix_tokens=settings.suffix_tokens,
         # the rest of an early answer is generated for the next request, which takes it over
         # only when jobs are followed
-        "partial_after_ms": settings.partial_after_ms if settings.follow_typing else 0,
-    }
+        partial_after_ms=settings.partial_after_ms if settings.follow_typing else 0,
+    )
 
 
 class RecentSuggestions:

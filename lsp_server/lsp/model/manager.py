@@ -4,7 +4,9 @@ Owns the state machine loading -> ready | error, the choice of model file (a set
 first, else the bundled model), the user-facing messages about it (through callbacks the server
 wires to `window/showMessage`, `$/progress` and `localLlm/status`), and the rule that a newer
 completion for a document supersedes the older one. Requests made while the model is not ready
-fail fast with ModelUnavailable; nothing here blocks the event loop.
+fail fast with ModelUnavailable; nothing here blocks the event loop. Below it the worker's
+messages are typed (`lsp_server.worker_protocol`); its callers get the results, progress and the
+model's info as dicts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from lsp_server.lsp.settings import Settings
 from lsp_server.bundled import BUNDLED
 from lsp_server.lsp.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
+from lsp_server.worker_protocol import Chat, ChatMessage, Complete, CompletionRequest, CompletionResult, Load, LoadFailed, converter
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +92,10 @@ class ModelManager:
         self._set_status(LOADING, f"loading {source['label']}")
         if self.client is not None:
             await self.client.stop()
-        self.client = WorkerClient(on_progress=self.on_progress)
+        self.client = WorkerClient(on_progress=lambda progress: self.on_progress(converter.unstructure(progress)))
         try:
             await self.client.start()
-            event = await self.client.load(
+            event = await self.client.load(Load(
                 path=source["path"],
                 bundled=source["bundled"],
                 n_ctx=self.settings.context_size,
@@ -100,7 +103,10 @@ class ModelManager:
                 template=self.settings.fim_template,
                 prompts_dir=self.settings.prompts_dir,
                 reuse_shifted=self.settings.reuse_shifted_cache,
-            )
+            ))
+        except WorkerError as exc:
+            self._set_status(ERROR, f"cannot load the model: {exc}")
+            return
         except WorkerCrashed as exc:
             self._set_status(
                 ERROR,
@@ -108,10 +114,10 @@ class ModelManager:
                 "or not a supported model. Check it with `local-llm-lsp model verify`, or set modelPath to another GGUF.",
             )
             return
-        if event.get("event") != "loaded":
-            self._set_status(ERROR, f"cannot load the model: {event.get('message', 'unknown error')}")
+        if isinstance(event, LoadFailed):
+            self._set_status(ERROR, f"cannot load the model: {event.message}")
             return
-        self.info = event["info"]
+        self.info = event.info
         if not self.info.get("fim_ok", False):
             self._set_status(
                 ERROR,
@@ -121,13 +127,6 @@ class ModelManager:
             return
         self._ready.set()
         self._set_status(READY, f"{self.info.get('name')} ready ({self.info.get('template')} template)")
-
-    async def wait_ready(self, timeout: float | None = None) -> bool:
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
 
     async def stop(self) -> None:
         if self._loading is not None:
@@ -147,41 +146,38 @@ class ModelManager:
         self.start()
 
     # -- jobs --------------------------------------------------------------------------------------
-    async def _call(self, op: str, job_id: str | None = None, **params) -> dict:
+    def _ready_client(self) -> WorkerClient:
         if not self._ready.is_set() or self.client is None or not self.client.alive:
             raise ModelUnavailable(self.status.message)
-        try:
-            return await self.client.call(op, job_id, **params)
-        except WorkerCrashed as exc:
-            self._on_crash(exc)
-            raise ModelUnavailable(str(exc)) from exc
+        return self.client
 
-    def start_complete(self, uri: str, request: dict) -> tuple[str, asyncio.Future, asyncio.Future]:
+    def start_complete(self, uri: str, request: CompletionRequest) -> tuple[str, asyncio.Future, asyncio.Future]:
         """Send a completion job (stopping the document's previous one) without waiting for it:
         its id, the future of its result and the future of its first answer: the job's early
         answer (a result marked `partial`, the job goes on) or else its result (await both
-        through `result`)."""
-        if not self._ready.is_set() or self.client is None or not self.client.alive:
-            raise ModelUnavailable(self.status.message)
+        through `result`; results are CompletionResult's fields as a dict)."""
+        client = self._ready_client()
         previous = self._active.get(uri)
         if previous is not None:
-            self.client.cancel(previous)
-        job_id = self.client.new_id("complete")
+            client.cancel(previous)
+        job_id = client.new_id("complete")
         self._active[uri] = job_id
         first = asyncio.get_running_loop().create_future()
 
-        def answered_early(result: dict) -> None:
+        def answered_early(result: CompletionResult) -> None:
             if not first.done():
-                first.set_result({**result, "partial": True})
+                first.set_result({**converter.unstructure(result), "partial": True})
 
         try:
-            fut = self.client.submit("complete", job_id, on_partial=answered_early, request=request)
+            typed = client.submit(Complete(id=job_id, request=request), on_partial=answered_early)
         except WorkerCrashed as exc:
             del self._active[uri]
             self._on_crash(exc)
             raise ModelUnavailable(str(exc)) from exc
+        fut = asyncio.get_running_loop().create_future()
+        typed.add_done_callback(lambda f: _copy_outcome(f, fut, converter.unstructure))
         fut.add_done_callback(lambda f: (self.release(uri, job_id), f.cancelled() or f.exception()))  # retrieved
-        fut.add_done_callback(lambda f: first.done() or _copy_outcome(f, first))
+        fut.add_done_callback(lambda f: _copy_outcome(f, first))
         first.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
         return job_id, fut, first
 
@@ -207,16 +203,26 @@ class ModelManager:
             self.client.cancel(job_id)
 
     async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
-        return await self._call("chat", messages=messages, max_tokens=max_tokens)
+        """The model's answer to `messages` ({"role", "content"} each): ChatResult's fields as a dict."""
+        client = self._ready_client()
+        command = Chat(id=client.new_id("chat"), messages=converter.structure(messages, list[ChatMessage]), max_tokens=max_tokens)
+        try:
+            return converter.unstructure(await client.call(command))
+        except WorkerCrashed as exc:
+            self._on_crash(exc)
+            raise ModelUnavailable(str(exc)) from exc
 
 
-def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
+def _copy_outcome(source: asyncio.Future, target: asyncio.Future, convert: Callable = lambda result: result) -> None:
+    """Give `target` the outcome of `source` (a result converted), unless it has one already."""
     if source.cancelled():
-        target.cancel()
-    elif source.exception() is not None:
-        target.set_exception(source.exception())
-    else:
-        target.set_result(source.result())
+        if not target.done():
+            target.cancel()
+    elif (exc := source.exception()) is not None:  # retrieved either way
+        if not target.done():
+            target.set_exception(exc)
+    elif not target.done():
+        target.set_result(convert(source.result()))
 
 
 __all__ = ["ModelManager", "ModelUnavailable", "RequestCancelled", "WorkerError", "Status", "READY", "LOADING", "ERROR"]

@@ -46,14 +46,17 @@ class Storm:
     def __init__(self, server: RawServer, documents: int = 3) -> None:
         self.server = server
         self.uris = [f"file:///tmp/storm_{i}.py" for i in range(documents)]
-        self.versions = {u: 1 for u in self.uris}
-        self.lines = {u: 2 for u in self.uris}  # the line being typed on (`    return ...`)
-        self.columns = {u: len("    return ") for u in self.uris}
+        self.probe_uri = "file:///tmp/storm_probe.py"  # the latency before and after is measured here
+        everything = [*self.uris, self.probe_uri]
+        self.versions = {u: 1 for u in everything}
+        self.lines = {u: 2 for u in everything}  # the line being typed on (`    return ...`)
+        self.columns = {u: len("    return ") for u in everything}
         self.next_id = 1
+        self._probes = 0
         self.result = StormResult()
 
     def open(self) -> None:
-        for n, uri in enumerate(self.uris):
+        for n, uri in enumerate([*self.uris, self.probe_uri]):
             self.server.send(frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
                 "uri": uri, "languageId": "python", "version": 1, "text": CODE.format(n=n)}}}))
 
@@ -105,9 +108,24 @@ class Storm:
             if self._count(self.server.read_message(60)) == msg_id:
                 return (time.monotonic() - t0) * 1000
 
-    def run(self, seconds: float, rate: float = 20.0, probes: int = 3) -> StormResult:
+    def probes(self, rounds: int = 3) -> list[float]:
+        """Latencies of requests in a document the storm never touches, each made right after a
+        request in a storm document (so each finds the same cold prompt, before and after)."""
+        out = []
+        for _ in range(rounds):
+            self._type(self.uris[0], " ")
+            self.timed_request(self.uris[0])
+            # a new line with a name never seen: no recent suggestion can serve it, the model must
+            self._probes += 1
+            self._type(self.probe_uri, f"\n    v{self._probes}_{len(out)} = ")
+            self.lines[self.probe_uri] += 1
+            self.columns[self.probe_uri] = len(f"    v{self._probes}_{len(out)} = ")
+            out.append(self.timed_request(self.probe_uri))
+        return out
+
+    def run(self, seconds: float, rate: float = 20.0) -> StormResult:
         self.open()
-        self.result.before_ms = [self.timed_request(self.uris[i % len(self.uris)]) for i in range(probes)]
+        self.result.before_ms = self.probes()
         started = time.monotonic()
         previous: int | None = None
         tick = 0
@@ -125,6 +143,6 @@ class Storm:
         deadline = time.monotonic() + 60
         while len(self.result.answered) < self.result.requests and time.monotonic() < deadline:
             self._drain(0.2)
-        self.result.after_ms = [self.timed_request(self.uris[i % len(self.uris)]) for i in range(probes)]
+        self.result.after_ms = self.probes()
         self._drain(0.5)  # a second answer to any request would arrive by now
         return self.result

@@ -1,10 +1,10 @@
-"""The completer's pure parts: what was typed at a cursor, and the recent suggestions cache."""
+"""What was typed at a cursor, and the recent suggestions cache (`completion.reuse`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lsp_server.lsp.completion.completer import RecentSuggestions, typed_at
+from lsp_server.lsp.completion.reuse import RecentSuggestions, typed_at
 
 
 @pytest.mark.parametrize(

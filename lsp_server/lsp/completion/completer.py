@@ -51,7 +51,7 @@ class Counters:
     unavailable: int = 0
     errors: int = 0
     precomputed: int = 0
-    followed: int = 0  # jobs kept running after their request was cancelled (the user typed on)
+    followed: int = 0  # jobs kept running after their request was cancelled (the user typed on) or answered early
     followed_used: int = 0  # of those, jobs whose result served a later request
     followed_used_tokens: int = 0  # tokens those generated
     # requests answered early with a completion's first lines (`partialAfterMs`); the status

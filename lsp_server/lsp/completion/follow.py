@@ -33,7 +33,7 @@ CallLater = Callable[..., object]  # (delay in seconds, callback, *args), as the
 
 @dataclass
 class _Followed:
-    """A model job whose request the client cancelled while the user typed at its cursor."""
+    """A model job kept running for its request's cursor (the request cancelled or answered early)."""
 
     job_id: str
     snap: Snapshot

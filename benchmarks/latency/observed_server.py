@@ -4,7 +4,7 @@ Stopgap until the server reports per-request stats itself: every `done` / `cance
 `partial` event the worker sends (with its EvalStats: prompt, reused, shifted, evaluated and
 generated tokens) is appended as one JSON line to the file named by LOCAL_LLM_LSP_BENCH_EVENTS,
 then handled exactly as before; so is a `used` line when a followed job's result serves a later
-request (`Completer._used`). Nothing else changes. Run as `python -m benchmarks.latency.observed_server [server args]`.
+request (`Follower._used`). Nothing else changes. Run as `python -m benchmarks.latency.observed_server [server args]`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import os
 import time
 
 from lsp_server import cli
-from lsp_server.lsp.completion import completer
+from lsp_server.lsp.completion import follow
 from lsp_server.lsp.model import client
 
 _path = os.environ.get("LOCAL_LLM_LSP_BENCH_EVENTS")
 _original = client.WorkerClient._dispatch
-_original_used = completer.Completer._used
+_original_used = follow.Follower._used
 
 
 def _write(record: dict) -> None:
@@ -44,7 +44,7 @@ def _used(self, followed, result: dict) -> None:
 
 
 client.WorkerClient._dispatch = _dispatch
-completer.Completer._used = _used
+follow.Follower._used = _used
 
 if __name__ == "__main__":
     cli.main()

@@ -49,7 +49,7 @@ import attrs
 
 from benchmarks import output
 from benchmarks.quality import common
-from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.completion.request import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore, Snapshot
 from lsp_server.worker.pipeline import run_completion

@@ -4,7 +4,7 @@ Usage: .venv/bin/python -m benchmarks.quality.run --model default|small --split 
            [--n 200] [--seed 0] [--placement blank-line|literal] [--data DIR] [--max-tokens N]
 
 For each task the benchmark opens the document in the server's DocumentStore, snapshots it at the
-hole, asks the server's gating (`decide`), builds the worker request with `completer.make_request`
+hole, asks the server's gating (`decide`), builds the worker request with `completion.request.make_request`
 and runs `pipeline.run_completion` in-process on the model loaded as the worker loads it: the
 server's code path minus the JSON-RPC hop. The model runs once with `truncate=False` (raw output);
 the modes are cuts of that same output:
@@ -49,7 +49,7 @@ import attrs
 
 from benchmarks import output
 from benchmarks.quality import common
-from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.completion.request import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
 from lsp_server.worker.pipeline import run_completion

@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks import output
 from benchmarks.quality import common
 from benchmarks.quality.run import DATA as DATA_DIR, URI, load_tasks, place
-from lsp_server.lsp.completion.completer import make_request
+from lsp_server.lsp.completion.request import make_request
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
 from lsp_server.worker.pipeline import run_completion

@@ -3,16 +3,19 @@
 Owns: splitting lines the LSP way (only `\\n`, `\\r\\n` and `\\r` end a line; never form feeds,
 U+2028 or other Unicode separators), converting LSP positions (UTF-8, UTF-16 or UTF-32 code
 units) to string offsets and back, applying incremental edits, and keeping one tree-sitter tree
-per document updated incrementally with each edit. Documents exist only once the client opened
-them: nothing here ever reads a file from disk.
+per document updated incrementally with each edit, and the short path a prompt names a document
+by (`document_path`). Documents exist only once the client opened them: nothing here ever reads a
+file from disk.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+import posixpath
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 
 import tree_sitter
 
@@ -164,6 +167,14 @@ class Document:
             new_end_point=_point(new_bytes, new_end_byte),
         )
         self.tree = self._parser.parse(new_bytes, old_tree)
+
+
+def document_path(uri: str) -> str:
+    """A short path for the prompt's file header: the last two path components of the URI."""
+    parsed = urlparse(uri)
+    path = unquote(parsed.path or parsed.netloc or uri)
+    parts = [p for p in path.split("/") if p]
+    return posixpath.join(*parts[-2:]) if parts else ""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from typing import Any
 
 from lsprotocol import converters, types
 
-from lsp_server.lsp.completion.completer import document_path
+from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.lsp.features.common import syntax_diagnostic
+from lsp_server.lsp.features.explain import EXPLAIN_COMMAND
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError
@@ -28,7 +29,6 @@ from lsp_server.lsp.model.manager import ModelUnavailable
 log = logging.getLogger(__name__)
 
 FIX_COMMAND = "localLlm.fix"
-EXPLAIN_COMMAND = "localLlm.explain"
 FIX_TITLE = "Fix with local model"
 REWRITE_TITLE = "Fix this function"
 EXPLAIN_TITLE = "Explain this code"

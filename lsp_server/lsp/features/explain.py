@@ -10,7 +10,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from lsp_server.lsp.completion.completer import document_path
+from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.fixes.plan import plan_explain
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError

@@ -95,6 +95,10 @@ class Settings:
         False, "publish the server's own tree-sitter syntax errors (ERROR and MISSING nodes) as diagnostics "
         "with source `local-llm-lsp`, 0.8 s after typing stops; cleared on close or when turned off. For "
         "editors with no other language server for the file")
+    wait_for_model_ms: int = setting(
+        30000, "a suggestion asked for while the model is still loading (or its worker restarting) waits up to "
+        "this many milliseconds and is answered once the model is ready; the editor's cancel still ends it "
+        "(0: answered empty at once)", minimum=0, maximum=600000)
     prompts_dir: str = setting(
         "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "

@@ -53,6 +53,26 @@ async def test_inline_completion_after_edits(tiny_model_path):
         assert counters["model_calls"] - counters["precomputed"] == 1
 
 
+async def test_a_request_made_while_the_model_loads_is_answered_when_it_is_ready(tiny_model_path):
+    async with start_server(tiny_model_path) as s:
+        s.open(URI, PY)
+        pending = asyncio.ensure_future(s.inline(URI, 1, 11))  # typed at once, before the model is ready
+        await asyncio.sleep(0)
+        assert [st["state"] for st in s.statuses] in ([], ["loading"]), "the model was ready too soon to test this"
+        items = await pending
+        assert len(items) == 1 and items[0].insert_text
+        counters = (await s.status())["counters"]
+        assert counters["unavailable"] == 0 and counters["model_calls"] - counters["precomputed"] == 1
+
+
+async def test_a_request_waits_for_the_model_no_longer_than_wait_for_model_ms(tiny_model_path):
+    async with start_server(tiny_model_path, init_options={"waitForModelMs": 0}) as s:
+        s.open(URI, PY)
+        assert await s.inline(URI, 1, 11) == []
+        await s.wait_status("ready")
+        assert (await s.status())["counters"]["unavailable"] == 1
+
+
 async def test_empty_line_after_a_block_opener_gets_the_body_indentation(tiny_model_path):
     # the cursor at column 0 of the missing body: the tiny model, left alone, writes an
     # identifier at column 0 (which the parse check would refuse); held to the indentation the

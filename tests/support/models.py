@@ -68,6 +68,7 @@ class FakeModelManager:
         self.jobs: list[FakeJob] = []
         self.cancelled: list[str] = []  # ids of the jobs `cancel` was asked for, in order
         self.available = True  # False: start_complete raises ModelUnavailable
+        self.loading: asyncio.Future | None = None  # unfinished: the model is loading (until_ready waits)
         self._active: dict[str, str] = {}
         self._ids = itertools.count(1)
 
@@ -86,6 +87,15 @@ class FakeModelManager:
         job.future.add_done_callback(lambda f: (self.release(uri, job.id), _retrieved(f)))
         job.first.add_done_callback(_retrieved)
         return job.id, job.future, job.first
+
+    async def until_ready(self, timeout: float) -> bool:
+        """Ready when `available`; while `loading` is an unfinished future, wait for it (bounded)."""
+        if self.loading is not None and not self.loading.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self.loading), timeout)
+            except asyncio.TimeoutError:
+                return False
+        return self.available
 
     async def result(self, fut: asyncio.Future) -> dict:
         return await asyncio.shield(fut)

@@ -145,6 +145,40 @@ async def test_no_model_no_suggestion():
     assert ed.outcomes() == ["unavailable"] and ed.counters.unavailable == 1
 
 
+async def test_a_request_made_while_the_model_loads_is_answered_once_it_is_ready():
+    ed = Editor()
+    ed.manager.loading = asyncio.get_running_loop().create_future()
+    request = ed.request(*CURSOR)
+    await settle()
+    assert not request.done() and ed.manager.jobs == []  # held, not answered empty
+    ed.manager.loading.set_result(None)
+    await settle()
+    ed.manager.jobs[-1].finish("a + b")
+    assert (await answer(request)).text == "a + b"
+    assert ed.counters.unavailable == 0
+
+
+async def test_a_request_held_while_the_model_loads_gives_up_after_wait_for_model_ms():
+    ed = Editor(wait_for_model_ms=0)
+    ed.manager.loading = asyncio.get_running_loop().create_future()
+    ed.manager.available = False
+    assert await answer(ed.request(*CURSOR)) is None
+    assert ed.outcomes() == ["unavailable"] and ed.manager.jobs == []
+
+
+async def test_a_request_held_while_the_model_loads_can_be_cancelled():
+    ed = Editor()
+    ed.manager.loading = asyncio.get_running_loop().create_future()
+    request = ed.request(*CURSOR)
+    await settle()
+    request.cancel()
+    await settle()
+    assert request.cancelled()
+    ed.manager.loading.set_result(None)
+    await settle()
+    assert ed.manager.jobs == []  # no model job for a request the editor gave up
+
+
 @pytest.mark.parametrize(
     "edit, served",
     [

@@ -55,7 +55,7 @@ describe('toInitializationOptions', () => {
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
       'contextSize', 'disabledLanguages', 'fimTemplate', 'followTyping', 'latencyTargetMs', 'maxTokens', 'model',
       'modelPath', 'partialAfterMs', 'precomputeNext', 'prefixTokens', 'promptsDir', 'publishSyntaxErrors', 'reuseShiftedCache',
-      'suffixTokens', 'threads',
+      'suffixTokens', 'threads', 'waitForModelMs',
     ]);
   });
 });

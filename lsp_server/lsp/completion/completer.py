@@ -145,6 +145,11 @@ class Completer:
 
     async def _ask_model(self, snap: Snapshot, gate: Gate, settings: Settings) -> tuple[str, dict | None]:
         request = make_request(snap, gate, settings)
+        # a request made while the model loads is held until it is ready (the client may cancel it)
+        if not await self.manager.until_ready(settings.wait_for_model_ms / 1000):
+            self.counters.unavailable += 1
+            log.debug("no model ready after waiting %d ms", settings.wait_for_model_ms)
+            return "unavailable", None
         self.counters.model_calls += 1
         try:
             job_id, future, first = self.manager.start_complete(snap.uri, request)

@@ -3,8 +3,9 @@
 Owns the state machine loading -> ready | error, the choice of model file (a setting or `--model`
 first, else the bundled model), the user-facing messages about it (through callbacks the server
 wires to `window/showMessage`, `$/progress` and `localLlm/status`), and the rule that a newer
-completion for a document supersedes the older one. Requests made while the model is not ready
-fail fast with ModelUnavailable; nothing here blocks the event loop. Below it the worker's
+completion for a document supersedes the older one. A caller may wait, bounded, for a model that
+is still loading (`until_ready`); requests made while it is not ready fail fast with
+ModelUnavailable; nothing here blocks the event loop. Below it the worker's
 messages are typed (`lsp_server.worker_protocol`); its callers get the results, progress and the
 model's info as dicts.
 """
@@ -61,6 +62,7 @@ class ModelManager:
         self.status = Status(LOADING, None, "not started")
         self.info: dict = {}
         self._ready = asyncio.Event()
+        self._state_changed = asyncio.Event()  # set (and replaced) at every status change
         self._loading: asyncio.Task | None = None
         self._active: dict[str, str] = {}  # document uri -> the worker job of its latest completion
         self._crashes: list[float] = []
@@ -76,7 +78,20 @@ class ModelManager:
 
     def _set_status(self, state: str, message: str) -> None:
         self.status = Status(state, self.model_source()["label"], message)
+        self._state_changed.set()
+        self._state_changed = asyncio.Event()
         self.on_status(self.status)
+
+    async def until_ready(self, timeout: float) -> bool:
+        """Whether the model is ready, waiting up to `timeout` seconds while it loads (or the worker
+        restarts after a crash). An error state answers at once. Cancelling the caller ends the wait."""
+        deadline = time.monotonic() + timeout
+        while self.status.state == LOADING and (left := deadline - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(self._state_changed.wait(), left)
+            except asyncio.TimeoutError:
+                break
+        return self._ready.is_set() and self.client is not None and self.client.alive
 
     # -- loading -----------------------------------------------------------------------------------
     def start(self) -> asyncio.Task:

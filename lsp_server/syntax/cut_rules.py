@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from lsp_server.syntax.lexer import CLOSERS, code_of
 from lsp_server.syntax.lines import indent_width
@@ -39,8 +40,7 @@ WAIT, GO_ON = Step.WAIT, Step.GO_ON
 Verdict = End | Step | None
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One line of the candidate."""
 
     i: int
@@ -48,17 +48,12 @@ class Line:
     end: int  # before its "\n"
     text: str
     complete: bool  # its "\n" is written, or the candidate is final
-    in_span: bool  # it starts inside a comment or string that a line above opened
+    starts_code: bool  # not blank, nor the inside of a comment or string a line above opened
 
     @property
     def before(self) -> int:
         """The cut point that drops this line."""
         return self.start - 1 if self.i else 0
-
-    @property
-    def starts_code(self) -> bool:
-        """Not blank, and not the inside of a comment or string that goes on from above."""
-        return bool(self.text.strip()) and not self.in_span
 
     def leads(self, pos: int) -> bool:
         """Is the bracket at `pos` the first thing on the line?"""
@@ -70,7 +65,7 @@ class Walk:
     """The scan's state: what the rules read, and what the few rules that change it write."""
 
     cand: str
-    lines: list[Line]
+    lines: Sequence[Line]
     events: list[tuple[int, int]]  # the candidate's brackets: (offset, +1 opens / -1 closes)
     final: bool
     first: str  # the line the candidate starts on: the cursor line's left side, with the
@@ -95,7 +90,7 @@ class Walk:
     cuts: list[int] = field(default_factory=list)  # extra cut points: around closing brackets
 
     @classmethod
-    def start(cls, ctx: Surroundings, cand: str, lines: list[Line], events: list[tuple[int, int]], final: bool) -> Walk:
+    def start(cls, ctx: Surroundings, cand: str, lines: Sequence[Line], events: list[tuple[int, int]], final: bool) -> Walk:
         rules = ctx.rules
         left_blank = not ctx.left.strip()
         first = ctx.left + lines[0].text if left_blank else ctx.left
@@ -114,13 +109,14 @@ class Walk:
         return cls(cand, lines, events, final, first, start_indent, left_blank, statement_like, floor, single,
                    suffix_continues, header_only, seen_code=bool(first.strip()))
 
-    def brackets(self, line: Line) -> Iterator[int]:
-        """The brackets on `line` not read yet, in order, each added to the depth first."""
-        while self.ev < len(self.events) and self.events[self.ev][0] < line.end:
-            pos, step = self.events[self.ev]
-            self.ev += 1
-            self.depth += step
-            yield pos
+    def next_bracket(self, line: Line) -> int | None:
+        """The next bracket on `line` not read yet, added to the depth; None: none is left."""
+        if self.ev >= len(self.events) or self.events[self.ev][0] >= line.end:
+            return None
+        pos, step = self.events[self.ev]
+        self.ev += 1
+        self.depth += step
+        return pos
 
     def rest_of_line(self, line: Line) -> tuple[int, int]:
         """The net depth change of the brackets on `line` not read yet, and the index after them."""
@@ -350,7 +346,8 @@ def _repeats_suffix(ctx: Surroundings, w: Walk, line: Line) -> bool | None:
     line is still being generated)."""
     if ctx.after_next is None:
         return True
-    for later in w.lines[line.i + 1 :]:
+    for j in range(line.i + 1, len(w.lines)):
+        later = w.lines[j]
         if not later.text.strip():
             continue
         if not later.complete:

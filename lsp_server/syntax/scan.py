@@ -10,7 +10,7 @@ Must not hold a rule itself (`cut_rules`), parse, or choose among cuts (`truncat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lsp_server.syntax.cut_rules import (AFTER_BRACKETS, AT_LINE_END, BEFORE_BRACKETS, GO_ON, ON_BRACKET, ON_CLOSER,
@@ -24,6 +24,8 @@ Decided = tuple[Callable[..., Verdict], Verdict]  # the rule that gave a verdict
 
 @dataclass
 class Scan:
+    """Where the gate's scope ends in the candidate, as far as the scan can tell."""
+
     end: int | None  # where the scope ends in the candidate; None: not yet known
     cuts: list[int] = field(default_factory=list)  # extra cut points: around closing brackets
     by: str | None = None  # the rule that ended it or waits (None: the end of the candidate)
@@ -50,7 +52,7 @@ def scan(ctx: Surroundings, cand: str, final: bool) -> Scan:
 def _brackets(ctx: Surroundings, walk: Walk, line: Line) -> Decided | None:
     """The verdict on a bracket of `line` that stops the walk: the `ON_BRACKET` rules on each,
     then the `ON_CLOSER` rules on a closer of a bracket opened before the candidate."""
-    for pos in walk.brackets(line):
+    while (pos := walk.next_bracket(line)) is not None:
         decided = _first(ON_BRACKET, ctx, walk, line, pos)
         if decided is None and walk.depth < 0:
             decided = _first(ON_CLOSER, ctx, walk, line, pos)
@@ -68,7 +70,7 @@ def _first(rules: tuple[Callable[..., Verdict], ...], *args) -> Decided | None:
     return None
 
 
-def _read(rules: Rules, cand: str, final: bool) -> tuple[list[Line], list[tuple[int, int]]]:
+def _read(rules: Rules, cand: str, final: bool) -> tuple[_Lines, list[tuple[int, int]]]:
     """The candidate's lines, and its brackets outside comments and strings ((offset, +1) for an
     opener, (offset, -1) for a closer)."""
     events: list[tuple[int, int]] = []
@@ -80,8 +82,24 @@ def _read(rules: Rules, cand: str, final: bool) -> tuple[list[Line], list[tuple[
             events.append((tok.start, -1))
         elif "\n" in cand[tok.start : tok.end]:
             spans.append((tok.start, tok.end))
-    starts = [0] + [i + 1 for i, c in enumerate(cand) if c == "\n"]
-    ends = [s - 1 for s in starts[1:]] + [len(cand)]
-    lines = [Line(i, start, end, cand[start:end], i + 1 < len(starts) or final, any(s < start < e for s, e in spans))
-             for i, (start, end) in enumerate(zip(starts, ends))]
-    return lines, events
+    return _Lines(cand, final, spans), events
+
+
+class _Lines(Sequence[Line]):
+    """The candidate's lines, each made when it is read (the scan often stops after a few: the
+    stop check runs it after every token)."""
+
+    def __init__(self, cand: str, final: bool, spans: list[tuple[int, int]]) -> None:
+        self._cand, self._final, self._spans = cand, final, spans
+        self._starts = [0] + [i + 1 for i, c in enumerate(cand) if c == "\n"]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, i: int) -> Line:  # type: ignore[override]  # no slices
+        start = self._starts[i]  # IndexError past the last line ends iteration
+        last = i + 1 == len(self._starts)
+        end = len(self._cand) if last else self._starts[i + 1] - 1
+        text = self._cand[start:end]
+        starts_code = bool(text.strip()) and not any(s < start < e for s, e in self._spans)
+        return Line(i, start, end, text, not last or self._final, starts_code)

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lsp_server.lsp.completion.autoclose import PAIRS, QUOTES
+from lsp_server.lsp.completion.autoclose import CLOSER_OF, QUOTES
 
 PY_LIB = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 ZLIB_EXAMPLES = Path("/usr/share/doc/zlib1g-dev/examples")  # Debian package zlib1g-dev
@@ -143,7 +143,7 @@ def autoclose_plan(typed: str) -> dict[int, Pair]:
             continue
         if ch in "([{" or ch in QUOTES and not (i and (typed[i - 1].isalnum() or typed[i - 1] == "_")):
             stack.append((ch, i))
-        elif ch in ")]}" and top is not None and PAIRS[top] == ch:
+        elif ch in ")]}" and top is not None and CLOSER_OF[top] == ch:
             opener = stack.pop()[1]
             break_at = typed.rfind("\n", 0, i)
             if break_at < opener:

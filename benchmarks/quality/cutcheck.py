@@ -27,7 +27,9 @@ from pathlib import Path
 from benchmarks.quality import common, multilang
 from lsp_server.lsp.settings import Settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.syntax.truncation import _Context, _ParseCheck, _parser_name, truncate
+from lsp_server.syntax.parsecheck import ParseCheck, parser_name
+from lsp_server.syntax.surroundings import Surroundings
+from lsp_server.syntax.truncation import truncate
 
 SPOILERS = {
     "extra closer line": lambda hole, language: hole + ("\n)" if language == "python" else "\n}"),
@@ -46,12 +48,8 @@ def check(language: str, n: int, seed: int, settings: Settings) -> dict:
             counts["gated out"] += 1
             continue
         hole = h["hole"]
-        ctx = _Context.build(req.language, req.prefix, req.suffix, gate)
-        if hasattr(_ParseCheck, "around"):
-            check = _ParseCheck.around(_parser_name(language), ctx)
-        else:  # older commits
-            window = (ctx.prefix, ctx.suffix, ctx.rules) + ((ctx.open_end,) if hasattr(ctx, "open_end") else ())
-            check = _ParseCheck(_parser_name(language), *window)
+        ctx = Surroundings.build(req.language, req.prefix, req.suffix, gate)
+        check = ParseCheck.around(parser_name(language), ctx)
         errors = check.errors(hole)
         counts["refused"] += errors is None
         counts["window errors"] += bool(errors)

@@ -14,7 +14,7 @@ import re
 
 from lsp_server.fixes.scopes import Offsets
 from lsp_server.syntax.languages import new_parser
-from lsp_server.syntax.textops import leading_ws
+from lsp_server.syntax.lines import leading_ws, start_of_line
 from lsp_server.syntax.truncation import clean
 
 _OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\s`]*)[^`\n]*$")
@@ -87,7 +87,7 @@ def select_node(code: str, language: str | None, node_type: str, name: str = "")
 def place(code: str, start: int, end: int, indent: str, eol: str, trailing_eol: bool) -> str:
     """`code[start:end]` as text that replaces a node whose first line is indented by `indent`:
     the first line as is, the others moved from the code's indentation to the document's."""
-    line_start = code.rfind("\n", 0, start) + 1
+    line_start = start_of_line(code, start)
     base = leading_ws(code[line_start:start]) if not code[line_start:start].strip() else leading_ws(code[line_start:])
     lines = code[start:end].rstrip().split("\n")
     out = [lines[0].rstrip()]

@@ -17,7 +17,7 @@ from lsp_server.fixes.answer import replacement
 from lsp_server.fixes.checks import MAX_LINES, check
 from lsp_server.fixes.edits import apply_edits, minimal_edits
 from lsp_server.fixes.scopes import Region, enclosing_scope, target_region
-from lsp_server.syntax.textops import eol_of, leading_ws, line_bounds
+from lsp_server.syntax.lines import eol_of, leading_ws, line_bounds, start_of_line
 
 CONTEXT_LINES = 20  # lines before the node sent as context
 CONTEXT_CHARS = 2000
@@ -43,7 +43,7 @@ class FixOutcome:
 
 
 def _before(text: str, start: int) -> str:
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start = start_of_line(text, start)
     lines = text[:line_start].splitlines()[-CONTEXT_LINES:]
     return "\n".join(lines)[-CONTEXT_CHARS:]
 

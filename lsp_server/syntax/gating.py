@@ -2,7 +2,7 @@
 
 Owns the rules that look at the document around the cursor (identifier boundaries, code right of
 the cursor, comments and strings, block openers, open brackets). Per-language differences are
-data in `queries/rules.toml`, read through `lsp_server.syntax.textops`.
+data in `queries/rules.toml`, read through `lsp_server.syntax.rules`.
 Must not parse (it gets the document's current tree), call the model, or cut model output
 (that is `lsp_server.syntax.truncation`).
 """
@@ -14,7 +14,12 @@ from dataclasses import dataclass, replace
 
 import tree_sitter
 
-from lsp_server.syntax import textops
+from lsp_server.syntax.indentation import IndentState, indentation_violations
+from lsp_server.syntax.lexer import bracket_state, closes_open_bracket, code_of, ends_outside_tokens
+from lsp_server.syntax.lines import (TAB_SIZE, end_of_line, indent_style, indent_width, leading_ws, line_bounds,
+                                     previous_nonblank_line, start_of_line)
+from lsp_server.syntax.rules import Rules, matches, opens_block, rules_for
+from lsp_server.syntax.windows import window_end, window_start
 
 BLOCK_MAX_LINES = 24
 STATEMENT_MAX_LINES = 24
@@ -50,10 +55,10 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     bracket the code below does not close: through the end of that statement's block, as
     "statement"). "statement": the statements of the block the cursor's empty line is in, from
     the cursor on (one statement or definition at module level or in a class body). How each
-    ends: `truncation._scan`.
+    ends: `cut_rules`.
     `tree` is a tree-sitter tree of `text` in UTF-8, or None (text rules only).
     """
-    rules = textops.rules_for(language)
+    rules = rules_for(language)
     gate = _decide(rules, tree, text, offset)
     if gate.complete and rules.indent_opener is not None:
         indent = required_indent(rules, text, offset)
@@ -62,7 +67,7 @@ def decide(language: str | None, tree: tree_sitter.Tree | None, text: str, offse
     return gate
 
 
-def required_indent(rules: textops.Rules, text: str, offset: int) -> str | None:
+def required_indent(rules: Rules, text: str, offset: int) -> str | None:
     """The indentation that the first line of code written on the empty line at `offset` must
     have for the file to be valid, where the code around it leaves one choice; else None.
 
@@ -75,34 +80,34 @@ def required_indent(rules: textops.Rules, text: str, offset: int) -> str | None:
     level or any dedent) None.
     Left of the cursor only whitespace, right of it nothing.
     """
-    line_start, line_end = textops.line_bounds(text, offset)
+    line_start, line_end = line_bounds(text, offset)
     if rules.indent_opener is None or text[line_start:line_end].strip():
         return None
-    head = text[textops.window_start(text, line_start) : line_start]
-    if not textops.ends_outside_tokens(head, rules):
+    head = text[window_start(text, line_start) : line_start]
+    if not ends_outside_tokens(head, rules):
         return None  # the cursor line is inside a string
-    state = textops.IndentState()
-    textops.indentation_violations(head, rules, state)
+    state = IndentState()
+    indentation_violations(head, rules, state)
     if state.depth or state.continued or not state.stack:
         return None
     top = state.stack[-1]
     below = _next_code_line(rules, text, line_end)
-    deeper = below is not None and textops.indent_width(below) > top
+    deeper = below is not None and indent_width(below) > top
     if state.opens:
-        style = textops.indent_style(head[-8000:]) or ((True, 4) if rules.indent_tabs else (False, 4))
+        style = indent_style(head[-8000:]) or ((True, 4) if rules.indent_tabs else (False, 4))
         # one unit deeper: the step from the enclosing level to the header's, else the file's unit
         step = top - state.stack[-2] if len(state.stack) > 1 else 0
-        width = top + (step or (textops.TAB_SIZE if style[0] else style[1]))
+        width = top + (step or (TAB_SIZE if style[0] else style[1]))
         if deeper:
-            width = min(width, textops.indent_width(below))
+            width = min(width, indent_width(below))
         return _whitespace(text, line_start, width, style[0])
-    previous = textops.previous_nonblank_line(text, line_start)
-    if deeper and not textops.matches(rules.block_exit, previous or ""):
+    previous = previous_nonblank_line(text, line_start)
+    if deeper and not matches(rules.block_exit, previous or ""):
         return _whitespace(text, line_start, top, False)
     return None
 
 
-def _next_code_line(rules: textops.Rules | None, text: str, line_end: int) -> str | None:
+def _next_code_line(rules: Rules | None, text: str, line_end: int) -> str | None:
     """The first line after the one ending at `line_end` that is not blank (nor only a comment,
     with `rules`); None if there is none within 200 lines."""
     pos = line_end
@@ -110,9 +115,8 @@ def _next_code_line(rules: textops.Rules | None, text: str, line_end: int) -> st
         nl = text.find("\n", pos)
         if nl < 0:
             return None
-        nxt = text.find("\n", nl + 1)
-        line = text[nl + 1 : len(text) if nxt < 0 else nxt].rstrip("\r")
-        if (textops.code_of(rules, line) if rules is not None else line).strip():
+        line = text[nl + 1 : end_of_line(text, nl + 1)].rstrip("\r")
+        if (code_of(rules, line) if rules is not None else line).strip():
             return line
         pos = nl + 1
     return None
@@ -125,18 +129,18 @@ def _whitespace(text: str, line_start: int, width: int, tabs: bool) -> str:
     for _ in range(200):
         if end < 0:
             break
-        start = text.rfind("\n", 0, end) + 1
+        start = start_of_line(text, end)
         line = text[start:end]
-        if line.strip() and textops.indent_width(line) == width:
-            return textops.leading_ws(line)
+        if line.strip() and indent_width(line) == width:
+            return leading_ws(line)
         end = start - 1
     if tabs:
-        return "\t" * (width // textops.TAB_SIZE) + " " * (width % textops.TAB_SIZE)
+        return "\t" * (width // TAB_SIZE) + " " * (width % TAB_SIZE)
     return " " * width
 
 
-def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
-    line_start, line_end = textops.line_bounds(text, offset)
+def _decide(rules: Rules, tree: tree_sitter.Tree | None, text: str, offset: int) -> Gate:
+    line_start, line_end = line_bounds(text, offset)
     left = text[line_start:offset]
     right = text[offset:line_end]
 
@@ -145,8 +149,8 @@ def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offs
     if not _TRIVIAL_RIGHT.fullmatch(right):
         return Gate(False, "line", 0, "code right of the cursor")
 
-    start = textops.window_start(text, offset)
-    stack, inside = textops.bracket_state(text[start:offset], rules)
+    start = window_start(text, offset)
+    stack, inside = bracket_state(text[start:offset], rules)
     kind = _inside_node(rules, tree, text, offset) if tree is not None else (inside and inside.kind)
     if kind:
         return Gate(True, "line", 1, f"inside a {kind}")
@@ -155,7 +159,7 @@ def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offs
     in_expression = bool(stack) and (rules.indent_blocks or stack[-1][0] != "{")
     code = left.rstrip()
     if code.strip():
-        if textops.opens_block(rules, code) and (rules.indent_blocks or stack):
+        if opens_block(rules, code) and (rules.indent_blocks or stack):
             return Gate(True, "block", BLOCK_MAX_LINES, "the line opens a block")
         if in_expression:
             at_open = code.endswith(stack[-1][0])
@@ -168,25 +172,25 @@ def _decide(rules: textops.Rules, tree: tree_sitter.Tree | None, text: str, offs
 
     # An empty line gets a multi-line block when nothing follows it in its block (as Copilot
     # does for an empty block), else one statement: the code below stays as it is.
-    previous = textops.previous_nonblank_line(text, line_start)
-    prev_indent = textops.indent_width(previous or "")
-    if previous is not None and textops.opens_block(rules, textops.code_of(rules, previous)):
+    previous = previous_nonblank_line(text, line_start)
+    prev_indent = indent_width(previous or "")
+    if previous is not None and opens_block(rules, code_of(rules, previous)):
         if _ends_block(text, line_end, prev_indent + 1):
             return Gate(True, "block", BLOCK_MAX_LINES, "empty block after a block opener")
         return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line after a block opener")
     if in_expression:
-        after = text[offset : offset + textops.window_end(text[offset:])]
-        if not textops.closes_open_bracket(after, rules):
+        after = text[offset : offset + window_end(text[offset:])]
+        if not closes_open_bracket(after, rules):
             # the code below does not close it: the completion closes it and finishes the statement
             return Gate(True, "expression", STATEMENT_MAX_LINES,
                         f"empty line inside an open {stack[-1][0]!r} that the code below does not close")
         return Gate(True, "expression", EXPRESSION_MAX_LINES, f"empty line inside an open {stack[-1][0]!r}")
-    if _ends_block(text, line_end, max(textops.indent_width(left), prev_indent)):
+    if _ends_block(text, line_end, max(indent_width(left), prev_indent)):
         return Gate(True, "block", BLOCK_MAX_LINES, "empty line at the end of a block")
     return Gate(True, "statement", STATEMENT_MAX_LINES, "empty line")
 
 
-def _inside_node(rules: textops.Rules, tree: tree_sitter.Tree, text: str, offset: int) -> str | None:
+def _inside_node(rules: Rules, tree: tree_sitter.Tree, text: str, offset: int) -> str | None:
     """"comment" or "string" if the cursor is inside one (per the tree), else None."""
     byte = len(text[:offset].encode("utf-8"))
     node = tree.root_node.descendant_for_byte_range(max(byte - 1, 0), byte)
@@ -210,4 +214,4 @@ def _ends_block(text: str, line_end: int, indent: int) -> bool:
     """Is the empty line ending at `line_end` the last line of its block (the next non-blank
     line is indented less than `indent`, or there is none)?"""
     line = _next_code_line(None, text, line_end)
-    return line is None or textops.indent_width(line) < indent
+    return line is None or indent_width(line) < indent

@@ -16,6 +16,7 @@ from lsp_server.context.fim import build_fim_prompt
 from lsp_server.context.templates import FimTemplate
 from lsp_server.worker.engine import Cancelled, Engine, EvalStats, Rates
 from lsp_server.syntax.gating import Gate
+from lsp_server.syntax.lines import start_of_line
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
 from lsp_server.worker_protocol import CompletionRequest, CompletionResult
 
@@ -64,7 +65,7 @@ def split_indent(prefix: str) -> tuple[str, str]:
     the model start a fresh indented line (its tokens carry leading whitespace), which doubles the
     indentation; so the prompt ends at the line start and the model writes the indentation itself.
     """
-    line_start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
+    line_start = start_of_line(prefix, lone_cr=True)
     tail = prefix[line_start:]
     if tail and not tail.strip(" \t"):
         return prefix[:line_start], tail
@@ -228,7 +229,7 @@ class _Partial:
     def offer(self, relative: str, stats: EvalStats) -> None:
         if self.deadline is None or self.tokens is not None or time.perf_counter() < self.deadline:
             return
-        end = max(relative.rfind("\n"), relative.rfind("\r"))
+        end = start_of_line(relative, lone_cr=True) - 1  # where the complete lines end
         if end <= self._end:
             return  # no line completed since the last try
         self._end = end

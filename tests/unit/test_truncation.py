@@ -8,16 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.syntax import textops
-from lsp_server.syntax.gating import Gate, decide
-from lsp_server.syntax.languages import new_parser
+from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.truncation import StopChecker, clean, loop_end, truncate
-
-
-def gate_at(language: str, prefix: str, suffix: str) -> Gate:
-    text = prefix + suffix
-    tree = new_parser(language).parse(text.encode("utf-8"))
-    return decide(language, tree, text, len(prefix))
+from tests.support.gates import gate_at
 
 
 # Fifteen short methods after the cursor's: the code below goes on past the parse window's 40 lines.
@@ -532,25 +525,6 @@ def test_large_file(candidate: str, expected_tail: str) -> None:
     assert out.endswith(expected_tail) and (out.count("\n") == 20 if expected_tail else out == "")
 
 
-@pytest.mark.parametrize(
-    ("text", "violations"),
-    [
-        pytest.param("def f(n):\n    count = 0\n        if n:\n            pass\n", 1, id="unexpected-indent"),
-        pytest.param("def f(n):\n    if n:\n        x = 1\n      y = 2\n", 1, id="dedent-to-unopened-level"),
-        pytest.param("def f(n):\n    if n:\n    return 1\n", 1, id="opener-without-body"),
-        pytest.param("def f(n):\n    x = (1,\n  2)\n    s = \"\"\"a\nb:\n        \"\"\"\n    if x:  # c:\n        pass\n", 0,
-                     id="brackets-strings-comments"),
-        pytest.param("def f(n):\n    y = n + \\\n            1\n    return y\n", 0, id="backslash-continuation"),
-        pytest.param("class A:\n    def f(self): return 1\n\n    def g(self):\n        pass\nx = 1\n", 0, id="one-line-body"),
-        pytest.param("        return 1\n    return 2\nx = 3\n", 0, id="window-starts-deep"),
-        pytest.param("def f():\n\tif x:\n\t\treturn 1\n\treturn 2\n", 0, id="tabs"),
-    ],
-)
-def test_indentation_violations(text: str, violations: int) -> None:
-    assert len(textops.indentation_violations(text, textops.rules_for("python"))) == violations
-    assert textops.indentation_violations(text, textops.rules_for("c")) == []  # braces: no rule
-
-
 # A model that hit its token limit (`overran`): one statement at most; a block's header alone when
 # the code below is its body; the gate's scope when no single statement fits. Each row: prefix,
 # candidate, suffix, expected with overran=True, expected as the model's own stop would give it.
@@ -611,46 +585,6 @@ def test_overran_stop_checker_stops_at_the_one_statement_cut(
             assert truncate(language, prefix, candidate[:i], suffix, gate, overran=True) == narrow
             return
     assert narrow == wide, "never stopped although the candidate goes on past the statement"
-
-
-@pytest.mark.parametrize(
-    "language, text, closers",
-    [
-        ("python", "ok()", ""),
-        ("python", "f(a, [1, {2: (3", ")}])"),
-        ("python", 'raise ValueError("bad width %r (', '")'),  # the "(" in the string is text
-        ("python", "s = '''abc(", "'''"),
-        ("python", "x = f(1)  # (", ""),  # a comment ends at the line's end
-        ("c", "int a[] = {f(1,", ")}"),
-        ("c", 'puts("a(', '")'),
-        ("c", "x = f(/* (", ""),  # inside a block comment: nothing closes it here
-        ("javascript", "const s = `a${f(", "`"),  # the lexer reads a template literal as one string
-    ],
-)
-def test_closing_text(language: str, text: str, closers: str) -> None:
-    assert textops.closing_text(text, textops.rules_for(language)) == closers
-
-
-@pytest.mark.parametrize(
-    ("language", "suffix", "window", "goes_on"),
-    [
-        # up to (not through) the next definition at column 0
-        ("go", "\n\treturn x\n}\n\nfunc b() {\n}\n", "\n\treturn x\n}\n", False),
-        ("python", "\n    return x\n\n# note\ndef g():\n    pass\n", "\n    return x\n\n# note", False),
-        # C's preprocessor lines and labels at column 0 stand inside a body
-        ("c", "\n    x = 1;\n#endif\n    y = 2;\ndone:\n    return y;\n}\n", "\n    x = 1;\n#endif\n    y = 2;\ndone:\n    return y;\n}\n", False),
-        # the end of the text
-        ("java", "\n    }\n}\n", "\n    }\n}\n", False),
-        # 40 lines at most, then back to the last line at the shallowest depth in the second half
-        ("java", "\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15)) + "}\n",
-         ("\n        g();\n    }\n" + "".join(f"    void m{i}() {{\n        x({i});\n    }}\n" for i in range(12)))[:-1], True),
-        # ... and not on an annotation, which belongs to the method after it
-        ("java", "\n        g();\n    }\n" + "".join(f"    @Override\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(15)) + "}\n",
-         ("\n        g();\n    }\n" + "".join(f"    @Override\n    void m{i}() {{\n        x({i});\n    }}\n" for i in range(9)))[:-1], True),
-    ],
-)
-def test_suffix_window(language: str, suffix: str, window: str, goes_on: bool) -> None:
-    assert textops.suffix_window(suffix, textops.rules_for(language), 40) == (window, goes_on)
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ or a followed model job serves the next request instead of a new model call.
 
 from __future__ import annotations
 
-PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}
+CLOSER_OF = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'", "`": "`"}  # opener -> the closer it needs
 QUOTES = "\"'`"
-CLOSING = frozenset(PAIRS.values())
+CLOSING = frozenset(CLOSER_OF.values())
 MAX_CLOSERS = 64  # characters after the cursor looked at as an editor's closers (and their line breaks)
 WHITESPACE = " \t\r\n"
 
@@ -38,14 +38,14 @@ class _Open:
                 elif ch == top:
                     self.stack.pop()
                 continue
-            if ch in PAIRS and ch not in CLOSING or ch in QUOTES:
+            if ch in CLOSER_OF and ch not in CLOSING or ch in QUOTES:
                 self.stack.append(ch)
-            elif ch in CLOSING and top is not None and PAIRS[top] == ch:
+            elif ch in CLOSING and top is not None and CLOSER_OF[top] == ch:
                 self.stack.pop()  # a closer of something opened before the text is no opener
 
     def closers(self) -> str:
         """The text that closes them, innermost first."""
-        return "".join(PAIRS[c] for c in reversed(self.stack))
+        return "".join(CLOSER_OF[c] for c in reversed(self.stack))
 
 
 def open_closers(text: str) -> str:

@@ -7,6 +7,8 @@ import re
 
 from lsprotocol import types
 
+from lsp_server.syntax.lines import start_of_line
+
 _WORD_TAIL = re.compile(r"\w*$")
 SOURCE = "local-llm-lsp"  # the `source` of the diagnostics the server makes itself
 
@@ -17,7 +19,7 @@ def suggestion_range(pos: types.Position) -> types.Range:
 
 def word_before(text: str, offset: int) -> str:
     """The identifier characters immediately left of `offset` (on the same line)."""
-    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    line_start = start_of_line(text, offset, lone_cr=True)
     return _WORD_TAIL.search(text[line_start:offset]).group(0)
 
 

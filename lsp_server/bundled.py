@@ -179,10 +179,3 @@ def ensure_assembled(model: BundledModel, progress: Progress | None = None, *, r
         tmp.unlink(missing_ok=True)
     _stamp_path(target).write_text(f"{model.sha256}:{_stamp_of(target)}\n")
     return target
-
-
-def bundled_for_path(path: Path) -> BundledModel | None:
-    for model in BUNDLED.values():
-        if path == assembled_path(model):
-            return model
-    return None

@@ -41,7 +41,7 @@ log = logging.getLogger("lsp_server.worker")
 class Job:
     command: Load | Complete | Chat
     seq: int
-    partial: str = ""  # chat text produced before a preemption
+    preempted_text: str = ""  # a chat's text generated before a completion preempted it
     stats: dict = field(default_factory=dict)
     typed: str | None = None  # completion being followed: what the user typed at its cursor since
 
@@ -233,10 +233,10 @@ class Worker:
             return
         engine = self.engine
         prompt_text = format_chat(engine, job.command.messages)
-        prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.partial) if job.partial else [])
+        prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.preempted_text) if job.preempted_text else [])
         max_tokens = job.command.max_tokens
         stats = EvalStats()
-        pieces = [job.partial]
+        pieces = [job.preempted_text]
         preempted = False
 
         def stop() -> bool:
@@ -259,7 +259,7 @@ class Worker:
         elif preempted:
             # Yield to the completion; resume this chat after it, from where it stopped.
             with self.cond:
-                job.partial, job.stats = text, total
+                job.preempted_text, job.stats = text, total
                 self.jobs.append(job)
                 self.cond.notify_all()
             self.emit(Progress(stage="preempted", done=total["generated_tokens"], total=max_tokens, id=job.id))

@@ -16,6 +16,7 @@ import time
 from lsp_server import cli
 from lsp_server.lsp.completion import follow
 from lsp_server.lsp.model import client
+from lsp_server.worker_protocol import encode
 
 _path = os.environ.get("LOCAL_LLM_LSP_BENCH_EVENTS")
 _original = client.WorkerClient._dispatch
@@ -28,12 +29,13 @@ def _write(record: dict) -> None:
             fh.write(json.dumps({"t": time.time(), **record}) + "\n")
 
 
-def _dispatch(self, event: dict) -> None:
-    if event.get("event") in ("done", "cancelled", "error", "refreshed", "partial"):
-        stats = event.get("stats") or (event.get("result") or {}).get("stats") or {}
-        result = event.get("result") or {}
-        _write({"event": event["event"], "id": event.get("id"), "stats": stats,
-                "text": result.get("text"), "raw": result.get("raw", event.get("raw"))})
+def _dispatch(self, event) -> None:
+    data = json.loads(encode(event))  # the typed event as it was on the wire
+    if data.get("event") in ("done", "cancelled", "error", "refreshed", "partial"):
+        result = data.get("result") or {}
+        stats = data.get("stats") or result.get("stats") or {}
+        _write({"event": data["event"], "id": data.get("id"), "stats": stats,
+                "text": result.get("text"), "raw": result.get("raw", data.get("raw"))})
     _original(self, event)
 
 

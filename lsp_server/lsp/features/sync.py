@@ -1,7 +1,8 @@
 """Text synchronization: didOpen / didChange / didClose into the server's own document store.
 
-Incremental sync; positions in the negotiated encoding. pygls keeps its own copy of each
-document too, but the server reads only its own store (LSP line splitting, tree-sitter trees).
+Incremental sync; positions in the negotiated encoding. The server's protocol class skips pygls'
+own document copies (`lsp_server.lsp.server.Protocol`): the server's store is the only one (LSP
+line splitting, tree-sitter trees).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tests.support.lsp import start_server
+from tests.support.procs import descendants
 
 NET_TABLES = ("tcp", "tcp6", "udp", "udp6", "raw", "raw6")
 
@@ -31,22 +32,6 @@ def inet_inodes() -> set[str]:
             continue
         inodes.update(line.split()[9] for line in lines if len(line.split()) > 9)
     return inodes
-
-
-def descendants(pid: int) -> set[int]:
-    """The process and all its children, grandchildren, ..."""
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        if p in found:
-            continue
-        found.add(p)
-        for children in Path(f"/proc/{p}/task").glob("*/children"):
-            try:
-                todo += [int(c) for c in children.read_text().split()]
-            except OSError:
-                pass
-    return found
 
 
 def inet_sockets_of(pids: set[int]) -> set[tuple[int, str]]:

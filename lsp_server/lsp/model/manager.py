@@ -27,6 +27,7 @@ from lsp_server.worker_protocol import Chat, ChatMessage, Complete, CompletionRe
 log = logging.getLogger(__name__)
 
 LOADING, READY, ERROR = "loading", "ready", "error"
+LOAD_ATTEMPTS = 2  # a worker that dies while loading is started once more before the file is blamed
 MAX_RESTARTS = 3  # within RESTART_WINDOW seconds; then the server stays in the error state
 RESTART_WINDOW = 300.0
 
@@ -105,30 +106,38 @@ class ModelManager:
         self._ready.clear()
         source = self.model_source()
         self._set_status(LOADING, f"loading {source['label']}")
-        if self.client is not None:
-            await self.client.stop()
-        self.client = WorkerClient(on_progress=lambda progress: self.on_progress(converter.unstructure(progress)))
-        try:
-            await self.client.start()
-            event = await self.client.load(Load(
-                path=source["path"],
-                bundled=source["bundled"],
-                n_ctx=self.settings.context_size,
-                threads=self.settings.threads,
-                template=self.settings.fim_template,
-                prompts_dir=self.settings.prompts_dir,
-                reuse_shifted=self.settings.reuse_shifted_cache,
-            ))
-        except WorkerError as exc:
-            self._set_status(ERROR, f"cannot load the model: {exc}")
-            return
-        except WorkerCrashed as exc:
-            self._set_status(
-                ERROR,
-                f"llama.cpp crashed while loading {source['label']} ({exc}); the file is probably corrupt "
-                "or not a supported model. Check it with `local-llm-lsp model verify`, or set modelPath to another GGUF.",
-            )
-            return
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            if self.client is not None:
+                await self.client.stop()
+            self.client = WorkerClient(on_progress=lambda progress: self.on_progress(converter.unstructure(progress)))
+            try:
+                await self.client.start()
+                event = await self.client.load(Load(
+                    path=source["path"],
+                    bundled=source["bundled"],
+                    n_ctx=self.settings.context_size,
+                    threads=self.settings.threads,
+                    template=self.settings.fim_template,
+                    prompts_dir=self.settings.prompts_dir,
+                    reuse_shifted=self.settings.reuse_shifted_cache,
+                ))
+                break
+            except WorkerError as exc:
+                self._set_status(ERROR, f"cannot load the model: {exc}")
+                return
+            except WorkerCrashed as exc:
+                # Killed from outside (out of memory, a user) or crashed on the file: once more, and
+                # if it dies again, the file is the likely cause.
+                if attempt < LOAD_ATTEMPTS:
+                    log.warning("the model worker died while loading %s (%s); loading it once more", source["label"], exc)
+                    continue
+                self._set_status(
+                    ERROR,
+                    f"llama.cpp crashed while loading {source['label']} ({exc}, {LOAD_ATTEMPTS} times); the file is "
+                    "probably corrupt or not a supported model. Check it with `local-llm-lsp model verify`, or set "
+                    "modelPath to another GGUF.",
+                )
+                return
         if isinstance(event, LoadFailed):
             self._set_status(ERROR, f"cannot load the model: {event.message}")
             return

@@ -42,7 +42,7 @@ class CompletionRequest:
     language: str | None = None
     gate: Gate | None = None  # the gating's decision (how much to complete); None: no gating (raw output)
     max_tokens: int = 128
-    latency_target_ms: int = 0  # 0: no budget; else the token limit is sized to this (see budget_tokens)
+    latency_target_ms: int = 0  # 0: no budget; else generation is limited by it (see pipeline.generation_budget)
     prefix_tokens: int = 1024
     suffix_tokens: int = 256
     truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)

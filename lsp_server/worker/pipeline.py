@@ -29,18 +29,47 @@ def stop_token_ids(engine: Engine, template: FimTemplate) -> frozenset[int]:
 MIN_BUDGET_TOKENS = 8  # always enough for a short line
 
 
-def budget_tokens(req: CompletionRequest, rates: "Rates", new_prompt_tokens: int) -> int:
-    """The token limit that fits the latency target, from this machine's measured speeds.
+def generation_budget(target_ms: int, elapsed_ms: float, generate_tps: float, max_tokens: int) -> int | None:
+    """The tokens the latency target still buys once the prompt is computed, or None: no limit
+    but the request's own (`max_tokens`) and the stop check (the scope's end).
 
-    Predicted prompt time for the tokens not yet cached plus generation time must fit the
-    target; never fewer than MIN_BUDGET_TOKENS, never more than the request's max_tokens.
-    Until speeds are measured, the request's max_tokens applies.
+    The target limits what is still to be spent. A suggestion that is already late (`elapsed_ms`,
+    the prompt's actual time, reached the target: a cold prompt) is generated to its natural end:
+    the user waits anyway and the prompt is paid; cutting the generation would throw that away
+    for a few hundred milliseconds. Otherwise the time left buys tokens at this machine's measured
+    speed, never fewer than MIN_BUDGET_TOKENS; the pipeline then still ends the line it is in.
+    No target (0) or no speed measured yet: no limit.
     """
-    if req.latency_target_ms <= 0 or rates.generate_tps <= 0:
-        return req.max_tokens
-    prompt_ms = new_prompt_tokens / rates.prompt_tps * 1000 if rates.prompt_tps > 0 else 0.0
-    left_ms = req.latency_target_ms - prompt_ms
-    return max(MIN_BUDGET_TOKENS, min(req.max_tokens, int(left_ms / 1000 * rates.generate_tps)))
+    if target_ms <= 0 or generate_tps <= 0 or elapsed_ms >= target_ms:
+        return None
+    tokens = int((target_ms - elapsed_ms) / 1000 * generate_tps)
+    return None if tokens >= max_tokens else max(MIN_BUDGET_TOKENS, tokens)
+
+
+def at_line_end(text: str) -> bool:
+    """Whether `text` ends a line of code: it holds a non-blank line and nothing but blanks follows
+    its last line break."""
+    body = text.lstrip(" \t\r\n")
+    end = max(body.rfind("\n"), body.rfind("\r"))
+    return end >= 0 and not body[end + 1 :].strip(" \t")
+
+
+class _Budget:
+    """One completion's generation budget (`generation_budget`), decided at its first token from the
+    time actually spent; `spent` says when to stop: the budget used up, at a line's end."""
+
+    def __init__(self, req: CompletionRequest, rates: Rates, started: float) -> None:
+        self.req, self.rates, self.started = req, rates, started
+        self.tokens: int | None = None
+        self.late: bool | None = None  # unknown until the first token
+
+    def spent(self, generated: int, relative: str) -> bool:
+        if self.late is None:
+            elapsed = (time.perf_counter() - self.started) * 1000
+            self.late = self.req.latency_target_ms > 0 and elapsed >= self.req.latency_target_ms
+            self.tokens = generation_budget(self.req.latency_target_ms, elapsed, self.rates.generate_tps,
+                                            self.req.max_tokens)
+        return self.tokens is not None and generated >= self.tokens and at_line_end(relative)
 
 
 ENDING_EVIDENCE_TOKENS = 64  # a model that writes this many tokens without ending the middle runs on
@@ -129,17 +158,19 @@ def run_completion(
         bos=engine.bos,
     )
     gate = req.gate
-    max_tokens = budget_tokens(req, engine.rates, engine.uncached(prompt.tokens))
+    max_tokens = req.max_tokens
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
     lead = gate.indent if gate is not None and gate.indent is not None and gate.indent.startswith(typed_indent) else None
     avoid: set[int] = set()
+    budget = _Budget(req, engine.rates, started)
     total = EvalStats()
     retries = 0
     while True:
         stats = EvalStats()
         partial = _Partial(req, gate, engine.rates.runs_on, started, on_partial) if on_partial and not retries else None
         raw, stopped_early = _generate(engine, template, req, gate, prompt.tokens, max_tokens, lead, typed_indent,
-                                       frozenset(avoid), cancelled, typed, stats, partial)
+                                       frozenset(avoid), cancelled, typed, stats, partial,
+                                       None if retries else budget)  # a retry's limit is what is left
         _add(total, stats, first=not retries)
         engine.rates.update(stats)
         if stats.stop_reason == "disagrees":
@@ -152,9 +183,9 @@ def run_completion(
         total.stop_reason = stats.stop_reason
         # The model did not end the middle itself within its budget (or was stopped at the scope's
         # end and is one that habitually runs on): trust its first statement only.
-        overran = stats.stop_reason == "max_tokens" or stats.stop_reason == "stop_check" and engine.rates.runs_on
+        overran = stats.stop_reason in ("max_tokens", "budget") or stats.stop_reason == "stop_check" and engine.rates.runs_on
         text = _cut(req, gate, raw, overran)
-        retry_tokens = _retry_budget(req, engine.rates, max_tokens, started)
+        retry_tokens = max_tokens if budget.late else _retry_budget(req, engine.rates, max_tokens, started)
         if (text or not raw.strip() or not req.truncate or gate is None or retries >= MAX_RETRIES
                 or stats.first_token is None or stats.stop_reason in ("cancelled", "context_full")
                 or retry_tokens < MIN_BUDGET_TOKENS or (typed is not None and typed() is not None) or cancelled()):
@@ -164,7 +195,8 @@ def run_completion(
         retries += 1
     data = _stats_dict(total)
     data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
-                token_budget=max_tokens, retries=retries)
+                token_budget=budget.tokens if budget.tokens is not None else max_tokens, late=bool(budget.late),
+                retries=retries)
     if partial is not None and partial.tokens is not None:
         data["partial_tokens"] = partial.tokens
     return CompletionResult(text=text, raw=raw, stats=data)
@@ -172,8 +204,10 @@ def run_completion(
 
 def _generate(engine: Engine, template: FimTemplate, req: CompletionRequest, gate: Gate | None, tokens: list[int],
               max_tokens: int, lead: str | None, typed_indent: str, avoid: frozenset[int], cancelled: Cancelled,
-              typed: Callable[[], str | None] | None, stats: EvalStats, partial: "_Partial | None" = None) -> tuple[str, bool]:
-    """One generation with the stop checks: (raw text relative to the cursor, stopped by a stop check)."""
+              typed: Callable[[], str | None] | None, stats: EvalStats, partial: "_Partial | None" = None,
+              budget: _Budget | None = None) -> tuple[str, bool]:
+    """One generation with the stop checks: (raw text relative to the cursor, stopped by a stop check).
+    A `budget` used up ends it at a line end with stop reason "budget"."""
     checker = StopChecker(req.language, req.prefix, req.suffix, gate) if gate is not None and req.truncate else None
     pieces: list[str] = []
     stopped_early = False
@@ -208,6 +242,9 @@ def _generate(engine: Engine, template: FimTemplate, req: CompletionRequest, gat
             break
         if partial is not None and followed is None and relative is not None:
             partial.offer(relative, stats)
+        if budget is not None and relative is not None and budget.spent(stats.generated_tokens, relative):
+            stats.stop_reason = "budget"
+            break
     raw = "".join(pieces)
     for stop in template.stop_text:
         raw = raw.split(stop, 1)[0]

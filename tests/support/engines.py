@@ -4,7 +4,7 @@ The real llama.cpp side is tested in tests/e2e with the tiny generated model."""
 
 from __future__ import annotations
 
-from lsp_server.worker.engine import Rates
+from lsp_server.worker.engine import EvalStats, Rates
 
 ROLES = {"fim_pre": 1, "fim_suf": 2, "fim_mid": 3}
 
@@ -23,3 +23,36 @@ class EngineDouble:
 
     def uncached(self, tokens: list[int]) -> int:
         return 0
+
+
+class Clock:
+    """A fake `time` module for the pipeline: `perf_counter` reads `now`, which the test double moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class PacedEngine(EngineDouble):
+    """Test double of `Engine`: spends `prompt_ms` on the prompt, then yields `pieces` one per
+    token, each taking `ms_per_token` on `clock`; `on_piece(i)` is called before piece i is yielded."""
+
+    def __init__(self, pieces: list[str], clock: Clock, ms_per_token: float, on_piece=lambda i: None, *,
+                 prompt_ms: float = 0.0, generate_tps: float = 0.0) -> None:
+        super().__init__(generate_tps)
+        self.pieces, self.clock, self.ms, self.on_piece, self.prompt_ms = pieces, clock, ms_per_token, on_piece, prompt_ms
+
+    def generate(self, prompt, *, max_tokens, cancelled, stop_tokens=frozenset(), stats=None, lead=None, avoid_first=frozenset()):
+        stats = stats if stats is not None else EvalStats()
+        self.clock.now += self.prompt_ms / 1000
+        stats.first_token = 10
+        stats.stop_reason = "eos"
+        for i, piece in enumerate(self.pieces[:max_tokens]):
+            self.clock.now += self.ms / 1000
+            self.on_piece(i)
+            stats.generated_tokens += 1
+            yield piece
+        if len(self.pieces) > max_tokens:
+            stats.stop_reason = "max_tokens"

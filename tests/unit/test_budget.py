@@ -1,27 +1,46 @@
-"""The token limit sized to the latency target from measured speeds (pure)."""
+"""The generation budget left by the latency target, from measured speeds (pure)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
-from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, budget_tokens, ending_evidence
+from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
 from lsp_server.worker_protocol import CompletionRequest
 
 
 @pytest.mark.parametrize(
-    "target_ms, prompt_tps, gen_tps, new_tokens, max_tokens, expected",
+    "target_ms, elapsed_ms, gen_tps, max_tokens, expected",
     [
-        (0, 100, 30, 10, 128, 128),  # budget off
-        (1000, 0, 0, 10, 128, 128),  # nothing measured yet
-        (1000, 100, 30, 10, 128, 27),  # 100 ms of prompt, 900 ms of generation at 30 tok/s
-        (1000, 100, 30, 500, 128, MIN_BUDGET_TOKENS),  # a cold prompt eats the budget: a short line still
-        (5000, 100, 30, 0, 64, 64),  # never above the request's limit
+        (0, 100, 30, 128, None),  # budget off
+        (1000, 100, 0, 128, None),  # no speed measured yet
+        (1000, 100, 30, 128, 27),  # 100 ms of prompt, 900 ms left at 30 tok/s
+        (1000, 900, 30, 128, MIN_BUDGET_TOKENS),  # little left: still a short line
+        (1000, 1000, 30, 128, None),  # already late (a cold prompt): to its natural end
+        (2000, 25000, 15, 128, None),
+        (5000, 0, 30, 64, None),  # the time left buys more than the request's limit: that limit
     ],
 )
-def test_budget_tokens(target_ms, prompt_tps, gen_tps, new_tokens, max_tokens, expected):
-    req = CompletionRequest(prefix="", suffix="", max_tokens=max_tokens, latency_target_ms=target_ms)
-    assert budget_tokens(req, Rates(prompt_tps, gen_tps), new_tokens) == expected
+def test_generation_budget(target_ms, elapsed_ms, gen_tps, max_tokens, expected):
+    assert generation_budget(target_ms, elapsed_ms, gen_tps, max_tokens) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", False),
+        ("return x", False),  # the line is still being written
+        ("return x\n", True),
+        ("\n\n    ", False),  # blank lines only
+        ("\n    return x", False),
+        ("\n    return x\n    ", True),
+        ("a = 1\r\n", True),
+        ("x = 1\ny", False),  # the next line is being written
+        ("x = 1\n    y = 2\n  ", True),
+    ],
+)
+def test_at_line_end(text, expected):
+    assert at_line_end(text) is expected
 
 
 def test_rates_average_measurements():

@@ -14,40 +14,10 @@ import pytest
 
 from lsp_server.worker import pipeline
 from lsp_server.context.templates import choose_template
-from lsp_server.worker.engine import EvalStats
 from lsp_server.worker.pipeline import run_completion
 from lsp_server.worker_protocol import CompletionRequest
 from lsp_server.syntax.gating import Gate
-from tests.support.engines import EngineDouble
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def perf_counter(self) -> float:
-        return self.now
-
-
-class PacedEngine(EngineDouble):
-    """Test double of `Engine`: yields `pieces` one per token, each taking `ms_per_token` on
-    `clock`; `on_piece(i)` is called before piece i is yielded."""
-
-    def __init__(self, pieces: list[str], clock: Clock, ms_per_token: float, on_piece=lambda i: None) -> None:
-        super().__init__()
-        self.pieces, self.clock, self.ms, self.on_piece = pieces, clock, ms_per_token, on_piece
-
-    def generate(self, prompt, *, max_tokens, cancelled, stop_tokens=frozenset(), stats=None, lead=None, avoid_first=frozenset()):
-        stats = stats if stats is not None else EvalStats()
-        stats.first_token = 10
-        stats.stop_reason = "eos"
-        for i, piece in enumerate(self.pieces[:max_tokens]):
-            self.clock.now += self.ms / 1000
-            self.on_piece(i)
-            stats.generated_tokens += 1
-            yield piece
-        if len(self.pieces) > max_tokens:
-            stats.stop_reason = "max_tokens"
+from tests.support.engines import Clock, PacedEngine
 
 
 PREFIX = "def f(items):\n    total = 0\n    "

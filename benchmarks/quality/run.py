@@ -81,7 +81,11 @@ def never() -> bool:
     return False
 
 
-def generate(tasks: list[dict], engine, template, settings: Settings, placement: str) -> list[dict]:
+def generate(tasks: list[dict], engine, template, settings: Settings, placement: str, shipped: bool = False) -> list[dict]:
+    """Run every task. `shipped`: the server's answer (stop-early) is asked first, with `settings` as
+    they are (the latency budget on), on the task's cold prompt, as a user gets the first suggestion
+    in a newly opened file; the raw output for the post-hoc cuts comes after it, without a budget.
+    Otherwise the raw run comes first and both run without a budget (`settings` as given)."""
     store = DocumentStore()
     rows = []
     t_start = time.perf_counter()
@@ -92,15 +96,17 @@ def generate(tasks: list[dict], engine, template, settings: Settings, placement:
         snap = store.snapshot(URI, line, character)
         gate = decide(snap.language, snap.tree, snap.text, snap.offset)
         req = make_request(snap, gate, settings)
-        raw_res = run_completion(engine, template, attrs.evolve(req, truncate=False), never)
+        early_text, early_stats = "", {"generated_tokens": 0, "stop_reason": "gated_out"}  # the server does not call the model
+        if shipped and gate.complete:
+            early = run_completion(engine, template, req, never)
+            early_text, early_stats = early.text, early.stats
+        raw_res = run_completion(engine, template, attrs.evolve(req, truncate=False, latency_target_ms=0), never)
         raw = raw_res.raw
         overran = raw_res.stats.get("stop_reason") == "max_tokens"  # as the server's pipeline does
         syntax = truncate(req.language, req.prefix, clean(raw), req.suffix, gate, overran=overran) if gate.complete else ""
-        if gate.complete:
+        if not shipped and gate.complete:
             early = run_completion(engine, template, req, never)
             early_text, early_stats = early.text, early.stats
-        else:  # the server does not call the model
-            early_text, early_stats = "", {"generated_tokens": 0, "stop_reason": "gated_out"}
         left = snap.text[snap.text.rfind("\n", 0, snap.offset) + 1 : snap.offset]
         rows.append({
             "task_id": task["task_id"],
@@ -124,7 +130,8 @@ def generate(tasks: list[dict], engine, template, settings: Settings, placement:
 
 
 def _stats(stats: dict) -> dict:
-    keep = ("prompt_tokens", "evaluated_tokens", "generated_tokens", "prompt_ms", "generate_ms", "stop_reason")
+    keep = ("prompt_tokens", "evaluated_tokens", "generated_tokens", "prompt_ms", "generate_ms", "stop_reason", "late",
+            "token_budget")
     return {k: (round(v, 1) if isinstance(v, float) else v) for k, v in stats.items() if k in keep}
 
 
@@ -225,7 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--placement", choices=("blank-line", "literal"), default="blank-line")
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--max-tokens", type=int, default=0, help="default: 64 single, 128 multi")
+    ap.add_argument("--max-tokens", type=int, default=0,
+                    help="budget-off default: 64 single, 128 multi; shipped: the server's default")
+    ap.add_argument("--settings", choices=("shipped", "budget-off"), default="shipped",
+                    help="shipped (default): the server's default settings, the answer asked on the cold prompt; "
+                         "budget-off: no latency budget, load-independent")
     ap.add_argument("--workers", type=int, default=2, help="scoring subprocesses in parallel")
     ap.add_argument("--rescore", type=Path, help="score the outputs of an existing results file again (no model run)")
     output.add_record_option(ap)
@@ -240,23 +251,29 @@ def main(argv: list[str] | None = None) -> int:
     commit = common.git_commit()  # of the code this run imports
 
     tasks = load_tasks(args.data, args.split, args.n, args.seed)
-    settings = Settings(max_tokens=args.max_tokens or MAX_TOKENS[args.split], latency_target_ms=0)  # no budget: load-independent
+    shipped = args.settings == "shipped"
+    if shipped:
+        settings = Settings(max_tokens=args.max_tokens) if args.max_tokens else Settings()
+    else:  # no budget: load-independent
+        settings = Settings(max_tokens=args.max_tokens or MAX_TOKENS[args.split], latency_target_ms=0)
     t0 = time.perf_counter()
     engine, template, path = common.load_engine(args.model, settings)
     print(f"loaded {path} in {time.perf_counter() - t0:.1f} s; template {template.name}", file=sys.stderr)
     t0 = time.perf_counter()
-    rows = generate(tasks, engine, template, settings, args.placement)
+    rows = generate(tasks, engine, template, settings, args.placement, shipped)
     generation_s = time.perf_counter() - t0
     engine.close()
     score(tasks, rows, args.placement, args.workers)
     summary = summarize(rows)
     label = {"default": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default)", "small": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (small)"}.get(args.model, str(path))
-    name = f"quality-{Path(args.model).stem if args.model not in ('default', 'small') else args.model}-{args.split}-n{args.n}-s{args.seed}-{args.placement}"
+    name = (f"quality-{Path(args.model).stem if args.model not in ('default', 'small') else args.model}-{args.split}"
+            f"-n{args.n}-s{args.seed}-{args.placement}{'' if shipped else '-budget-off'}")
     meta = {
         "command": ".venv/bin/python -m benchmarks.quality.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": args.model, "model_label": label, "model_file": Path(path).name, "template": template.name,
         "split": args.split, "n": args.n, "seed": args.seed, "placement": args.placement,
-        "max_tokens": settings.max_tokens, "machine": common.machine(), "date": common.now(),
+        "max_tokens": settings.max_tokens, "settings": args.settings, "latency_target_ms": settings.latency_target_ms,
+        "machine": common.machine(), "date": common.now(),
         "commit": commit, "generation_s": generation_s,
     }
     write(name, meta, summary, rows, args.record)

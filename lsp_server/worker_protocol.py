@@ -115,6 +115,15 @@ class Cancel:
 
 
 @attrs.frozen
+class Prefill:
+    """A request is expected at `request`'s cursor (the editor showed the user that place): compute
+    its prompt while the worker is idle, beside the prompt in use (a newer prefill replaces this
+    one). Answered by `warmed` events only."""
+
+    request: CompletionRequest
+
+
+@attrs.frozen
 class Shutdown:
     """Stop taking jobs and exit."""
 
@@ -181,12 +190,22 @@ class Refreshed:
     stats: Stats
 
 
+@attrs.frozen
+class Warmed:
+    """Idle work done: a prompt expected next (a prefill, or the full window of a request answered
+    from the small one) was computed ahead (`complete`: all of it; else a job interrupted it)."""
+
+    complete: bool
+    stats: Stats
+
+
 COMMANDS: dict[str, type] = {"load": Load, "complete": Complete, "chat": Chat, "follow": Follow, "cancel": Cancel,
-                             "shutdown": Shutdown}
+                             "prefill": Prefill, "shutdown": Shutdown}
 EVENTS: dict[str, type] = {"progress": Progress, "loaded": Loaded, "load_failed": LoadFailed, "partial": Partial,
-                           "done": Done, "error": Error, "cancelled": Cancelled, "refreshed": Refreshed}
-Command = Load | Complete | Chat | Follow | Cancel | Shutdown
-Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed
+                           "done": Done, "error": Error, "cancelled": Cancelled, "refreshed": Refreshed,
+                           "warmed": Warmed}
+Command = Load | Complete | Chat | Follow | Cancel | Prefill | Shutdown
+Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed | Warmed
 _TAGS = {cls: tag for table in (COMMANDS, EVENTS) for tag, cls in table.items()}
 
 

@@ -97,6 +97,7 @@ def build_fim_prompt(
     prefix_budget: int = 1024,
     suffix_budget: int = 256,
     bos: int | None = None,
+    anchor: int = ANCHOR_LINES,
 ) -> FimPrompt:
     """Assemble the token sequence for `template` with windows of the given token budgets.
 
@@ -111,7 +112,7 @@ def build_fim_prompt(
             f"the model has no FIM token for {', '.join(missing)} (template {template.name!r}); "
             "use a code model trained for fill-in-the-middle"
         )
-    pre = prefix_window(prefix, prefix_budget, tokenize)
+    pre = prefix_window(prefix, prefix_budget, tokenize, anchor)
     suf = suffix_window(suffix, suffix_budget, tokenize)
     tokens: list[int] = [bos] if template.bos and bos is not None else []
     counts = {"prefix": 0, "suffix": 0}

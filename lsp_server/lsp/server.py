@@ -29,7 +29,7 @@ from lsp_server.fixes.prompts import template_warnings
 from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.settings import Settings, parse_settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.lsp.features import code_actions, completion, explain, inline_completion, lifecycle, sync
+from lsp_server.lsp.features import code_actions, completion, cursor, explain, inline_completion, lifecycle, sync
 from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
 from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
 from lsp_server.lsp.transport import MAX_LINE_BUFFER, StreamReaderAdapter, read_loop, stdin_stream_reader
@@ -233,6 +233,6 @@ def prompt_warnings(prompts_dir: str) -> list[str]:
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:
     server = LocalLlmServer(cli_model=cli_model)
-    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain):
+    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain, cursor):
         feature.register(server)
     return server

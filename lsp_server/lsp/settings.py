@@ -91,6 +91,11 @@ class Settings:
     precompute_next: bool = setting(
         False, "while a suggestion is shown, compute the one that follows its acceptance (can evict the KV "
         "cache on files larger than the prefix window)")
+    prefill: bool = setting(
+        True, "when the editor shows the server a place in a file before you type there (VS Code asks for code "
+        "actions wherever the cursor goes; the Neovim client says where the cursor rests), the model computes "
+        "the prompt for that place while it is idle, beside the one in use, so that the first suggestion there "
+        "does not wait for it")
     # Off by default: most editors already get syntax errors from the language's own server.
     publish_syntax_errors: bool = setting(
         False, "publish the server's own tree-sitter syntax errors (ERROR and MISSING nodes) as diagnostics "

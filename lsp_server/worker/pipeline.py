@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from lsp_server.context.fim import build_fim_prompt
+from lsp_server.context.fim import ANCHOR_LINES, FimPrompt, build_fim_prompt
 from lsp_server.context.templates import FimTemplate
 from lsp_server.worker.engine import Cancelled, Engine, EvalStats, Rates
 from lsp_server.syntax.gating import Gate
@@ -118,6 +118,54 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
 
 MAX_RETRIES = 2  # a refused completion is asked again at most this often (the model's next choices)
 
+# A cold prompt (the first request in a newly opened file, or after a jump elsewhere in it) is
+# answered from a small window around the cursor while the full window is computed when the
+# worker is idle (`on_cold`); only when that saves most of the work: a file of a few hundred
+# tokens gets its whole text at once.
+SMALL_PREFIX_TOKENS = 256
+SMALL_SUFFIX_TOKENS = 64
+SMALL_ANCHOR_LINES = 8  # the small prefix window's start moves in steps of this many lines
+COLD_FACTOR = 2  # the small window when the full one would compute more than this many times its tokens
+
+
+def fim_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, *, small: bool = False) -> FimPrompt:
+    """The request's FIM prompt: its own windows, or the small ones (`small`) of a cold start."""
+    prompt_prefix, _ = split_indent(req.prefix)
+    return build_fim_prompt(
+        template, engine.info.roles, engine.tokenize, prompt_prefix, req.suffix, path=req.path,
+        prefix_budget=min(req.prefix_tokens, SMALL_PREFIX_TOKENS) if small else req.prefix_tokens,
+        suffix_budget=min(req.suffix_tokens, SMALL_SUFFIX_TOKENS) if small else req.suffix_tokens,
+        bos=engine.bos, anchor=SMALL_ANCHOR_LINES if small else ANCHOR_LINES,
+    )
+
+
+def prefill_prompts(engine: Engine, template: FimTemplate, req: CompletionRequest) -> list[list[int]]:
+    """What to compute ahead of a request expected at `req`'s cursor, in order: the small window
+    first where a cold request would use it (`choose_prompt`), then the full one."""
+    full = fim_prompt(engine, template, req)
+    if req.latency_target_ms <= 0 or req.prefix_tokens <= SMALL_PREFIX_TOKENS:
+        return [full.tokens]
+    small = fim_prompt(engine, template, req, small=True)
+    return [small.tokens, full.tokens] if len(full.tokens) > COLD_FACTOR * len(small.tokens) else [full.tokens]
+
+
+def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, live: bool) -> tuple[FimPrompt, FimPrompt | None]:
+    """(the prompt to answer with, the full one to compute while idle or None).
+
+    The prompt in use is first swapped for a spare that holds more of it (`Engine.adopt`: one
+    computed ahead, or the file the user was in before). A `live` request with the latency
+    budget on whose full window would still compute more than COLD_FACTOR times the small
+    window's tokens is answered from the small window."""
+    full = fim_prompt(engine, template, req)
+    engine.adopt(full.tokens)
+    if not live or req.latency_target_ms <= 0 or req.prefix_tokens <= SMALL_PREFIX_TOKENS:
+        return full, None
+    small = fim_prompt(engine, template, req, small=True)
+    if engine.uncached(full.tokens) <= COLD_FACTOR * len(small.tokens):
+        return full, None
+    engine.adopt(small.tokens)
+    return small, full
+
 
 def run_completion(
     engine: Engine,
@@ -126,6 +174,7 @@ def run_completion(
     cancelled: Cancelled,
     typed: Callable[[], str | None] | None = None,
     on_partial: Callable[[CompletionResult], None] | None = None,
+    on_cold: Callable[[list[int]], None] | None = None,
 ) -> CompletionResult:
     """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
@@ -143,20 +192,13 @@ def run_completion(
     `on_partial`: with `req.partial_after_ms` set, a live request still generating after that
     long is answered early, once, with the complete lines it has so far (cut as a finished
     completion would be); the generation goes on for the rest, which the caller is expected to
-    follow from then on (`typed()` then returns what was typed since, "" at first)."""
+    follow from then on (`typed()` then returns what was typed since, "" at first).
+
+    `on_cold`: a cold request answered from the small window (`choose_prompt`) hands it the full
+    prompt's tokens, to be computed while the worker is idle."""
     started = time.perf_counter()
-    prompt_prefix, typed_indent = split_indent(req.prefix)
-    prompt = build_fim_prompt(
-        template,
-        engine.info.roles,
-        engine.tokenize,
-        prompt_prefix,
-        req.suffix,
-        path=req.path,
-        prefix_budget=req.prefix_tokens,
-        suffix_budget=req.suffix_tokens,
-        bos=engine.bos,
-    )
+    _, typed_indent = split_indent(req.prefix)
+    prompt, grow = choose_prompt(engine, template, req, live=on_cold is not None and (typed is None or typed() is None))
     gate = req.gate
     max_tokens = req.max_tokens
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
@@ -194,6 +236,9 @@ def run_completion(
         max_tokens = retry_tokens
         retries += 1
     data = _stats_dict(total)
+    if grow is not None and on_cold is not None:
+        on_cold(grow.tokens)
+        data["small_window"] = True
     data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
                 token_budget=budget.tokens if budget.tokens is not None else max_tokens, late=bool(budget.late),
                 retries=retries)

@@ -5,7 +5,10 @@ in the messages of `lsp_server.worker_protocol`, as JSON lines over stdin/stdout
 re-pointed at stderr for everything else, so nothing llama.cpp prints can corrupt the protocol).
 A reader thread takes commands as they come, so a `cancel` or `follow` lands while a generation
 runs; one engine thread runs jobs one at a time, completions before chats, and a chat yields to a
-waiting completion between tokens and resumes after it. A line that is not a command is logged
+waiting completion between tokens and resumes after it. With no job waiting it does idle work,
+which any new job interrupts after one small batch: recomputing moved KV entries, then computing
+prompts expected next into spare sequences (a `prefill`, or the full window of a cold request
+answered from the small one). A line that is not a command is logged
 and answered with an `error` event (for its id when it has a usable one, else with id null); the
 worker goes on. A GGML_ASSERT abort kills only this process; the server notices and restarts it.
 """
@@ -28,10 +31,10 @@ from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import Engine, EvalStats
-from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker.pipeline import prefill_prompts, run_completion
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
-    Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, parse_command,
+    Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
+    Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
 )
 
 log = logging.getLogger("lsp_server.worker")
@@ -65,6 +68,8 @@ class Worker:
         self.engine = None
         self.template = None
         self._seq = 0
+        self.prefill: CompletionRequest | None = None  # the newest prefill not yet turned into prompts
+        self.warm_targets: list[list[int]] = []  # prompts to compute ahead while idle, in order
 
     # -- output --------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -92,6 +97,8 @@ class Worker:
                     self.jobs = [j for j in self.jobs if not self._drop_if_cancelled(j)]
                 elif isinstance(command, Shutdown):
                     self.closing = True
+                elif isinstance(command, Prefill):
+                    self.prefill = command.request
                 else:
                     self._seq += 1
                     self.jobs.append(Job(command, self._seq))
@@ -109,8 +116,16 @@ class Worker:
 
     # -- engine thread -----------------------------------------------------------------------------
     def _next_job(self) -> Job | None:
+        """The next job to run; None when closing. With no job waiting, idle work runs first."""
         with self.cond:
             while not self.jobs and not self.closing:
+                if self.engine is not None and (self.prefill is not None or self.warm_targets):
+                    self.cond.release()
+                    try:
+                        self._warm_while_idle()
+                    finally:
+                        self.cond.acquire()
+                    continue
                 self.cond.wait()
             if self.closing:
                 return None
@@ -157,6 +172,46 @@ class Worker:
         stats["prompt_ms"] = (time.perf_counter() - t0) * 1000
         self.emit(Refreshed(complete=not engine.needs_refresh, stats=stats))
 
+    def _interrupts_idle(self) -> bool:
+        return bool(self.jobs) or self.closing or self.prefill is not None
+
+    def _warm_while_idle(self) -> None:
+        """Compute the prompts expected next into spare sequences (`Engine.warm`), the newest
+        prefill's first; any new job or prefill interrupts it after one small batch."""
+        engine = self.engine
+        with self.cond:
+            req, self.prefill = self.prefill, None
+        if req is not None:
+            try:
+                self.warm_targets = prefill_prompts(engine, self.template, req)
+            except Exception:  # a prompt that cannot be built (no FIM tokens): nothing to prefill
+                log.exception("worker: prefill failed")
+                self.warm_targets = []
+        stats = {"evaluated_tokens": 0, "prompt_ms": 0.0}
+        t0 = time.perf_counter()
+        try:
+            while self.warm_targets and not self._interrupts_idle():
+                tokens = self.warm_targets[0]
+                if len(tokens) - engine.uncached(tokens) >= len(tokens) - 1:
+                    self.warm_targets.pop(0)  # the prompt in use has it already
+                    continue
+                done, finished = engine.warm(tokens, self._interrupts_idle)
+                stats["evaluated_tokens"] += done
+                if finished:
+                    self.warm_targets.pop(0)
+        except Exception:  # llama.cpp failed mid-way: drop the spares, keep the prompt in use
+            log.exception("worker: idle prefill failed")
+            self.warm_targets = []
+        stats["prompt_ms"] = (time.perf_counter() - t0) * 1000
+        if stats["evaluated_tokens"]:
+            self.emit(Warmed(complete=not self.warm_targets, stats=stats))
+
+    def _warm_later(self, tokens: list[int]) -> None:
+        """A cold request was answered from the small window: its full window is computed next."""
+        with self.cond:
+            self.prefill = None  # the user is here now: an older prefill is out of date
+            self.warm_targets = [tokens]
+
     # -- ops ----------------------------------------------------------------------------------------
     def op_load(self, job: Job) -> None:
         p: Load = job.command
@@ -196,6 +251,7 @@ class Worker:
             self.emit(LoadFailed(message=f"llama.cpp could not load {p.path or p.bundled}: {exc}"))
             return
         self.engine, self.template = engine, template
+        self.warm_targets = []  # tokens of the model before
         info = asdict(engine.info)
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
@@ -216,7 +272,7 @@ class Worker:
 
         try:
             result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
-                                    answer_early)
+                                    answer_early, self._warm_later)
         except MissingFimTokens as exc:
             self.emit(Error(id=job.id, message=str(exc)))
             return

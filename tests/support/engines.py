@@ -24,6 +24,9 @@ class EngineDouble:
     def uncached(self, tokens: list[int]) -> int:
         return 0
 
+    def adopt(self, tokens: list[int]) -> bool:
+        return False
+
 
 class Clock:
     """A fake `time` module for the pipeline: `perf_counter` reads `now`, which the test double moves."""

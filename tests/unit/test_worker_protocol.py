@@ -17,7 +17,7 @@ from lsp_server.syntax.gating import Gate
 from lsp_server.worker.scheduler import Worker
 from lsp_server.worker_protocol import (
     COMMANDS, EVENTS, Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, CompletionResult,
-    Done, Error, Follow, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode,
+    Done, Error, Follow, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, Prefill, Warmed,
     parse_command, parse_event,
 )
 
@@ -48,6 +48,11 @@ COMMAND_LINES = [
                                                  {"role": "user", "content": "Why?"}], "max_tokens": 64}),
     (Follow(id="complete-1", typed="re"), {"op": "follow", "id": "complete-1", "typed": "re"}),
     (Cancel(id="chat-2"), {"op": "cancel", "id": "chat-2"}),
+    (Prefill(request=CompletionRequest(prefix="def f():\n    ", suffix="\n", path="a.py", language="python",
+                                       latency_target_ms=2000)),
+     {"op": "prefill", "request": {
+         "prefix": "def f():\n    ", "suffix": "\n", "path": "a.py", "language": "python", "gate": None, "max_tokens": 128,
+         "latency_target_ms": 2000, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0}}),
     (Shutdown(), {"op": "shutdown"}),
 ]
 EVENT_LINES = [
@@ -73,6 +78,8 @@ EVENT_LINES = [
      {"event": "cancelled", "id": "complete-3", "stats": {"stop_reason": "disagrees"}, "raw": "ret"}),
     (Refreshed(complete=False, stats={"evaluated_tokens": 32, "prompt_ms": 10.5}),
      {"event": "refreshed", "complete": False, "stats": {"evaluated_tokens": 32, "prompt_ms": 10.5}}),
+    (Warmed(complete=True, stats={"evaluated_tokens": 300, "prompt_ms": 2500.0}),
+     {"event": "warmed", "complete": True, "stats": {"evaluated_tokens": 300, "prompt_ms": 2500.0}}),
 ]
 
 

@@ -54,7 +54,7 @@ describe('toInitializationOptions', () => {
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
       'contextSize', 'disabledLanguages', 'fimTemplate', 'followTyping', 'latencyTargetMs', 'maxTokens', 'model',
-      'modelPath', 'partialAfterMs', 'precomputeNext', 'prefixTokens', 'promptsDir', 'publishSyntaxErrors', 'reuseShiftedCache',
+      'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir', 'publishSyntaxErrors', 'reuseShiftedCache',
       'suffixTokens', 'threads', 'waitForModelMs',
     ]);
   });

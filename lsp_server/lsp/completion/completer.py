@@ -77,9 +77,28 @@ class Completer:
         self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
         self.follower = Follower(docs, manager, self.recent, self._followed_used, call_later)
         self._speculation: asyncio.Future | None = None
+        self._revealed: tuple[str, int] | None = None  # the line the worker last computed a prompt for
+
+    def reveal(self, uri: str, line: int, character: int, encoding: str) -> bool:
+        """The editor showed the user this place (it asked for code actions there, or said the
+        cursor rests there): have the worker compute the prompt of a request here while it is
+        idle (`prefill` setting). Once per line: typing on the line is the warm path. Returns
+        whether it asked."""
+        settings = self.settings()
+        if not settings.prefill or self._revealed == (uri, line):
+            return False
+        snap = self.docs.snapshot(uri, line, character, encoding)
+        if snap is None or snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
+            return False
+        if not self.manager.prefill(make_request(snap, None, settings)):
+            return False
+        self._revealed = (uri, line)
+        log.debug("prefill at %s:%d:%d", uri, line, character)
+        return True
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1
+        self._revealed = (uri, line)  # the request computes this line's prompt itself
         snap = self.docs.snapshot(uri, line, character, encoding)
         if snap is None:
             return None  # never opened: nothing is read from disk

@@ -16,8 +16,9 @@ PREFIX_CHARS = 48_000  # text sent to the worker around the cursor; windows are 
 SUFFIX_CHARS = 16_000
 
 
-def make_request(snap: Snapshot, gate: Gate, settings: Settings) -> CompletionRequest:
-    """The worker's completion request for a snapshot and a gate."""
+def make_request(snap: Snapshot, gate: Gate | None, settings: Settings) -> CompletionRequest:
+    """The worker's completion request for a snapshot and a gate (None for a prefill: the prompt
+    does not depend on it)."""
     return CompletionRequest(
         prefix=snap.text[max(0, snap.offset - PREFIX_CHARS): snap.offset],
         suffix=snap.text[snap.offset: snap.offset + SUFFIX_CHARS],

@@ -196,6 +196,8 @@ def register(server) -> None:
                                 resolve_provider=True),
     )
     def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+        start = params.range.start  # VS Code asks at every cursor move: the place the user looks at
+        ls.completer.reveal(params.text_document.uri, start.line, start.character, ls.encoding)
         return list_actions(ls, params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from lsp_server.worker_protocol import (
     Cancel, Cancelled, Chat, ChatResult, Complete, CompletionResult, Done, Error, Event, Follow, Load, Loaded,
-    LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, parse_event,
+    LoadFailed, Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_event,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self.on_progress = on_progress
         self.exit_code: int | None = None
-        self.counters = {"cancelled_jobs": 0, "cancelled_generated_tokens": 0, "refreshed_tokens": 0}
+        self.counters = {"cancelled_jobs": 0, "cancelled_generated_tokens": 0, "refreshed_tokens": 0, "warmed_tokens": 0}
 
     @property
     def alive(self) -> bool:
@@ -87,7 +87,7 @@ class WorkerClient:
         if self._reader:
             await asyncio.gather(self._reader, return_exceptions=True)
 
-    def _send(self, command: Load | Complete | Chat | Follow | Cancel | Shutdown) -> None:
+    def _send(self, command: Load | Complete | Chat | Follow | Cancel | Prefill | Shutdown) -> None:
         if not self.alive or self.proc.stdin is None:
             raise WorkerCrashed("the model worker is not running")
         self.proc.stdin.write((encode(command) + "\n").encode())
@@ -132,6 +132,11 @@ class WorkerClient:
                 return
             case Refreshed():  # idle work of the worker (Engine.refresh), no one waits for it
                 self.counters["refreshed_tokens"] += int(event.stats.get("evaluated_tokens", 0))
+                return
+            case Warmed():  # idle work too: a prompt computed ahead of its request
+                self.counters["warmed_tokens"] += int(event.stats.get("evaluated_tokens", 0))
+                log.debug("worker: computed %s prompt tokens ahead (%s)", event.stats.get("evaluated_tokens"),
+                          "all" if event.complete else "interrupted")
                 return
             case Loaded() | LoadFailed():
                 if self._load is not None and not self._load.done():
@@ -206,6 +211,14 @@ class WorkerClient:
         if job_id in self._pending and self.alive:
             try:
                 self._send(Follow(id=job_id, typed=typed))
+            except WorkerCrashed:
+                pass
+
+    def prefill(self, request: CompletionRequest) -> None:
+        """Ask the worker to compute `request`'s prompt while it is idle (`worker_protocol.Prefill`)."""
+        if self.alive:
+            try:
+                self._send(Prefill(request=request))
             except WorkerCrashed:
                 pass
 

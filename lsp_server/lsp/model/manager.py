@@ -226,6 +226,13 @@ class ModelManager:
         if self.client is not None:
             self.client.cancel(job_id)
 
+    def prefill(self, request: CompletionRequest) -> bool:
+        """Have the worker compute `request`'s prompt while idle; False when the model is not ready."""
+        if not self._ready.is_set() or self.client is None:
+            return False
+        self.client.prefill(request)
+        return True
+
     async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
         """The model's answer to `messages` ({"role", "content"} each): ChatResult's fields as a dict."""
         client = self._ready_client()

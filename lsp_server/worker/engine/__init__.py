@@ -99,6 +99,15 @@ class Engine:
         """Forget the KV cache."""
         self.kv.reset()
 
+    def warm(self, tokens: list[int], cancelled: Cancelled) -> tuple[int, bool]:
+        """Compute a prompt ahead of its request into a spare sequence, leaving the prompt in use
+        alone (`KVCache.warm`): (tokens computed, finished)."""
+        return self.kv.warm(tokens, cancelled)
+
+    def adopt(self, tokens: list[int]) -> bool:
+        """Make a spare the prompt in use if it holds more of `tokens` (`KVCache.adopt`)."""
+        return self.kv.adopt(tokens)
+
     @property
     def can_shift(self) -> bool:
         """Whether a prompt's suffix may be moved instead of computed (a benchmark switches it)."""

@@ -1,7 +1,9 @@
 """The loaded model's KV cache, driven through llama.cpp: carries out `layout`'s plans.
 
-Owns the llama.cpp context (two sequences in one unified KV cache: sequence 1 lets new tokens
-be decoded in front of entries that were moved to later positions of sequence 0), its decode
+Owns the llama.cpp context (four sequences in one unified KV cache: sequence 0 is the prompt in
+use; sequence 1 lets new tokens be decoded in front of entries that were moved to later positions
+of sequence 0; sequences 2 and 3 are spare prompts computed while the worker is idle, `warm`, and
+swapped into sequence 0 by `adopt` when a request finds more of its prompt there), its decode
 batch, and the record of what sequence 0 holds: `cached` (the tokens at positions 0..n-1),
 `prompt_len` (how many of them were the last prompt; the rest was generated) and `moved` (which
 entries were moved rather than computed where they are). Evaluates a prompt, appends generated
@@ -20,13 +22,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lsp_server.worker.engine.layout import Moved, Plan, moved_after
+from lsp_server.worker.engine.layout import Moved, Plan, common_prefix, moved_after
 from lsp_server.worker.engine.layout import plan as make_plan
 from lsp_server.worker.engine.stats import EvalStats
 
 Cancelled = Callable[[], bool]
 
 REFRESH_CHUNK = 16  # an idle refresh decodes small batches: a request waits at most one of them
+SPARES = (2, 3)  # the sequences that hold spare prompts (`warm`, `adopt`)
+ADOPT_MARGIN = 16  # a spare replaces sequence 0 only when it holds this many more of the prompt
+GENERATION_ROOM = 512  # cells kept free for the prompt in use to generate into (a spare gives way)
 
 
 class Interrupted(Exception):
@@ -46,7 +51,7 @@ class KVCache:
         params.n_ctx = n_ctx
         params.n_batch = max(chunk, 64)
         params.n_ubatch = max(chunk, 64)
-        params.n_seq_max = 2
+        params.n_seq_max = 2 + len(SPARES)
         params.kv_unified = True
         self.ctx = llama_cpp.llama_init_from_model(llm.model, params)
         if self.ctx is None:
@@ -57,10 +62,12 @@ class KVCache:
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory)) and reuse_shifted
         self.n_ctx = llama_cpp.llama_n_ctx(self.ctx)
-        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 2)
+        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 2 + len(SPARES))
         self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
         self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
         self.moved = Moved()  # `refresh` recomputes these entries when the worker is idle
+        self.spares: dict[int, list[int]] = {seq: [] for seq in SPARES}  # the tokens each spare holds
+        self._spare_use = list(SPARES)  # least recently warmed first
 
     def close(self) -> None:
         if self._batch is not None:
@@ -76,9 +83,69 @@ class KVCache:
                          fim_suf=self.fim_suf)
 
     def reset(self) -> None:
-        """Forget the KV cache (both sequences)."""
+        """Forget the KV cache (every sequence)."""
         self._lib.llama_memory_clear(self.memory, True)
         self.cached, self.prompt_len, self.moved = [], 0, Moved()
+        self.spares = {seq: [] for seq in SPARES}
+
+    # -- spare prompts ----------------------------------------------------------------------------
+    def reusable(self, tokens: list[int]) -> int:
+        """How many of `tokens` sequence 0 would not compute (kept or moved)."""
+        p = self.plan(tokens)
+        return p.size - p.computed
+
+    def spare_for(self, tokens: list[int]) -> tuple[int, int]:
+        """(the spare sequence holding most of `tokens`, how many of their first tokens it holds)."""
+        best = max(SPARES, key=lambda seq: (common_prefix(self.spares[seq], tokens), -self._spare_use.index(seq)))
+        return best, min(common_prefix(self.spares[best], tokens), max(0, len(tokens) - 1))
+
+    def warm(self, tokens: list[int], cancelled: Cancelled) -> tuple[int, bool]:
+        """Compute `tokens` into a spare sequence (the one holding most of them, else the least
+        recently warmed), in small batches, until done or `cancelled()`: a later `adopt` swaps it
+        in. Sequence 0 is not touched. Returns (tokens computed, finished)."""
+        seq, keep = self.spare_for(tokens)
+        if keep >= len(tokens) - 1:
+            return 0, True
+        lib, mem = self._lib, self.memory
+        other = [s for s in SPARES if s != seq]
+        if len(self.cached) + len(tokens) + sum(len(self.spares[s]) for s in other) + GENERATION_ROOM > self.n_ctx:
+            for s in other:  # make room: the other spare goes first
+                lib.llama_memory_seq_rm(mem, s, -1, -1)
+                self.spares[s] = []
+            if len(self.cached) + len(tokens) + GENERATION_ROOM > self.n_ctx:
+                return 0, True  # no room beside the prompt in use: not worth it
+        self._spare_use.remove(seq)
+        self._spare_use.append(seq)
+        lib.llama_memory_seq_rm(mem, seq, keep, -1)
+        held = self.spares[seq] = list(tokens[:keep])
+        done = 0
+        while len(held) < len(tokens) and not cancelled():
+            part = tokens[len(held) : len(held) + REFRESH_CHUNK]
+            self._decode(part, len(held), seq)
+            held.extend(part)
+            done += len(part)
+        return done, len(held) >= len(tokens)
+
+    def adopt(self, tokens: list[int]) -> bool:
+        """Swap the spare holding most of `tokens` into sequence 0 when it holds more of them than
+        sequence 0 would reuse (by ADOPT_MARGIN); sequence 0's prompt becomes that spare (its exact
+        entries: moved ones and generated tokens are dropped). Returns whether it swapped."""
+        seq, have = self.spare_for(tokens)
+        if have < self.reusable(tokens) + ADOPT_MARGIN:
+            return False
+        lib, mem = self._lib, self.memory
+        exact = min(self.prompt_len, len(self.cached), self.moved.at if self.moved.at is not None else len(self.cached))
+        lib.llama_memory_seq_rm(mem, 0, exact, -1)
+        lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        lib.llama_memory_seq_cp(mem, 0, 1, -1, -1)
+        lib.llama_memory_seq_rm(mem, 0, -1, -1)
+        lib.llama_memory_seq_cp(mem, seq, 0, -1, -1)
+        lib.llama_memory_seq_rm(mem, seq, -1, -1)
+        lib.llama_memory_seq_cp(mem, 1, seq, -1, -1)
+        lib.llama_memory_seq_rm(mem, 1, -1, -1)
+        self.cached, self.spares[seq] = self.spares[seq], self.cached[:exact]
+        self.prompt_len, self.moved = len(self.cached), Moved()
+        return True
 
     def evaluate(self, tokens: list[int], cancelled: Cancelled, stats: EvalStats) -> None:
         """Bring the KV cache to exactly `tokens`, computing only what is not cached yet.
@@ -230,5 +297,10 @@ class KVCache:
             b.seq_id[i][0] = seq
             b.logits[i] = i == len(tokens) - 1
         rc = self._lib.llama_decode(self.ctx, b)
+        if rc == 1 and seq not in SPARES and any(self.spares.values()):  # no free cells: the spares give way
+            for spare in SPARES:
+                self._lib.llama_memory_seq_rm(self.memory, spare, -1, -1)
+                self.spares[spare] = []
+            rc = self._lib.llama_decode(self.ctx, b)
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc} (context full or out of memory)")

@@ -1,0 +1,125 @@
+"""Prompts computed ahead into spare sequences (`Engine.warm`) and swapped in (`Engine.adopt`),
+through the real llama.cpp (tiny generated model).
+
+A prompt computed ahead never disturbs the prompt in use; once adopted it serves its request
+with only the last token computed, and its logits are those of a fresh evaluation; the prompt
+it replaces becomes a spare in turn (going back to the other file is free); an interrupted warm
+keeps its progress and a usable cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lsp_server.worker.engine import Engine, EvalStats
+from lsp_server.worker.engine.kv import REFRESH_CHUNK
+
+A = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n" * 4
+B = "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n" * 4
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=2048)
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="module")
+def fresh(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    yield e
+    e.close()
+
+
+def fim(engine: Engine, prefix: str, suffix: str = "\n\nprint(1)\n") -> list[int]:
+    r = engine.info.roles
+    return [r["fim_pre"], *engine.tokenize(prefix), r["fim_suf"], *engine.tokenize(suffix), r["fim_mid"]]
+
+
+def evaluate(engine: Engine, tokens: list[int]) -> EvalStats:
+    stats = EvalStats()
+    engine.evaluate(tokens, lambda: False, stats)
+    return stats
+
+
+def exact_logits(fresh: Engine, tokens: list[int]) -> np.ndarray:
+    fresh.reset()
+    evaluate(fresh, tokens)
+    return fresh.kv.logits().copy()
+
+
+def test_a_warmed_prompt_leaves_the_one_in_use_and_serves_its_request_exactly(engine, fresh):
+    engine.reset()
+    a, b = fim(engine, A), fim(engine, B)
+    evaluate(engine, a)
+    done, finished = engine.warm(b, lambda: False)
+    assert finished and done == len(b)
+    # the prompt in use is untouched: asking for it again computes only its last token
+    assert evaluate(engine, a).evaluated_tokens == 1
+    # the warmed one is adopted: only its last token is computed, and its logits are exact
+    assert engine.adopt(b)
+    assert evaluate(engine, b).evaluated_tokens == 1
+    np.testing.assert_allclose(engine.kv.logits(), exact_logits(fresh, b), atol=1e-3, rtol=1e-3)
+    # the prompt it replaced became a spare: going back costs one token too
+    assert engine.adopt(a)
+    assert evaluate(engine, a).evaluated_tokens == 1
+    np.testing.assert_allclose(engine.kv.logits(), exact_logits(fresh, a), atol=1e-3, rtol=1e-3)
+
+
+def test_no_adoption_when_the_prompt_in_use_holds_as_much(engine):
+    engine.reset()
+    a = fim(engine, A)
+    evaluate(engine, a)
+    engine.warm(fim(engine, B), lambda: False)
+    assert not engine.adopt(fim(engine, A + "x"))  # typing on in the same file: sequence 0 serves it
+
+
+def test_an_interrupted_warm_keeps_its_progress_and_resumes(engine, fresh):
+    engine.reset()
+    evaluate(engine, fim(engine, A))
+    b = fim(engine, B)
+    calls = iter(range(100))
+    done, finished = engine.warm(b, lambda: next(calls) >= 2)  # two batches, then a job arrives
+    assert (done, finished) == (2 * REFRESH_CHUNK, False)
+    done, finished = engine.warm(b, lambda: False)
+    assert finished and done == len(b) - 2 * REFRESH_CHUNK
+    assert engine.adopt(b) and evaluate(engine, b).evaluated_tokens == 1
+    np.testing.assert_allclose(engine.kv.logits(), exact_logits(fresh, b), atol=1e-3, rtol=1e-3)
+
+
+def test_a_half_warmed_prompt_is_adopted_for_what_it_holds(engine):
+    engine.reset()
+    evaluate(engine, fim(engine, A))
+    b = fim(engine, B)
+    calls = iter(range(100))
+    engine.warm(b, lambda: next(calls) >= 3)
+    assert engine.adopt(b)
+    assert evaluate(engine, b).evaluated_tokens == len(b) - 3 * REFRESH_CHUNK
+
+
+def test_generation_after_adoption_and_a_keystroke_stays_decodable(engine):
+    engine.reset()
+    evaluate(engine, fim(engine, A))
+    engine.warm(fim(engine, B + "        "), lambda: False)
+    for typed in ("", "s", "se", "sel"):
+        stats = EvalStats()
+        list(engine.generate(fim(engine, B + "        " + typed), max_tokens=4, cancelled=lambda: False, stats=stats))
+        assert stats.generated_tokens == 4
+
+
+def test_spares_give_way_when_the_context_is_full(tiny_model_path):
+    e = Engine(str(tiny_model_path), n_ctx=1024)
+    try:
+        big = "x = [" + ", ".join(str(i) for i in range(150)) + "]\n"
+        a, b, c = fim(e, "# a\n" + big), fim(e, "# b\n" + big), fim(e, "# c\n" + big)
+        evaluate(e, a)
+        e.warm(b, lambda: False)
+        e.warm(c, lambda: False)  # no room for both spares beside the prompt in use: b gives way
+        assert sum(bool(held) for held in e.kv.spares.values()) <= 1
+        stats = EvalStats()
+        list(e.generate(fim(e, "# d\n" + big), max_tokens=8, cancelled=lambda: False, stats=stats))
+        assert stats.generated_tokens == 8
+    finally:
+        e.close()

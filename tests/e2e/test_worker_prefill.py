@@ -1,0 +1,78 @@
+"""Idle work of the real worker process (tiny generated model): a `prefill` is computed while
+nothing else runs and serves the request that follows it; a cold request is answered from the
+small window and the full window is computed after it, so the next request at that place gets
+the full window without computing it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lsp_server.worker.pipeline import SMALL_PREFIX_TOKENS
+from lsp_server.worker_protocol import (
+    Complete, CompletionRequest, Done, Load, Loaded, Prefill, Progress, Shutdown, Warmed, encode,
+)
+from tests.e2e.test_worker_protocol import RawWorker
+
+BODY = "".join(f"def f{i}(x):\n    y = x * {i} + {i * 7}\n    return y - {i}\n\n\n" for i in range(60))
+
+
+def request(prefix: str, **kw) -> CompletionRequest:
+    return CompletionRequest(prefix=prefix, suffix="\n\nprint(f1(2))\n" * 20, path="m.py", language="python",
+                             max_tokens=4, latency_target_ms=2000, **kw)
+
+
+@pytest.fixture
+def worker(tmp_path, tiny_model_path):
+    w = RawWorker(tmp_path / "worker.log")
+    w.send(encode(Load(path=str(tiny_model_path), n_ctx=4096)))
+    while isinstance(event := w.event(), Progress):
+        pass
+    assert isinstance(event, Loaded)
+    yield w
+    w.send(encode(Shutdown()))
+    w.close()
+
+
+def answer(w: RawWorker, job_id: str) -> Done:
+    while isinstance(event := w.event(), Progress | Warmed):
+        pass
+    assert isinstance(event, Done) and event.id == job_id, event
+    return event
+
+
+def test_a_prefill_serves_the_request_that_follows_it(worker):
+    worker.send(encode(Complete(id="a", request=request("import os\n\n\ndef g():\n    "))))
+    answer(worker, "a")
+    expected = request(BODY + "def h(x):\n    ")
+    worker.send(encode(Prefill(request=expected)))
+    warmed = [worker.event(timeout=60)]
+    while not warmed[-1].complete:
+        warmed.append(worker.event(timeout=60))
+    assert all(isinstance(w, Warmed) for w in warmed)
+    worker.send(encode(Complete(id="b", request=expected)))
+    stats = answer(worker, "b").result.stats
+    # the full window, computed ahead: nothing but the last token is computed now
+    assert stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS and not stats.get("small_window")
+    assert stats["evaluated_tokens"] <= 2 + stats["generated_tokens"]
+
+
+def test_a_cold_request_gets_the_small_window_and_the_next_one_the_full(worker):
+    cold = request(BODY + "def h(x):\n    ")
+    worker.send(encode(Complete(id="c", request=cold)))
+    first = answer(worker, "c").result.stats
+    assert first["small_window"] and first["prefix_window_tokens"] <= SMALL_PREFIX_TOKENS
+    assert first["evaluated_tokens"] < first["prompt_tokens"] + first["generated_tokens"] + 1
+    event = worker.event(timeout=60)
+    assert isinstance(event, Warmed) and event.complete  # the full window, computed while idle
+    worker.send(encode(Complete(id="d", request=request(BODY + "def h(x):\n    r"))))
+    stats = answer(worker, "d").result.stats
+    assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+    assert stats["evaluated_tokens"] < 40  # the typed character and the suffix's head, not the window
+
+
+def test_no_small_window_without_a_latency_budget(worker):
+    worker.send(encode(Complete(id="e", request=CompletionRequest(prefix=BODY, suffix="\n", language="python",
+                                                                   max_tokens=4, latency_target_ms=0))))
+    stats = answer(worker, "e").result.stats
+    assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS

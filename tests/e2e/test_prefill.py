@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from lsprotocol import types
 
 from lsp_server.worker.pipeline import SMALL_PREFIX_TOKENS

@@ -6,7 +6,6 @@ import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
-from lsp_server.worker_protocol import CompletionRequest
 
 
 @pytest.mark.parametrize(

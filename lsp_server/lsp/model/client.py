@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatResult, Complete, CompletionResult, Done, Error, Event, Follow, Load, Loaded,
+    Cancel, Cancelled, Chat, ChatResult, Complete, CompletionRequest, CompletionResult, Done, Error, Event, Follow, Load, Loaded,
     LoadFailed, Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_event,
 )
 

@@ -111,6 +111,9 @@ def check_report(report: dict, diagnostics: str, expect_fix_edit: bool) -> None:
     assert ready["ok"], context
     assert ready["statusline"] == "LLM: ready", context
 
+    prefill = steps["prefill where the cursor rests"]
+    assert prefill["ok"] and prefill["warmed_tokens"] > 0, context
+
     inline = steps["inline completion"]
     assert inline["ok"], context
     assert inline["enabled"], context

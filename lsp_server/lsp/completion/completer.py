@@ -78,6 +78,8 @@ class Completer:
         self.follower = Follower(docs, manager, self.recent, self._followed_used, call_later)
         self._speculation: asyncio.Future | None = None
         self._revealed: tuple[str, int] | None = None  # the line the worker last computed a prompt for
+        self._pending_reveal: tuple[str, int, int, str] | None = None  # shown while the model loaded
+        self._reveal_task: asyncio.Future | None = None
 
     def reveal(self, uri: str, line: int, character: int, encoding: str) -> bool:
         """The editor showed the user this place (it asked for code actions there, or said the
@@ -91,10 +93,27 @@ class Completer:
         if snap is None or snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
             return False
         if not self.manager.prefill(make_request(snap, None, settings)):
+            self._reveal_once_ready((uri, line, character, encoding), settings)
             return False
         self._revealed = (uri, line)
         log.debug("prefill at %s:%d:%d", uri, line, character)
         return True
+
+    def _reveal_once_ready(self, where: tuple[str, int, int, str], settings: Settings) -> None:
+        """The model is not ready: the newest place shown is prefilled once it is."""
+        self._pending_reveal = where
+        if self._reveal_task is not None and not self._reveal_task.done():
+            return
+
+        async def later() -> None:
+            if await self.manager.until_ready(settings.wait_for_model_ms / 1000) and self._pending_reveal:
+                where, self._pending_reveal = self._pending_reveal, None
+                self.reveal(*where)
+
+        try:
+            self._reveal_task = asyncio.ensure_future(later())
+        except RuntimeError:  # no event loop running (a synchronous caller): nothing to wait in
+            self._reveal_task = None
 
     async def suggest(self, uri: str, line: int, character: int, encoding: str, *, max_lines: int | None = None) -> Suggestion | None:
         self.counters.requests += 1

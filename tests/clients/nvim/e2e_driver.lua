@@ -152,6 +152,20 @@ local function main()
     end
   end)
 
+  -- The plugin told the server where the cursor rests (localLlm/cursor): the worker computed the
+  -- prompt there before anything was typed.
+  step('prefill where the cursor rests', function(e)
+    local c = client()
+    e.warmed_tokens = 0
+    wait_for('the worker to compute the prompt at the cursor', function()
+      c:request('workspace/executeCommand', { command = 'localLlm.status', arguments = {} }, function(_, result)
+        local w = result and result.worker
+        e.warmed_tokens = (w and w.warmed_tokens) or 0
+      end, 0)
+      return e.warmed_tokens > 0
+    end)
+  end)
+
   if completion_mode then
     step('completion menu', function(e)
       -- Typing '(' (a trigger character) opens the menu through vim.lsp.completion's autotrigger.

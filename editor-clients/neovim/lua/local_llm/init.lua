@@ -9,6 +9,7 @@ local M = {}
 local status = require('local_llm.status')
 local inline = require('local_llm.inline')
 local explain = require('local_llm.explain')
+local cursor = require('local_llm.cursor')
 
 --- Defaults; every key may be overridden in setup(). A keymap set to `false` is not mapped.
 M.defaults = {
@@ -118,6 +119,7 @@ local function on_attach(ev)
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = true })
   end
   set_keymaps(bufnr)
+  cursor.attach(client, bufnr, augroup) -- where the cursor rests: the server prefills (its `prefill` setting)
 end
 
 --- Statusline component, e.g. `set statusline+=%{%v:lua.require'local_llm'.status()%}`.

@@ -141,12 +141,15 @@ def fim_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, *,
 
 def prefill_prompts(engine: Engine, template: FimTemplate, req: CompletionRequest) -> list[list[int]]:
     """What to compute ahead of a request expected at `req`'s cursor, in order: the small window
-    first where a cold request would use it (`choose_prompt`), then the full one."""
+    first where such a request would be answered from it (`choose_prompt`), then the full one.
+    Nothing already held (by the prompt in use or a spare) is computed again: the warm step skips it."""
     full = fim_prompt(engine, template, req)
     if req.latency_target_ms <= 0 or req.prefix_tokens <= SMALL_PREFIX_TOKENS:
         return [full.tokens]
     small = fim_prompt(engine, template, req, small=True)
-    return [small.tokens, full.tokens] if len(full.tokens) > COLD_FACTOR * len(small.tokens) else [full.tokens]
+    if len(full.tokens) - engine.held(full.tokens) <= COLD_FACTOR * len(small.tokens):
+        return [full.tokens]
+    return [small.tokens, full.tokens]
 
 
 def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, live: bool) -> tuple[FimPrompt, FimPrompt | None]:

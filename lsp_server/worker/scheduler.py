@@ -192,8 +192,8 @@ class Worker:
         try:
             while self.warm_targets and not self._interrupts_idle():
                 tokens = self.warm_targets[0]
-                if len(tokens) - engine.uncached(tokens) >= len(tokens) - 1:
-                    self.warm_targets.pop(0)  # the prompt in use has it already
+                if engine.held(tokens) >= len(tokens) - 1:
+                    self.warm_targets.pop(0)  # the prompt in use or a spare has it already
                     continue
                 done, finished = engine.warm(tokens, self._interrupts_idle)
                 stats["evaluated_tokens"] += done

@@ -123,3 +123,13 @@ def test_spares_give_way_when_the_context_is_full(tiny_model_path):
         assert stats.generated_tokens == 8
     finally:
         e.close()
+
+
+def test_held_counts_the_prompt_in_use_and_the_spares(engine):
+    engine.reset()
+    a, b = fim(engine, A), fim(engine, B)
+    evaluate(engine, a)
+    assert engine.held(a) == len(a) - 1  # the last token is always computed again
+    assert engine.held(b) < 8
+    engine.warm(b, lambda: False)
+    assert engine.held(b) == len(b) - 1

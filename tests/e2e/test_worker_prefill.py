@@ -6,6 +6,8 @@ the full window without computing it.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lsp_server.worker.pipeline import SMALL_PREFIX_TOKENS
@@ -55,6 +57,13 @@ def test_a_prefill_serves_the_request_that_follows_it(worker):
     # the full window, computed ahead: nothing but the last token is computed now
     assert stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS and not stats.get("small_window")
     assert stats["evaluated_tokens"] <= 2 + stats["generated_tokens"]
+    # a prefill of the place being typed at (VS Code asks for code actions at every keystroke)
+    # computes nothing: the prompt in use has it
+    worker.send(encode(Prefill(request=expected)))
+    time.sleep(1.0)
+    worker.send(encode(Complete(id="b2", request=expected)))
+    event = worker.event()
+    assert isinstance(event, Done) and event.id == "b2", event
 
 
 def test_a_cold_request_gets_the_small_window_and_the_next_one_the_full(worker):

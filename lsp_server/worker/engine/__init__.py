@@ -104,6 +104,10 @@ class Engine:
         alone (`KVCache.warm`): (tokens computed, finished)."""
         return self.kv.warm(tokens, cancelled)
 
+    def held(self, tokens: list[int]) -> int:
+        """How many of a prompt's tokens the cache would not compute, in the prompt in use or a spare."""
+        return max(self.kv.reusable(tokens), self.kv.spare_for(tokens)[1])
+
     def adopt(self, tokens: list[int]) -> bool:
         """Make a spare the prompt in use if it holds more of `tokens` (`KVCache.adopt`)."""
         return self.kv.adopt(tokens)

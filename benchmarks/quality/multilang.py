@@ -170,15 +170,21 @@ def make_holes(language: str, n: int, seed: int, split: str = "single") -> list[
     return holes
 
 
-def run(language: str, holes: list[dict], engine, template, settings: Settings, split: str = "single") -> list[dict]:
+def run(language: str, holes: list[dict], engine, template, settings: Settings, split: str = "single",
+        shipped: bool = False) -> list[dict]:
+    """`shipped`: the server's answer is asked first, on the hole's cold prompt, with `settings` as
+    they are (the latency budget on), as the first suggestion in a newly opened file; the raw
+    output comes after it without a budget. Otherwise the raw call comes first (caching the prompt)."""
     store = DocumentStore()
     rows = []
     for i, h in enumerate(holes):
         snap, gate, request = at_cursor(store, i + 1, Path(h["file"]), language, h["text"], h["offset"], settings)
-        res = run_completion(engine, template, attrs.evolve(request, truncate=False), lambda: False)
         # syntax-aware: what an editor gets, the server's own call (cut while generating, and
-        # asked again when the cut refuses); the prompt is cached by the raw call
-        early = run_completion(engine, template, request, lambda: False) if gate.complete else None
+        # asked again when the cut refuses)
+        early = run_completion(engine, template, request, lambda: False) if shipped and gate.complete else None
+        res = run_completion(engine, template, attrs.evolve(request, truncate=False, latency_target_ms=0), lambda: False)
+        if not shipped and gate.complete:
+            early = run_completion(engine, template, request, lambda: False)
         completions = {
             "raw": res.raw,
             "first-line": common.first_line_cut(res.raw),
@@ -263,14 +269,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, help="default 64 (single), 128 (multi), as the issue's baselines")
     ap.add_argument("--prefix-tokens", type=int, default=256)
     ap.add_argument("--suffix-tokens", type=int, default=64)
+    ap.add_argument("--settings", choices=("budget-off", "shipped"), default="budget-off",
+                    help="budget-off (default): no latency budget, the windows above; shipped: the server's default "
+                         "settings (windows, token limit and budget), the answer asked on the cold prompt")
     ap.add_argument("--rescore", type=Path, help="cut a results file's raw outputs again with the current code (no model run)")
     output.add_record_option(ap)
     args = ap.parse_args(argv)
     if args.max_tokens is None:
         args.max_tokens = 128 if args.split == "multi" else 64
     commit = common.git_commit()  # of the code this run imports
-    settings = Settings(max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens,
-                        latency_target_ms=0)  # no latency budget: load-independent results
+    shipped = args.settings == "shipped"
+    settings = Settings() if shipped else Settings(
+        max_tokens=args.max_tokens, prefix_tokens=args.prefix_tokens, suffix_tokens=args.suffix_tokens,
+        latency_target_ms=0)  # no latency budget: load-independent results
     if args.rescore:
         data = json.loads(args.rescore.read_text(encoding="utf-8"))
         meta, results = data["meta"], data["holes"]
@@ -288,17 +299,18 @@ def main(argv: list[str] | None = None) -> int:
         holes = {l: make_holes(l, args.n, args.seed, split) for l in languages}
         engine, template, path = common.load_engine(args.model, settings)
         t0 = time.perf_counter()
-        results = {l: run(l, holes[l], engine, template, settings, split) for l in languages if holes[l]}
+        results = {l: run(l, holes[l], engine, template, settings, split, shipped) for l in languages if holes[l]}
         generation_s = time.perf_counter() - t0
         engine.close()
         template_name = template.name
         name = f"multilang-{args.model if args.model in ('default', 'small') else Path(args.model).stem}-n{args.n}-s{args.seed}"
-        name += "-multi" if split == "multi" else ""
+        name += ("-multi" if split == "multi" else "") + ("-shipped" if shipped else "")
         meta = {
             "split": split,
             "command": ".venv/bin/python -m benchmarks.quality.multilang " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "model_file": Path(path).name, "template": template.name, "max_tokens": args.max_tokens,
-            "prefix_tokens": args.prefix_tokens, "suffix_tokens": args.suffix_tokens, "machine": common.machine(),
+            "model_file": Path(path).name, "template": template.name, "max_tokens": settings.max_tokens,
+            "prefix_tokens": settings.prefix_tokens, "suffix_tokens": settings.suffix_tokens,
+            "settings": args.settings, "latency_target_ms": settings.latency_target_ms, "machine": common.machine(),
             "date": common.now(), "commit": commit, "generation_s": generation_s,
         }
     out = output.results_dir(args.record) / f"{name}.json"

@@ -369,3 +369,82 @@ class PeerBackend:
                 os.killpg(self.proc.pid, 9)
                 await self.proc.wait()
         self.log.close()
+
+
+class NaiveBackend:
+    """A naive embedded baseline: llama-cpp-python's `Llama` in this process with a plain PSM FIM
+    prompt (`<|fim_prefix|>` the 64 lines before the cursor's line and that line up to the cursor,
+    `<|fim_suffix|>` the rest of the line and 16 lines after, `<|fim_middle|>`; whole lines, so the
+    prompt's start stays put while the cursor stays on a line), the library's own prefix reuse,
+    greedy, no latency budget, N_PREDICT tokens, no cut but trailing blank lines. A superseded
+    request stops at its next token (a stopping criterion); one request at a time."""
+
+    N_PREFIX, N_SUFFIX, N_PREDICT = 64, 16, 64
+
+    def __init__(self, model: str, work: Path) -> None:
+        self.name, self.model, self.work = "embedded-naive", model, work
+        self.llm = None
+        self.lock = asyncio.Lock()
+        self.jobs: list[dict] = []
+
+    async def start(self, text: str, language: str, uri: str) -> None:
+        import llama_cpp  # deferred: only this baseline loads a model in the benchmark's process
+
+        from lsp_server.worker.engine import default_threads
+
+        threads = default_threads()
+        self.llm = await asyncio.to_thread(lambda: llama_cpp.Llama(
+            model_path=self.model, n_ctx=4096, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False))
+
+    async def change(self, key: str, text_before: str, offset: int, version: int) -> None:
+        pass  # no document state
+
+    def _prompt(self, text: str, offset: int) -> str:
+        lines = text.split("\n")
+        line, col = position(text, offset)
+        before = lines[max(0, line - self.N_PREFIX): line] + [lines[line][:col]]
+        after = [lines[line][col:]] + lines[line + 1: line + 1 + self.N_SUFFIX]
+        return "<|fim_prefix|>" + "\n".join(before) + "<|fim_suffix|>" + "\n".join(after) + "<|fim_middle|>"
+
+    def complete(self, text: str, offset: int, version: int) -> Handle:
+        import llama_cpp  # deferred: as in start
+
+        handle = Handle()
+        prompt = self._prompt(text, offset)
+
+        def generate() -> dict:
+            return self.llm.create_completion(
+                prompt, max_tokens=self.N_PREDICT, temperature=0.0, top_k=1, stop=["<|endoftext|>", "<|file_sep|>"],
+                stopping_criteria=llama_cpp.StoppingCriteriaList([lambda ids, logits: handle.cancelled]))
+
+        async def run() -> str | None:
+            async with self.lock:
+                if handle.cancelled:
+                    return None
+                t0 = time.perf_counter()
+                out = await asyncio.to_thread(generate)
+            usage = out.get("usage", {})
+            handle.stats = {"generated_tokens": usage.get("completion_tokens", 0), "prompt_tokens": usage.get("prompt_tokens", 0),
+                            "ms": (time.perf_counter() - t0) * 1000}
+            self.jobs.append({"t": time.time(), "event": "cancelled" if handle.cancelled else "done", "stats": handle.stats})
+            if handle.cancelled:
+                return None
+            content = out["choices"][0]["text"]
+            return content.rstrip("\n") if content.strip() else ""
+
+        handle.task = asyncio.create_task(run())
+        return handle
+
+    def supersede(self, handle: Handle) -> None:
+        handle.cancelled = True
+
+    async def finish(self) -> dict:
+        async with self.lock:
+            pass
+        return {"peak_rss_mb": tree_peak_rss_mb(os.getpid()), "status": {}, "jobs": self.jobs}
+
+    async def stop(self) -> None:
+        async with self.lock:
+            if self.llm is not None:
+                self.llm.close()
+                self.llm = None

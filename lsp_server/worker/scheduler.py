@@ -184,7 +184,9 @@ class Worker:
         if req is not None:
             try:
                 self.warm_targets = prefill_prompts(engine, self.template, req)
-            except Exception:  # a prompt that cannot be built (no FIM tokens): nothing to prefill
+            except MissingFimTokens:  # completions say so when asked for; nothing to prefill
+                self.warm_targets = []
+            except Exception:  # a prompt that cannot be built: nothing to prefill
                 log.exception("worker: prefill failed")
                 self.warm_targets = []
         stats = {"evaluated_tokens": 0, "prompt_ms": 0.0}

@@ -102,7 +102,8 @@ _GO_SPEC = re.compile(r'(?:^|[\s(])([\w.]+\s+)?"([^"]+)"', re.M)
 
 def _go(text: str, line: int) -> list[Import]:
     out = []
-    for m in _GO_SPEC.finditer(_COMMENT["c"].sub("", text)):
+    text = re.sub(r"^\s*import\b", lambda m: " " * len(m.group(0)), _COMMENT["c"].sub("", text))
+    for m in _GO_SPEC.finditer(text):
         alias, path = (m.group(1) or "").strip(), m.group(2)
         if alias == "_":
             continue

@@ -91,10 +91,10 @@ def outline(language: str, tree: tree_sitter.Tree, data: bytes) -> Outline:
             container, name = name.rsplit("::", 1)
             container = container.rpartition("::")[2]
         container = receiver or container
+        if kind in ("field", "method") and not container:
+            continue  # a member of an object literal or an anonymous struct
         if kind in FUNCTION_KINDS:
             kind = "method" if container else "function"
-        elif kind in ("field", "method") and not container:
-            continue  # a member of an object literal or anonymous struct
         symbols.append(_symbol(name, kind, container, node, data, language))
         if len(symbols) >= MAX_SYMBOLS:
             break

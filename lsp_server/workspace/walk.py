@@ -83,9 +83,9 @@ def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator
     ignores = _Ignores()
     visited = {real_root}
     seen_files: set[Path] = set()
-    queue: deque[tuple[Path, str]] = deque([(root, "")])
+    queue: deque[tuple[Path, str, Path]] = deque([(root, "", real_root)])
     while queue:
-        folder, rel = queue.popleft()
+        folder, rel, real_folder = queue.popleft()
         ignores.load(folder, rel, stats)
         try:
             with os.scandir(folder) as it:
@@ -95,11 +95,17 @@ def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator
             continue
         for entry in entries:
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            link = is_dir = is_file = False
             try:
-                is_dir = entry.is_dir()  # follows links; a broken link is neither
+                link = entry.is_symlink()
+                is_dir = entry.is_dir()  # follows links; a broken link or a loop is neither (or raises)
                 is_file = not is_dir and entry.is_file()
             except OSError:
-                stats.skipped["unreadable"] += 1
+                if not link:
+                    stats.skipped["unreadable"] += 1
+                    continue
+            if link and not (is_dir or is_file):
+                stats.skipped["broken link"] += 1
                 continue
             if is_dir:
                 if entry.name in SKIPPED_FOLDERS:
@@ -108,13 +114,13 @@ def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator
                 if ignores.ignored(child_rel, True):
                     stats.skipped["gitignored"] += 1
                     continue
-                real = _inside(Path(entry.path), real_root, stats)
+                real = _inside(Path(entry.path), real_root, stats) if link else real_folder / entry.name
                 if real is None or real in visited:
                     if real is not None:
                         stats.skipped["folder seen before (link)"] += 1
                     continue
                 visited.add(real)
-                queue.append((Path(entry.path), child_rel))
+                queue.append((Path(entry.path), child_rel, real))
                 continue
             if not is_file:
                 continue
@@ -124,8 +130,8 @@ def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator
             if ignores.ignored(child_rel, False):
                 stats.skipped["gitignored"] += 1
                 continue
-            real = _inside(Path(entry.path), real_root, stats) if entry.is_symlink() else Path(entry.path)
-            if real is None or (entry.is_symlink() and real in seen_files):
+            real = _inside(Path(entry.path), real_root, stats) if link else real_folder / entry.name
+            if real is None or real in seen_files:
                 continue
             seen_files.add(real)
             if language is not None:

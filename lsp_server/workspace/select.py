@@ -134,7 +134,7 @@ def _fit(rel: str, candidates: list[_Candidate], budget: int, count: CountTokens
     used = 0
     for cand in sorted(candidates, key=lambda c: (-c.snippet.score, c.snippet.path, c.snippet.start_line, c.snippet.kind))[:MAX_CANDIDATES]:
         s = cand.snippet
-        if any(c.snippet.path == s.path and c.snippet.kind != "similar" and s.kind != "similar"
+        if any(c.snippet.path == s.path and "similar" not in (c.snippet.kind, s.kind) and "module" not in (c.snippet.kind, s.kind)
                and c.snippet.start_line <= s.start_line and cand.end_line <= c.end_line for c in chosen):
             continue  # inside a snippet already chosen (a method of a class shown whole)
         cost = count(f"{s.path}\n{s.text}\n")
@@ -176,7 +176,8 @@ class _Finder:
         for name in self.usage.names:
             head, _, member = name.partition(".")
             if name in self.named:
-                self._definition_of(self.named[name], USED, f"`{name}` is used here", SCOPE)
+                if self.named[name].symbol:  # a module: what of it is used comes as `module.name`
+                    self._definition_of(self.named[name], USED, f"`{name}` is used here", SCOPE)
             elif member and head in self.named and "." not in member:
                 binding = self.named[head]
                 if not binding.symbol:  # module.function
@@ -270,7 +271,8 @@ class _Finder:
         lines = self._lines(path)
         if lines is None or sym.end_line >= len(lines) or sym.name not in "\n".join(lines[sym.start_line: sym.end_line + 1]):
             return None  # the file changed since it was indexed
-        return "\n".join(lines[sym.start_line: sym.end_line + 1])
+        text = "\n".join(lines[sym.start_line: sym.end_line + 1])
+        return f"{sym.doc}\n{text}" if sym.doc and sym.doc not in text else text  # a comment above it
 
     def _symbol_snippet(self, path: str, outline_: Outline, sym: Symbol, score: float, reason: str, group: int) -> None:
         if sym.kind == "class":
@@ -299,7 +301,7 @@ class _Finder:
         if not tops:
             return
         text = "\n".join(_member_line(s, self.language, outside=True) for s in tops)
-        _add(self.found, _Candidate(Snippet(path, text, reason, score, 0, "module"), group, 0))
+        _add(self.found, _Candidate(Snippet(path, text, reason, score, 0, "module"), group, tops[-1].end_line))
 
 
 def _short(paths: tuple[str, ...]) -> str:

@@ -171,9 +171,15 @@ class WorkspaceIndex:
         return True
 
     def remove_file(self, path: Path | str) -> None:
-        if (where := self.locate(path)) is not None and where[1] not in where[0].live:
-            with self._lock:
-                where[0].put(where[1], None)
+        """A file (or a folder, with everything in it) was deleted."""
+        if (where := self.locate(path)) is None:
+            return
+        root, rel = where
+        gone = [rel] if rel in root.files else [p for p in list(root.outlines) if p.startswith(rel + "/")]
+        with self._lock:
+            for p in gone:
+                if p not in root.live:
+                    root.put(p, None)
 
     def set_live(self, path: Path | str, text: str, language: str | None = None,
                  tree: tree_sitter.Tree | None = None) -> bool:

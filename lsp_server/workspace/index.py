@@ -26,7 +26,7 @@ from lsp_server.syntax.languages import spec_for
 from lsp_server.workspace import project as project_config
 from lsp_server.workspace.fileset import FileSet
 from lsp_server.workspace.model import Outline
-from lsp_server.workspace.outline import QUERY_FILE, outline, parse_outline
+from lsp_server.workspace.outline import QUERY_FILES, outline, parse_outline
 from lsp_server.workspace.walk import CONFIG_FILES, WalkStats, read_source, walk
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class WorkspaceIndex:
             self._reload_project(root)
             return True
         spec = spec_for(path=rel)
-        data, _ = read_source(Path(path), self.limits.max_file_bytes) if spec and spec.name in QUERY_FILE else (None, "")
+        data, _ = read_source(Path(path), self.limits.max_file_bytes) if spec and spec.name in QUERY_FILES else (None, "")
         with self._lock:
             root.put(rel, parse_outline(spec.name, data) if data is not None and spec else None)
         return True
@@ -189,7 +189,7 @@ class WorkspaceIndex:
             return False
         root, rel = where
         language = language or (spec.name if (spec := spec_for(path=rel)) else None)
-        if language not in QUERY_FILE:
+        if language not in QUERY_FILES:
             return False
         data = text.encode("utf-8", "surrogatepass")
         if len(data) > self.limits.max_file_bytes:

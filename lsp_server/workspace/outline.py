@@ -1,5 +1,5 @@
 """One file's outline: its top-level definitions, its classes' members and its imports, from a
-tree-sitter tree and the language's tags query (`syntax/queries/tags-<language>.scm`, data).
+tree-sitter tree and the language's tags query (`syntax/queries/tags-*.scm`, data).
 
 Owns loading and compiling those queries, and turning their captures into `Symbol`s: the
 header lines up to the body (`signature`), the docstring or the comment just above, and the
@@ -19,9 +19,13 @@ from lsp_server.syntax.languages import new_parser, ts_language
 from lsp_server.workspace.imports import parse_import
 from lsp_server.workspace.model import Import, Outline, Symbol
 
-# The query file of each language (TSX shares TypeScript's).
-QUERY_FILE = {"python": "python", "javascript": "javascript", "typescript": "typescript", "tsx": "typescript",
-              "go": "go", "c": "c", "cpp": "cpp", "rust": "rust", "java": "java"}
+# The query files of each language, read in this order into one query (earlier patterns win a
+# definition that two of them capture).
+QUERY_FILES = {
+    "python": ("python",), "javascript": ("ecmascript", "javascript"), "typescript": ("ecmascript", "typescript"),
+    "tsx": ("ecmascript", "typescript"), "go": ("go",), "c": ("c", "c-family"), "cpp": ("cpp", "c-family"),
+    "rust": ("rust",), "java": ("java",),
+}
 
 # Node types that hold a definition's body: its signature is what comes before.
 BODY_TYPES = frozenset({
@@ -42,15 +46,16 @@ MAX_SYMBOLS = 4000  # per file: a generated file must not fill the index
 @lru_cache(maxsize=None)
 def tags_query(language: str) -> tree_sitter.Query | None:
     """The compiled tags query of a language, or None if it has none (or no grammar)."""
-    name, ts_lang = QUERY_FILE.get(language), ts_language(language)
-    if name is None or ts_lang is None:
+    names, ts_lang = QUERY_FILES.get(language), ts_language(language)
+    if names is None or ts_lang is None:
         return None
-    return tree_sitter.Query(ts_lang, package_file("syntax", "queries", f"tags-{name}.scm").read_text(encoding="utf-8"))
+    source = "\n".join(package_file("syntax", "queries", f"tags-{n}.scm").read_text(encoding="utf-8") for n in names)
+    return tree_sitter.Query(ts_lang, source)
 
 
 def parse_outline(language: str, data: bytes) -> Outline | None:
     """Parse `data` (UTF-8 bytes of a file) and outline it; None for a language without a query."""
-    parser = new_parser(language) if language in QUERY_FILE else None
+    parser = new_parser(language) if language in QUERY_FILES else None
     if parser is None:
         return None
     return outline(language, parser.parse(data), data)

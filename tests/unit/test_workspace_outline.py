@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.workspace.model import Import
-from lsp_server.workspace.outline import QUERY_FILE, parse_outline, tags_query
+from lsp_server.workspace.outline import QUERY_FILES, parse_outline, tags_query
 
 PY = '''import os
 from .x import y
@@ -153,7 +153,7 @@ def test_imports_and_package() -> None:
 
 
 def test_every_language_has_a_query_that_compiles() -> None:
-    assert all(tags_query(language) is not None for language in QUERY_FILE)
+    assert all(tags_query(language) is not None for language in QUERY_FILES)
     assert parse_outline("lua", b"x = 1") is None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 WILDCARD = "*"  # an imported name that stands for every name of the source (`from m import *`, C's #include)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Symbol:
     name: str
     kind: str  # "function", "class", "method", "variable", "type", "field", "module"
@@ -22,7 +22,7 @@ class Symbol:
     end_byte: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Import:
     """One imported source with the names it binds in the importing file.
 
@@ -39,7 +39,7 @@ class Import:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outline:
     """What one file defines and imports."""
 

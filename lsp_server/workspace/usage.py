@@ -30,9 +30,9 @@ _NEXT_TOP = re.compile(r"\n(?=[^\s)\]}])")  # a line that starts at column 0 wit
 MAX_CHAIN = 3
 # variable -> type: `x = T(`, `x = new T(`, `x := T{`, `x := &T{`, `x: T`, `T x =`, `var x T`
 _INSTANCE = (
-    re.compile(rf"\b({_IDENT})\s*(?::\s*[\w.\[\], |]+)?\s*:?=\s*(?:new\s+|&)?((?:{_IDENT}\.)*{_IDENT})\s*[({{]"),
-    re.compile(rf"\b({_IDENT})\s*\??:\s*((?:{_IDENT}\.)*{_IDENT})"),
-    re.compile(rf"\b((?:{_IDENT}(?:\.|::))*[A-Z]\w*)\s*[*&]?\s+({_IDENT})\s*[=;,)]"),
+    re.compile(rf"\b({_IDENT})[ \t]*:?=[ \t]*(?:new\s+|&)?((?:{_IDENT}\.)*{_IDENT})[ \t]*[({{]"),
+    re.compile(rf"\b({_IDENT})[ \t]*\??:[ \t]*((?:{_IDENT}\.)*{_IDENT})"),
+    re.compile(rf"\b((?:{_IDENT}(?:\.|::))*[A-Z]\w*)[ \t]*[*&]?[ \t]+({_IDENT})[ \t]*[=;,)]"),
     re.compile(rf"\bvar\s+({_IDENT})\s+\*?((?:{_IDENT}\.)*{_IDENT})"),
 )
 KEYWORDS = frozenset("""

@@ -25,7 +25,7 @@ from lsp_server.workspace.model import WILDCARD, Outline, Symbol
 from lsp_server.workspace.outline import outline, parse_outline
 from lsp_server.workspace.resolve import Binding, implicit, resolve
 from lsp_server.workspace.similar import best_windows
-from lsp_server.workspace.usage import Usage, usage_at
+from lsp_server.workspace.usage import CHAIN, Usage, usage_at
 
 CountTokens = Callable[[str], int]
 
@@ -101,7 +101,8 @@ def select_context(index: WorkspaceIndex, path: str, text: str, offset: int, lan
     if root is not None and language is not None:
         current = _current_outline(language, text, tree)
         if current is not None:
-            _Finder(index, root, rel, language, current, usage, found).run()
+            cursor_line = text.count("\n", 0, offset)
+            _Finder(index, root, rel, language, current, usage, found, cursor_line).run()
     scope_text = text[usage.scope[0]: usage.scope[1]]
     others = [(_relative(index, p), t) for p, t in recent if p != path]
     for w in best_windows(scope_text, others):
@@ -150,8 +151,9 @@ class _Finder:
     """The definitions one file's scope leads to through its imports."""
 
     def __init__(self, index: WorkspaceIndex, root: Root, rel: str, language: str, current: Outline, usage: Usage,
-                 found: dict) -> None:
+                 found: dict, cursor_line: int = 0) -> None:
         self.index, self.root, self.rel, self.language, self.usage, self.found = index, root, rel, language, usage, found
+        self.cursor_line = cursor_line
         self.named: dict[str, Binding] = {}
         self.wild: list[Binding] = []
         self.current = current
@@ -168,6 +170,7 @@ class _Finder:
         if not self.named and not self.wild:
             return
         self._scope_names()
+        self._base_classes()
         self._cursor()
 
     # -- what the scope uses ---------------------------------------------------------------------
@@ -189,6 +192,19 @@ class _Finder:
             elif not member and self.wild:
                 for b in self.wild:
                     self._symbols_in(b.paths, name, WILDCARD_USED, f"`{name}` is used here ({_short(b.paths)})", SCOPE)
+
+    def _base_classes(self) -> None:
+        """`self.x` / `this.x` in a method: the skeletons of the enclosing class's imported bases."""
+        if not {"self", "this"} & set(self.usage.names):
+            return
+        classes = [s for s in self.current.symbols if s.kind == "class" and s.start_line <= self.cursor_line <= s.end_line]
+        if not classes:
+            return
+        cls = classes[-1]  # the innermost
+        header = cls.signature.split(cls.name, 1)[-1]
+        for base in dict.fromkeys(m.group(0).replace("::", ".").replace(" ", "") for m in CHAIN.finditer(header)):
+            if base in self.named or base.partition(".")[0] in self.named:
+                self._instance("self", base, f"`{cls.name}` extends `{base}`", MEMBER_OF, SCOPE)
 
     def _cursor(self) -> None:
         typed, receiver = self.usage.typed, self.usage.receiver

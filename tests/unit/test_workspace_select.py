@@ -210,6 +210,17 @@ GO_PROJECT = {
     "main/main.go": "",
     "main/helpers.go": "package main\n\nfunc localHelper() int { return 1 }\n",
 }
+RUST_PROJECT = {
+    "Cargo.toml": "[package]\nname = 'x'\n", "src/lib.rs": "mod net;\n", "src/net/mod.rs": "pub mod tcp;\n",
+    "src/net/tcp.rs": "/// Connects.\npub fn connect(addr: &str) -> Conn { Conn {} }\n\npub struct Conn {}\n",
+    "src/main.rs": "",
+}
+JAVA_PROJECT = {
+    "src/main/java/com/ex/util/Helper.java": "package com.ex.util;\n\n/** Helps. */\npublic class Helper {\n"
+                                             "  public int help(int x) { return x; }\n}\n",
+    "src/main/java/com/ex/app/Other.java": "package com.ex.app;\nclass Other { static int more() { return 1; } }\n",
+    "src/main/java/com/ex/app/App.java": "",
+}
 C_PROJECT = {
     "include/geo.h": "/* A point. */\ntypedef struct point { int x; int y; } point_t;\n\n/* Adds. */\nint add(int a, int b);\n",
     "src/main.c": "",
@@ -231,6 +242,15 @@ C_PROJECT = {
         # C: the header through the include folder of compile_commands.json
         (C_PROJECT, "src/main.c", "c", '#include <geo.h>\n\nint main(void) {\n    point_t p;\n    return add(p.x, 1)‸;\n}\n',
          [("include/geo.h", "/* A point. */"), ("include/geo.h", "/* Adds. */")]),
+        # Rust: `use crate::...` through `mod` files; an imported name the scope does not use is left out
+        (RUST_PROJECT, "src/main.rs", "rust", 'use crate::net::tcp::{connect, Conn};\n\nfn main() {\n    let c = connect("x");\n    c.‸\n}\n',
+         [("src/net/tcp.rs", "/// Connects.")]),
+        # Java: an imported class, and a class of the same package
+        (JAVA_PROJECT, "src/main/java/com/ex/app/App.java", "java",
+         "package com.ex.app;\nimport com.ex.util.Helper;\n\nclass App {\n  void f() {\n    Helper h = new Helper();\n"
+         "    Other.more();\n    h.‸\n  }\n}\n",
+         [("src/main/java/com/ex/app/Other.java", "class Other { static int more() { return 1; } }"),
+          ("src/main/java/com/ex/util/Helper.java", "/** Helps. */")]),
     ],
 )
 def test_other_languages(tmp_path: Path, files, rel, language, text, expected) -> None:
@@ -238,6 +258,22 @@ def test_other_languages(tmp_path: Path, files, rel, language, text, expected) -
     index = _index(tmp_path, files)
     ctx = _select(index, tmp_path, rel, text, language)
     assert [(s.path, s.text.splitlines()[0]) for s in ctx.snippets] == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "files", "rel", "text", "expected"),
+    [
+        ("python", PY_PROJECT, "app.py",
+         "from pkg.geometry import Shape\n\n\nclass Square(Shape):\n    def grow(self):\n        self.‸\n", "class Shape:"),
+        ("typescript", JS_PROJECT, "src/app.ts",
+         "import { Store } from './store';\n\nclass Cache extends Store {\n  run() {\n    this.‸\n  }\n}\n", "/** A store. */"),
+    ],
+)
+def test_self_in_a_method_gets_the_imported_base_class(tmp_path: Path, language, files, rel, text, expected) -> None:
+    index = _index(tmp_path, files)
+    ctx = _select(index, tmp_path, rel, text, language)
+    assert [(s.kind, s.text.splitlines()[0]) for s in ctx.snippets] == [("skeleton", expected)]
+    assert "Shape" in ctx.snippets[0].reason or "Store" in ctx.snippets[0].reason
 
 
 def test_go_struct_skeleton_lists_its_methods(tmp_path: Path) -> None:

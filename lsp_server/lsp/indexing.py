@@ -54,6 +54,8 @@ class IndexService:
         self._stopped = False
         self.idle = threading.Event()  # set while no job waits or runs (tests, the status command)
         self.idle.set()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
 
     def _limits(self) -> Limits:
         s = self._settings()
@@ -68,7 +70,9 @@ class IndexService:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="workspace-index", daemon=True)
             self._thread.start()
-        self.idle.clear()
+        with self._pending_lock:
+            self._pending += 1
+            self.idle.clear()
         self._jobs.put(job)
 
     def _run(self) -> None:
@@ -80,8 +84,10 @@ class IndexService:
                 job()
             except Exception:  # a bug in one job must not end the thread
                 log.exception("workspace index job failed")
-            if self._jobs.empty():
-                self.idle.set()
+            with self._pending_lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self.idle.set()
 
     def stop(self) -> None:
         self._stopped = True

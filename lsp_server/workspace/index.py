@@ -64,6 +64,10 @@ class Root:
     outlines: dict[str, Outline] = field(default_factory=dict)  # relative POSIX path -> outline
     project: project_config.Project = field(default_factory=project_config.Project)
     live: dict[str, str] = field(default_factory=dict)  # open documents: relative path -> text
+    real: str = ""  # the folder's real path (links resolved)
+
+    def __post_init__(self) -> None:
+        self.real = self.real or os.path.realpath(self.path)
 
     def put(self, rel: str, found: Outline | None) -> None:
         if found is None:
@@ -142,15 +146,19 @@ class WorkspaceIndex:
 
     # -- files ----------------------------------------------------------------------------------------
     def locate(self, path: Path | str) -> tuple[Root, str] | None:
-        """The folder a file belongs to (the innermost one) and its path relative to it."""
+        """The folder a file belongs to (the innermost one) and its path relative to it; a path
+        through a link to the folder (or the folder's own real path) is found too."""
         key = _key(path)
-        best = None
-        for root_key, root in list(self._roots.items()):
-            if key.startswith(root_key.rstrip(os.sep) + os.sep) and (best is None or len(root_key) > len(_key(best.path))):
-                best = root
-        if best is None:
-            return None
-        return best, Path(os.path.relpath(key, best.path)).as_posix()
+        for real in (False, True):
+            best = None
+            for root in list(self._roots.values()):
+                root_key = root.real if real else str(root.path)
+                if key.startswith(root_key.rstrip(os.sep) + os.sep) and (best is None or len(root_key) > len(best[1])):
+                    best = (root, root_key)
+            if best is not None:
+                return best[0], Path(os.path.relpath(key, best[1])).as_posix()
+            key = os.path.realpath(key)
+        return None
 
     def update_file(self, path: Path | str) -> bool:
         """Re-read one file from the disk (it was saved, created or changed); a file that is gone

@@ -155,6 +155,15 @@ def test_reindexing_keeps_open_documents_and_locate_picks_the_innermost_folder(t
     assert index.locate(tmp_path / "inner" / "b.py")[1] == "inner/b.py"
 
 
+def test_a_folder_reached_through_a_link(tmp_path: Path) -> None:
+    real = _tree(tmp_path / "real", {"a.py": "def a(): pass\n"})
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    index = WorkspaceIndex()
+    index.index_folder(tmp_path / "link")
+    assert index.locate(real / "a.py")[1] == "a.py" and index.locate(tmp_path / "link" / "a.py")[1] == "a.py"
+    assert index.locate(tmp_path / "a.py") is None
+
+
 def test_cancelled_indexing_keeps_the_previous_folder(tmp_path: Path) -> None:
     _tree(tmp_path, {f"f{i}.py": "" for i in range(5)})
     index = WorkspaceIndex()

@@ -119,6 +119,8 @@ def main() -> None:
         out = subprocess.run([sys.executable, "-m", "benchmarks.context.index_speed", "--child", folder],
                              capture_output=True, text=True, check=True)
         run = json.loads(out.stdout.strip().splitlines()[-1])
+        if folder.startswith(str(scratch)):  # name the copy by what it copies, not by its temporary folder
+            run["folder"] = folder = f"copy of {sysconfig.get_paths()['stdlib']} without site-packages"
         runs.append(run)
         reindex = run["reindex"].get("median_file", {})
         print(f"{folder}: {run['files']} files, {run['megabytes_read']} MB, {run['symbols']} symbols in {run['seconds']} s "

@@ -31,18 +31,11 @@ from benchmarks.output import add_record_option, results_dir, shown
 REPEATS = 20
 
 
-def rss_mb() -> float:
+def proc_status_mb(field: str) -> float:
+    """A memory line of /proc/self/status (VmRSS: resident now, VmHWM: the peak), in MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -54,12 +47,12 @@ def measure(folder: str) -> dict:
     from lsp_server.workspace.select import select_context
 
     new_parser("python")  # the grammar's own memory is not the index's
-    before = rss_mb()
+    before = proc_status_mb("VmRSS")
     index = WorkspaceIndex()
     began = time.perf_counter()
     stats = index.index_folder(folder)
     seconds = time.perf_counter() - began
-    after = rss_mb()
+    after = proc_status_mb("VmRSS")
     root = index.roots()[0]
     sizes = sorted((os.path.getsize(root.path / rel), rel) for rel in root.outlines)
     typical = sizes[len(sizes) // 2][1] if sizes else None
@@ -90,7 +83,7 @@ def measure(folder: str) -> dict:
         "folder": folder, "files": stats.files, "symbols": stats.symbols, "megabytes_read": round(stats.bytes / 1e6, 1),
         "seconds": round(seconds, 2), "files_per_second": round(stats.files / seconds, 1) if seconds else None,
         "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1), "rss_extra_mb": round(after - before, 1),
-        "peak_rss_mb": round(peak_mb(), 1), "capped": stats.capped, "skipped": stats.as_dict()["skipped"],
+        "peak_rss_mb": round(proc_status_mb("VmHWM"), 1), "capped": stats.capped, "skipped": stats.as_dict()["skipped"],
         "reindex": reindex, "select_context": select_ms,
     }
 

@@ -29,7 +29,10 @@ from lsp_server.fixes.prompts import template_warnings
 from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.settings import Settings, parse_settings
 from lsp_server.lsp.documents import DocumentStore
-from lsp_server.lsp.features import code_actions, completion, cursor, explain, inline_completion, lifecycle, sync
+from lsp_server.lsp.indexing import IndexService
+from lsp_server.lsp.features import (
+    code_actions, completion, cursor, explain, inline_completion, lifecycle, sync, workspace_context,
+)
 from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
 from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
 from lsp_server.lsp.transport import MAX_LINE_BUFFER, StreamReaderAdapter, read_loop, stdin_stream_reader
@@ -87,6 +90,9 @@ class LocalLlmServer(LanguageServer):
         )
         self.completer = Completer(self.docs, self.manager, lambda: self.settings)
         self.syntax_diagnostics = SyntaxDiagnostics(self)
+        self.indexing = IndexService(self.docs, lambda: self.settings, self._index_report)
+        self.index_loop: asyncio.AbstractEventLoop | None = None  # the loop the index thread reports to (set at initialized)
+        self._index_token: str | None = None
         self._shown_errors: set[str] = set()
         self._prompts_checked: str | None = None  # the promptsDir whose templates were checked
         self._progress_token: str | None = None
@@ -137,6 +143,28 @@ class LocalLlmServer(LanguageServer):
         else:
             self.work_done_progress.report(self._progress_token, types.WorkDoneProgressReport(message=message, percentage=percent))
 
+    def _index_report(self, kind: str, message: str) -> None:
+        """The workspace index's reports (from its thread): `$/progress` and warnings, on the loop."""
+        if self.index_loop is not None and not self.index_loop.is_closed():
+            self.index_loop.call_soon_threadsafe(self._show_index_report, kind, message)
+
+    def _show_index_report(self, kind: str, message: str) -> None:
+        log.info("workspace index: %s", message)
+        if kind == "warning":
+            self.show_message(message, types.MessageType.Warning)
+            return
+        if not self._supports_progress():
+            return
+        if kind == "begin" and self._index_token is None:
+            token = self._index_token = f"local-llm-lsp-index-{uuid.uuid4().hex[:8]}"
+            self.work_done_progress.create(token)
+            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="local-llm-lsp", message=message))
+        elif self._index_token is not None and kind == "report":
+            self.work_done_progress.report(self._index_token, types.WorkDoneProgressReport(message=message))
+        elif self._index_token is not None and kind == "end":
+            self.work_done_progress.end(self._index_token, types.WorkDoneProgressEnd(message=message))
+            self._index_token = None
+
     def _end_progress(self, message: str) -> None:
         if self._progress_token is not None:
             self.work_done_progress.end(self._progress_token, types.WorkDoneProgressEnd(message=message))
@@ -155,7 +183,8 @@ class LocalLlmServer(LanguageServer):
             return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache, x.prompts_dir)
 
         reload = load_key(settings) != load_key(self.settings)
-        self.settings = settings
+        before, self.settings = self.settings, settings
+        self.indexing.settings_changed(before)
         self.manager.settings = settings
         self.syntax_diagnostics.settings_changed()
         if reload and self.manager.client is not None:
@@ -233,6 +262,6 @@ def prompt_warnings(prompts_dir: str) -> list[str]:
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:
     server = LocalLlmServer(cli_model=cli_model)
-    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain, cursor):
+    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain, cursor, workspace_context):
         feature.register(server)
     return server

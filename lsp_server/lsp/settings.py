@@ -105,6 +105,19 @@ class Settings:
         30000, "a suggestion asked for while the model is still loading (or its worker restarting) waits up to "
         "this many milliseconds and is answered once the model is ready; the editor's cancel still ends it "
         "(0: answered empty at once)", minimum=0, maximum=600000)
+    workspace_index: bool = setting(
+        True, "index the workspace folders in the background (the definitions and imports of their source files, "
+        "honouring `.gitignore`), so that completions can see what the code at the cursor imports; off: nothing is "
+        "read beyond the open documents")
+    index_max_files: int = setting(
+        20000, "the most source files the workspace index reads per folder (a larger folder, such as a home "
+        "folder, is indexed up to this many files, shallowest first, with a warning)", minimum=1, maximum=1000000)
+    index_max_file_bytes: int = setting(
+        1000000, "files larger than this many bytes are left out of the workspace index", minimum=1000,
+        maximum=100000000)
+    context_tokens: int = setting(
+        1024, "the tokens of the prompt given to definitions from other files and similar code from recent files "
+        "(`localLlm.context` shows what a position gets; 0: none)", minimum=0, maximum=32768)
     prompts_dir: str = setting(
         "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "

@@ -27,6 +27,7 @@ class Session:
     _status_event: asyncio.Event = field(default_factory=asyncio.Event)
     version: dict[str, int] = field(default_factory=dict)
     init_result: types.InitializeResult | None = None
+    registrations: list[types.Registration] = field(default_factory=list)  # client/registerCapability
 
     async def wait_status(self, *states: str, timeout: float = 60.0) -> dict:
         async def wait() -> dict:
@@ -86,6 +87,8 @@ async def start_server(
     capabilities: types.ClientCapabilities | None = None,
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    root: Path | None = ROOT,
+    workspace_folders: list[Path] | None = None,
 ):
     lsp = make_test_lsp_client()
     session = Session(lsp)
@@ -96,6 +99,10 @@ async def start_server(
         session.statuses.append(data)
         session._status_event.set()
 
+    @lsp.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(ls, params: types.RegistrationParams):
+        session.registrations.extend(params.registrations)
+
     args = ["-m", "lsp_server", *extra_args]
     if model is not None:
         args += ["--model", str(model)]
@@ -105,7 +112,9 @@ async def start_server(
             types.InitializeParams(
                 capabilities=capabilities or client_capabilities(client),
                 initialization_options=init_options,
-                root_uri=ROOT.as_uri(),
+                root_uri=root.as_uri() if root is not None else None,
+                workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in workspace_folders]
+                if workspace_folders is not None else None,
             )
         )
         yield session

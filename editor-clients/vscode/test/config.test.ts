@@ -53,9 +53,9 @@ describe('toInitializationOptions', () => {
     assert.deepEqual(toInitializationOptions(defaults, ctx), { ...defaults, clientShowsExplanations: true });
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
-      'contextSize', 'disabledLanguages', 'fimTemplate', 'followTyping', 'latencyTargetMs', 'maxTokens', 'model',
-      'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir', 'publishSyntaxErrors', 'reuseShiftedCache',
-      'suffixTokens', 'threads', 'waitForModelMs',
+      'contextSize', 'contextTokens', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
+      'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
+      'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',
     ]);
   });
 });

@@ -23,6 +23,7 @@ def register(server) -> None:
         pos = params.position
         empty = types.CompletionList(is_incomplete=True, items=[])
         uri = params.text_document.uri
+        ls.indexing.cursor(uri, pos.line)
         suggestion = await ls.completer.suggest(uri, pos.line, pos.character, ls.encoding)
         doc = ls.docs.get(uri)
         if suggestion is None or doc is None:

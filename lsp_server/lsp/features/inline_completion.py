@@ -15,6 +15,7 @@ def register(server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList:
         pos = params.position
+        ls.indexing.cursor(params.text_document.uri, pos.line)
         suggestion = await ls.completer.suggest(params.text_document.uri, pos.line, pos.character, ls.encoding)
         if suggestion is None:
             return types.InlineCompletionList(items=[])

@@ -7,7 +7,11 @@ says `initialized`, so the handshake never waits for a model.
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
+
+from lsp_server.lsp.features import workspace_context
 
 STATUS_COMMAND = "localLlm.status"
 
@@ -20,9 +24,12 @@ def register(server) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls, params: types.InitializedParams) -> None:
         ls.manager.start()
+        ls.index_loop = asyncio.get_running_loop()
+        workspace_context.start(ls)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls, params) -> None:
+        ls.indexing.stop()
         await ls.manager.stop()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -41,4 +48,5 @@ def register(server) -> None:
             data["worker"] = ls.manager.client.counters
         data["template"] = ls.manager.info.get("template")
         data["history"] = list(ls.completer.history)
+        data["index"] = ls.indexing.status()
         return data

@@ -15,6 +15,7 @@ def register(server) -> None:
     def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
         ls.docs.open(doc.uri, doc.language_id, doc.version, doc.text)
+        ls.indexing.opened(doc.uri)
         ls.syntax_diagnostics.changed(doc.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -31,9 +32,13 @@ def register(server) -> None:
         doc.version = params.text_document.version
         ls.completer.document_changed(params.text_document.uri)
         ls.syntax_diagnostics.changed(params.text_document.uri)
+        first = params.content_changes[0] if params.content_changes else None
+        edited_line = first.range.start.line if isinstance(first, types.TextDocumentContentChangePartial) else None
+        ls.indexing.changed(params.text_document.uri, edited_line)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
         ls.docs.close(params.text_document.uri)
+        ls.indexing.closed(params.text_document.uri)
         ls.completer.document_changed(params.text_document.uri)
         ls.syntax_diagnostics.closed(params.text_document.uri)

@@ -1,0 +1,1 @@
+"""Benchmarks of the workspace index and context selection (no model)."""

@@ -33,6 +33,14 @@ Stats = dict[str, Any]
 
 # -- the payloads ------------------------------------------------------------------------------------
 @attrs.frozen
+class ContextFile:
+    """A piece of another file of the workspace put before the FIM part of the prompt."""
+
+    path: str  # relative to the workspace folder
+    text: str
+
+
+@attrs.frozen
 class CompletionRequest:
     """A completion at a cursor, as the worker's pipeline takes it (`pipeline.run_completion`)."""
 
@@ -47,6 +55,8 @@ class CompletionRequest:
     suffix_tokens: int = 256
     truncate: bool = True  # False: return the raw text (benchmarks compare modes on it)
     partial_after_ms: int = 0  # 0: answer when done; else see run_completion's `on_partial`
+    context: tuple[ContextFile, ...] = ()  # cross-file context, in prompt order (the workspace index)
+    repo: str = ""  # the workspace folder's name, for the repository-level prompt form
 
 
 @attrs.frozen

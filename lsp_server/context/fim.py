@@ -9,7 +9,7 @@ Must not run the model or know about LSP.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lsp_server.context.templates import FimTemplate, role_of
@@ -84,6 +84,7 @@ class FimPrompt:
     prefix_start: int  # offset in the document prefix where the window starts
     prefix_tokens: int
     suffix_tokens: int
+    context_tokens: int = 0  # of the cross-file context block
 
 
 def build_fim_prompt(
@@ -98,11 +99,18 @@ def build_fim_prompt(
     suffix_budget: int = 256,
     bos: int | None = None,
     anchor: int = ANCHOR_LINES,
+    context: Sequence[tuple[str, str]] = (),
+    repo: str = "",
+    comment: str = "#",
 ) -> FimPrompt:
     """Assemble the token sequence for `template` with windows of the given token budgets.
 
     `roles` maps role names (fim_pre, fim_suf, ...) to the vocabulary's token ids; a role the
-    template needs but the model lacks raises MissingFimTokens naming it.
+    template needs but the model lacks raises MissingFimTokens naming it. `context`: (path, text)
+    pieces of other files, put first in the template's repository-level form (`context_header`,
+    `context_file`) where the template has one and the model has its roles, else commented (with
+    the language's line `comment`) in front of the prefix window; either way the block depends on
+    the pieces alone, so it stays byte-identical while they do (and so in the KV cache).
     """
     with_path = bool(path) and template.sequence != template.sequence_no_path and "fim_sep" in roles
     sequence = template.sequence if with_path else template.sequence_no_path
@@ -115,24 +123,57 @@ def build_fim_prompt(
     pre = prefix_window(prefix, prefix_budget, tokenize, anchor)
     suf = suffix_window(suffix, suffix_budget, tokenize)
     tokens: list[int] = [bos] if template.bos and bos is not None else []
-    counts = {"prefix": 0, "suffix": 0}
+    counts = {"prefix": 0, "suffix": 0, "context": 0}
+    repo_form = bool(template.context_file) and template.context_roles() <= set(roles)
+    commented: list[int] = []
+    if context and repo_form:
+        block = _render(template.context_header, {"repo": repo or "workspace"}, roles, tokenize)
+        for piece_path, text in context:
+            block += _render(template.context_file, {"path": piece_path, "text": text}, roles, tokenize)
+        tokens += block
+        counts["context"] = len(block)
+    elif context:
+        commented = tokenize(commented_context(context, comment))
+        counts["context"] = len(commented)
+    values = {"prefix": pre.text, "suffix": suf.text, "path": path}
     for item in sequence:
+        if "{prefix}" in item:
+            tokens += commented  # the commented context sits right before the prefix window
+        tokens += _render((item,), values, roles, tokenize, counts)
+    return FimPrompt(tokens, pre.start, counts["prefix"], counts["suffix"], counts["context"])
+
+
+def commented_context(context: Sequence[tuple[str, str]], comment: str) -> str:
+    """The context pieces as line comments, each under a line naming its file."""
+    out = []
+    for piece_path, text in context:
+        out.append(f"{comment} {piece_path}\n")
+        out += [f"{comment} {line}\n" if line.strip() else f"{comment}\n" for line in text.splitlines()]
+    return "".join(out)
+
+
+def _render(items: Sequence[str], values: dict[str, str], roles: dict[str, int], tokenize: Tokenize,
+            counts: dict[str, int] | None = None) -> list[int]:
+    """Template items to tokens: a role item is its token; text items have their {placeholders}
+    filled from `values`, each placeholder tokenized on its own (so that the user's text is never
+    parsed for special tokens and the prefix's tokens do not depend on what follows it); the
+    tokens of placeholders named in `counts` are counted there."""
+    tokens: list[int] = []
+    for item in items:
         role = role_of(item)
         if role is not None:
             tokens.append(roles[role])
             continue
-        for name, value in (("prefix", pre.text), ("suffix", suf.text), ("path", path)):
+        for name in values:
             item = item.replace("{" + name + "}", "\0" + name + "\0")
-        # Tokenize each part on its own so the prefix's tokens do not depend on what follows it.
         for i, part in enumerate(item.split("\0")):
             if not part:
                 continue
             if i % 2 == 1:  # a placeholder
-                text = {"prefix": pre.text, "suffix": suf.text, "path": path}[part]
-                ids = tokenize(text) if text else []
-                if part in counts:
+                ids = tokenize(values[part]) if values[part] else []
+                if counts is not None and part in counts:
                     counts[part] += len(ids)
             else:
                 ids = tokenize(part)
             tokens.extend(ids)
-    return FimPrompt(tokens, pre.start, counts["prefix"], counts["suffix"])
+    return tokens

@@ -34,6 +34,14 @@ class FimTemplate:
     bos: bool
     stop_roles: tuple[str, ...]
     stop_text: tuple[str, ...]
+    # Cross-file context, the repository-level form (items as in `sequence`, with {repo}, {path}
+    # and {text}): the header once, then a file item per piece, all before `sequence`. A template
+    # without it (or a model without the roles it names) gets the pieces commented into the prefix.
+    context_header: tuple[str, ...] = ()
+    context_file: tuple[str, ...] = ()
+
+    def context_roles(self) -> set[str]:
+        return {m.group(1) for item in self.context_header + self.context_file if (m := _ROLE_ITEM.match(item))}
 
     def roles_needed(self, with_path: bool) -> set[str]:
         seq = self.sequence if with_path else self.sequence_no_path
@@ -61,6 +69,8 @@ def _load(path: Traversable) -> FimTemplate:
         bos=_bool(data, "bos"),
         stop_roles=_strings(data, "stop_roles", ()),
         stop_text=_strings(data, "stop_text", ()),
+        context_header=_context_items(_strings(data, "context_header", ()), "context_header"),
+        context_file=_context_items(_strings(data, "context_file", ()), "context_file"),
     )
     unknown = [r for r in template.stop_roles if r not in ROLES]
     if unknown:
@@ -98,6 +108,15 @@ def _sequence(items: tuple[str, ...], key: str) -> tuple[str, ...]:
     for placeholder in ("{prefix}", "{suffix}"):
         if not any(placeholder in item for item in items):
             raise ValueError(f"{key!r} has no {placeholder}")
+    return items
+
+
+def _context_items(items: tuple[str, ...], key: str) -> tuple[str, ...]:
+    for item in items:
+        if _ROLE_LIKE.match(item) and role_of(item) is None:
+            raise ValueError(f"{key!r} has an unknown token role {item!r}; known: {', '.join(f'<{r}>' for r in ROLES)}")
+    if key == "context_file" and items and not any("{text}" in item for item in items):
+        raise ValueError("'context_file' has no {text}")
     return items
 
 

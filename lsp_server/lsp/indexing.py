@@ -215,6 +215,14 @@ class IndexService:
                               budget=self._settings().context_tokens if budget is None else budget,
                               count_tokens=count_tokens, recent=recent)
 
+    def folder_name(self, uri: str) -> str:
+        """The name of the workspace folder holding `uri` ("" outside every folder)."""
+        path = uri_to_path(uri)
+        for folder in self.folders:
+            if path is not None and path.is_relative_to(folder):
+                return folder.name
+        return ""
+
     def status(self) -> dict:
         return {"enabled": self.enabled, "busy": not self.idle.is_set(), **self.index.totals(),
                 "runs": dict(self.stats)}

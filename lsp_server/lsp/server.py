@@ -30,6 +30,7 @@ from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.settings import Settings, parse_settings
 from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.indexing import IndexService
+from lsp_server.worker_protocol import ContextFile
 from lsp_server.lsp.features import (
     code_actions, completion, cursor, explain, inline_completion, lifecycle, sync, workspace_context,
 )
@@ -88,7 +89,7 @@ class LocalLlmServer(LanguageServer):
         self.manager = ModelManager(
             self.settings, cli_model=cli_model, on_status=self._on_status, on_progress=self._on_progress
         )
-        self.completer = Completer(self.docs, self.manager, lambda: self.settings)
+        self.completer = Completer(self.docs, self.manager, lambda: self.settings, context_for=self._context_for)
         self.syntax_diagnostics = SyntaxDiagnostics(self)
         self.indexing = IndexService(self.docs, lambda: self.settings, self._index_report)
         self.index_loop: asyncio.AbstractEventLoop | None = None  # the loop the index thread reports to (set at initialized)
@@ -96,6 +97,13 @@ class LocalLlmServer(LanguageServer):
         self._shown_errors: set[str] = set()
         self._prompts_checked: str | None = None  # the promptsDir whose templates were checked
         self._progress_token: str | None = None
+
+    def _context_for(self, uri: str, offset: int) -> tuple[list[tuple[ContextFile, str]], str] | None:
+        """The workspace index's context at a position, as the completer puts it into requests."""
+        found = self.indexing.context(uri, offset)
+        if found is None:
+            return None
+        return [(ContextFile(s.path, s.text), s.reason) for s in found.snippets], self.indexing.folder_name(uri)
 
     # -- negotiated things ---------------------------------------------------------------------
     @property

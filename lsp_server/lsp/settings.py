@@ -118,6 +118,12 @@ class Settings:
     context_tokens: int = setting(
         1024, "the tokens of the prompt given to definitions from other files and similar code from recent files "
         "(`localLlm.context` shows what a position gets; 0: none)", minimum=0, maximum=32768)
+    # Off until the repository-level benchmark says what it does to the suggestions (issue 19).
+    cross_file_context: bool = setting(
+        False, "put the workspace context of the cursor (definitions its code uses from other files, similar code "
+        "from recent files; up to `contextTokens`) into completion prompts, in the model's repository-level form "
+        "where it has one; a changed context is computed while the model is idle, the previous one answering "
+        "meanwhile")
     prompts_dir: str = setting(
         "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "

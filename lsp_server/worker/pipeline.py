@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from lsp_server.context.fim import ANCHOR_LINES, FimPrompt, build_fim_prompt
 from lsp_server.context.templates import FimTemplate
 from lsp_server.worker.engine import Cancelled, Engine, EvalStats, Rates
+from lsp_server.worker.prompts import Held, choose_prompt, split_indent
 from lsp_server.syntax.gating import Gate
 from lsp_server.syntax.lines import start_of_line
 from lsp_server.syntax.truncation import StopChecker, clean, truncate
@@ -87,20 +87,6 @@ def ending_evidence(stop_reason: str, budget: int, requested: int) -> bool | Non
     return None
 
 
-def split_indent(prefix: str) -> tuple[str, str]:
-    """(prefix for the prompt, indentation already typed on the cursor's whitespace-only line).
-
-    After Enter an editor has already indented the new line. Ending a FIM prefix in spaces makes
-    the model start a fresh indented line (its tokens carry leading whitespace), which doubles the
-    indentation; so the prompt ends at the line start and the model writes the indentation itself.
-    """
-    line_start = start_of_line(prefix, lone_cr=True)
-    tail = prefix[line_start:]
-    if tail and not tail.strip(" \t"):
-        return prefix[:line_start], tail
-    return prefix, ""
-
-
 def drop_typed_indent(text: str, indent: str) -> str | None:
     """The model's text relative to the cursor: without the indentation the user already typed.
 
@@ -118,58 +104,6 @@ def drop_typed_indent(text: str, indent: str) -> str | None:
 
 MAX_RETRIES = 2  # a refused completion is asked again at most this often (the model's next choices)
 
-# A cold prompt (the first request in a newly opened file, or after a jump elsewhere in it) is
-# answered from a small window around the cursor while the full window is computed when the
-# worker is idle (`on_cold`); only when that saves most of the work: a file of a few hundred
-# tokens gets its whole text at once.
-SMALL_PREFIX_TOKENS = 256
-SMALL_SUFFIX_TOKENS = 64
-SMALL_ANCHOR_LINES = 8  # the small prefix window's start moves in steps of this many lines
-COLD_FACTOR = 2  # the small window when the full one would compute more than this many times its tokens
-
-
-def fim_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, *, small: bool = False) -> FimPrompt:
-    """The request's FIM prompt: its own windows, or the small ones (`small`) of a cold start."""
-    prompt_prefix, _ = split_indent(req.prefix)
-    return build_fim_prompt(
-        template, engine.info.roles, engine.tokenize, prompt_prefix, req.suffix, path=req.path,
-        prefix_budget=min(req.prefix_tokens, SMALL_PREFIX_TOKENS) if small else req.prefix_tokens,
-        suffix_budget=min(req.suffix_tokens, SMALL_SUFFIX_TOKENS) if small else req.suffix_tokens,
-        bos=engine.bos, anchor=SMALL_ANCHOR_LINES if small else ANCHOR_LINES,
-    )
-
-
-def prefill_prompts(engine: Engine, template: FimTemplate, req: CompletionRequest) -> list[list[int]]:
-    """What to compute ahead of a request expected at `req`'s cursor, in order: the small window
-    first where such a request would be answered from it (`choose_prompt`), then the full one.
-    Nothing already held (by the prompt in use or a spare) is computed again: the warm step skips it."""
-    full = fim_prompt(engine, template, req)
-    if req.latency_target_ms <= 0 or req.prefix_tokens <= SMALL_PREFIX_TOKENS:
-        return [full.tokens]
-    small = fim_prompt(engine, template, req, small=True)
-    if len(full.tokens) - engine.held(full.tokens) <= COLD_FACTOR * len(small.tokens):
-        return [full.tokens]
-    return [small.tokens, full.tokens]
-
-
-def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, live: bool) -> tuple[FimPrompt, FimPrompt | None]:
-    """(the prompt to answer with, the full one to compute while idle or None).
-
-    The prompt in use is first swapped for a spare that holds more of it (`Engine.adopt`: one
-    computed ahead, or the file the user was in before). A `live` request with the latency
-    budget on whose full window would still compute more than COLD_FACTOR times the small
-    window's tokens is answered from the small window."""
-    full = fim_prompt(engine, template, req)
-    engine.adopt(full.tokens)
-    if not live or req.latency_target_ms <= 0 or req.prefix_tokens <= SMALL_PREFIX_TOKENS:
-        return full, None
-    small = fim_prompt(engine, template, req, small=True)
-    if engine.uncached(full.tokens) <= COLD_FACTOR * len(small.tokens):
-        return full, None
-    engine.adopt(small.tokens)
-    return small, full
-
-
 def run_completion(
     engine: Engine,
     template: FimTemplate,
@@ -178,6 +112,7 @@ def run_completion(
     typed: Callable[[], str | None] | None = None,
     on_partial: Callable[[CompletionResult], None] | None = None,
     on_cold: Callable[[list[int]], None] | None = None,
+    held: Held | None = None,
 ) -> CompletionResult:
     """Generate and cut one completion. `typed()`: None, or once the job is followed (its request
     is gone; the user types on at its cursor) what the user has typed there. A followed job stops
@@ -197,11 +132,14 @@ def run_completion(
     completion would be); the generation goes on for the rest, which the caller is expected to
     follow from then on (`typed()` then returns what was typed since, "" at first).
 
-    `on_cold`: a cold request answered from the small window (`choose_prompt`) hands it the full
-    prompt's tokens, to be computed while the worker is idle."""
+    `on_cold`: a request answered from another prompt than its own full one (`choose_prompt`: the
+    small window of a cold start, or the cross-file context in use while the new one is not
+    computed) hands it the full prompt's tokens, to be computed while the worker is idle. `held`:
+    the worker's record of the context the cache holds, which `choose_prompt` reads and updates."""
     started = time.perf_counter()
     _, typed_indent = split_indent(req.prefix)
-    prompt, grow = choose_prompt(engine, template, req, live=on_cold is not None and (typed is None or typed() is None))
+    prompt, grow = choose_prompt(engine, template, req, live=on_cold is not None and (typed is None or typed() is None),
+                                 held=held)
     gate = req.gate
     max_tokens = req.max_tokens
     # the indentation the code around leaves one choice for (when what is typed agrees with it)
@@ -241,8 +179,9 @@ def run_completion(
     data = _stats_dict(total)
     if grow is not None and on_cold is not None:
         on_cold(grow.tokens)
-        data["small_window"] = True
+        data["small_window" if prompt.prefix_tokens < grow.prefix_tokens else "older_context"] = True
     data.update(prefix_window_tokens=prompt.prefix_tokens, suffix_window_tokens=prompt.suffix_tokens,
+                context_tokens=prompt.context_tokens,
                 token_budget=budget.tokens if budget.tokens is not None else max_tokens, late=bool(budget.late),
                 retries=retries)
     if partial is not None and partial.tokens is not None:

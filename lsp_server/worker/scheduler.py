@@ -31,7 +31,8 @@ from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import Engine, EvalStats
-from lsp_server.worker.pipeline import prefill_prompts, run_completion
+from lsp_server.worker.pipeline import run_completion
+from lsp_server.worker.prompts import Held, prefill_prompts
 from lsp_server.worker_protocol import (
     Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
     Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
@@ -70,6 +71,7 @@ class Worker:
         self._seq = 0
         self.prefill: CompletionRequest | None = None  # the newest prefill not yet turned into prompts
         self.warm_targets: list[list[int]] = []  # prompts to compute ahead while idle, in order
+        self.held = Held()  # the cross-file context of the prompt in use
 
     # -- output --------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -253,7 +255,7 @@ class Worker:
             self.emit(LoadFailed(message=f"llama.cpp could not load {p.path or p.bundled}: {exc}"))
             return
         self.engine, self.template = engine, template
-        self.warm_targets = []  # tokens of the model before
+        self.warm_targets, self.held = [], Held()  # of the model before
         info = asdict(engine.info)
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
@@ -274,7 +276,7 @@ class Worker:
 
         try:
             result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
-                                    answer_early, self._warm_later)
+                                    answer_early, self._warm_later, self.held)
         except MissingFimTokens as exc:
             self.emit(Error(id=job.id, message=str(exc)))
             return

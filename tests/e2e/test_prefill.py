@@ -10,7 +10,7 @@ import asyncio
 
 from lsprotocol import types
 
-from lsp_server.worker.pipeline import SMALL_PREFIX_TOKENS
+from lsp_server.worker.prompts import SMALL_PREFIX_TOKENS
 from tests.support.lsp import start_server
 
 URI = "file:///tmp/prefill_example.py"

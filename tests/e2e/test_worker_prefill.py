@@ -1,7 +1,8 @@
 """Idle work of the real worker process (tiny generated model): a `prefill` is computed while
 nothing else runs and serves the request that follows it; a cold request is answered from the
 small window and the full window is computed after it, so the next request at that place gets
-the full window without computing it.
+the full window without computing it; a new cross-file context likewise, the one the cache
+holds answering meanwhile.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import time
 
 import pytest
 
-from lsp_server.worker.pipeline import SMALL_PREFIX_TOKENS
+from lsp_server.worker.prompts import SMALL_PREFIX_TOKENS
 from lsp_server.worker_protocol import (
-    Complete, CompletionRequest, Done, Load, Loaded, Prefill, Progress, Shutdown, Warmed, encode,
+    Complete, CompletionRequest, ContextFile, Done, Load, Loaded, Prefill, Progress, Refreshed, Shutdown, Warmed, encode,
 )
 from tests.e2e.test_worker_protocol import RawWorker
 
@@ -37,7 +38,7 @@ def worker(tmp_path, tiny_model_path):
 
 
 def answer(w: RawWorker, job_id: str) -> Done:
-    while isinstance(event := w.event(), Progress | Warmed):
+    while isinstance(event := w.event(), Progress | Warmed | Refreshed):
         pass
     assert isinstance(event, Done) and event.id == job_id, event
     return event
@@ -85,3 +86,33 @@ def test_no_small_window_without_a_latency_budget(worker):
                                                                    max_tokens=4, latency_target_ms=0))))
     stats = answer(worker, "e").result.stats
     assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+
+
+C1 = (ContextFile("lib/geometry.py", "def area(w, h):\n    return w * h\n" * 8),)
+C2 = (ContextFile("lib/money.py", "def cents(amount):\n    return round(amount * 100)\n" * 8),)
+
+
+def until_warmed(w: RawWorker) -> None:
+    while not (isinstance(event := w.event(timeout=60), Warmed) and event.complete):
+        assert isinstance(event, Warmed | Refreshed), event
+
+
+def test_a_new_cross_file_context_is_computed_while_idle_and_the_held_one_answers_meanwhile(worker):
+    at = BODY + "def h(x):\n    "
+    worker.send(encode(Complete(id="k1", request=request(at, context=C1, repo="proj"))))
+    assert answer(worker, "k1").result.stats["small_window"]  # cold: the small window, no context
+    until_warmed(worker)
+    worker.send(encode(Complete(id="k2", request=request(at + "r", context=C1, repo="proj"))))
+    with_c1 = answer(worker, "k2").result.stats
+    assert with_c1["context_tokens"] > 0 and not with_c1.get("small_window") and with_c1["evaluated_tokens"] < 40
+    # the context changes (the cursor moved to another scope): the held one answers at once ...
+    worker.send(encode(Complete(id="k3", request=request(at + "re", context=C2, repo="proj"))))
+    held = answer(worker, "k3").result.stats
+    assert held["older_context"] and held["context_tokens"] == with_c1["context_tokens"]
+    assert held["evaluated_tokens"] < 40
+    # ... and the new one is computed while idle, then used
+    until_warmed(worker)
+    worker.send(encode(Complete(id="k4", request=request(at + "ret", context=C2, repo="proj"))))
+    new = answer(worker, "k4").result.stats
+    assert not new.get("older_context") and new["context_tokens"] != with_c1["context_tokens"]
+    assert new["evaluated_tokens"] < 40

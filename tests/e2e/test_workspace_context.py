@@ -120,3 +120,28 @@ async def test_the_index_can_be_turned_off(tiny_model_path, tmp_path):
         await asyncio.sleep(0.5)
         result = await _context(s, uri, 8, 13)
         assert result["snippets"] == [] and result["index"]["files"] == 0 and not s.registrations
+
+
+USE = '''from pkg.geometry import area
+
+
+def report(w, h):
+    a = area(w, h)
+    
+'''
+
+
+async def test_completions_carry_the_context_when_it_is_on(tiny_model_path, tmp_path):
+    root = _project(tmp_path / "proj")
+    for on in (True, False):
+        async with start_server(tiny_model_path, root=root, workspace_folders=[root],
+                                init_options={"crossFileContext": on}) as s:
+            await s.wait_status("ready")
+            await _indexed(s, 3)
+            uri = (root / "use.py").as_uri()
+            s.open(uri, USE)
+            await s.inline(uri, 5, 4)
+            entry = next(h for h in reversed((await s.status())["history"]) if h["outcome"] in ("ok", "empty"))
+            # the definition of `area` from pkg/geometry.py went into the prompt (in the template's
+            # repository form where the model has its roles, else commented into the prefix)
+            assert (entry["context_tokens"] > 0) is on, entry

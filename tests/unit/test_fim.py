@@ -42,6 +42,42 @@ def test_prompt_per_template(template, path, expected):
     assert prompt.prefix_tokens == 2 and prompt.suffix_tokens == 2
 
 
+CONTEXT = (("lib/u.py", "def u(x):\n    return x\n"), ("lib/v.py", "V = 1"))
+NO_REPO = {k: v for k, v in ROLES.items() if k != "fim_rep"}
+
+
+@pytest.mark.parametrize(
+    "template, roles, path, comment, expected",
+    [
+        # Qwen's repository-level form: the pieces first, each after its file separator
+        ("qwen2.5-coder", ROLES, "src/a.py", "#",
+         "<fim_rep>proj\n<fim_sep>lib/u.py\ndef u(x):\n    return x\n\n<fim_sep>lib/v.py\nV = 1\n"
+         "<fim_sep>src/a.py\n<fim_pre>AB<fim_suf>CD<fim_mid>"),
+        # a model without the repository token: commented into the prefix, the language's comment
+        ("qwen2.5-coder", NO_REPO, "src/a.py", "//",
+         "<fim_sep>src/a.py\n<fim_pre>// lib/u.py\n// def u(x):\n//     return x\n// lib/v.py\n// V = 1\nAB<fim_suf>CD<fim_mid>"),
+        # a template without the form
+        ("starcoder", ROLES, "", "#",
+         "<fim_pre># lib/u.py\n# def u(x):\n#     return x\n# lib/v.py\n# V = 1\nAB<fim_suf>CD<fim_mid>"),
+        ("codestral", ROLES, "", "#",
+         "<bos><fim_suf>CD<fim_pre># lib/u.py\n# def u(x):\n#     return x\n# lib/v.py\n# V = 1\nAB"),
+    ],
+)
+def test_cross_file_context(template, roles, path, comment, expected):
+    t = load_templates()[template]
+    prompt = build_fim_prompt(t, roles, char_tokenize, "AB", "CD", path=path, bos=1, context=CONTEXT, repo="proj",
+                              comment=comment)
+    assert render(prompt.tokens) == expected
+    assert prompt.prefix_tokens == 2 and prompt.context_tokens > 0
+
+
+def test_the_context_block_is_the_same_wherever_the_cursor_is():
+    t = load_templates()["qwen2.5-coder"]
+    a = build_fim_prompt(t, ROLES, char_tokenize, "AB", "CD", path="a.py", context=CONTEXT, repo="p")
+    b = build_fim_prompt(t, ROLES, char_tokenize, "ABxyz\n  q", "other", path="a.py", context=CONTEXT, repo="p")
+    assert a.tokens[: a.context_tokens] == b.tokens[: b.context_tokens]
+
+
 def test_special_token_text_in_user_code_is_not_a_role():
     t = load_templates()["qwen2.5-coder"]
     prompt = build_fim_prompt(t, ROLES, char_tokenize, "x = '<|fim_middle|>'", "", bos=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lsp_server.worker.pipeline import drop_typed_indent, split_indent
+from lsp_server.worker.pipeline import drop_typed_indent
+from lsp_server.worker.prompts import split_indent
 
 
 @pytest.mark.parametrize(

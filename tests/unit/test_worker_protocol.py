@@ -38,11 +38,11 @@ COMMAND_LINES = [
          "prefix": "def f():\n", "suffix": "\n", "path": "a/b.py", "language": "python",
          "gate": {"complete": True, "scope": "block", "max_lines": 24, "reason": "empty line", "indent": "    "},
          "max_tokens": 64, "latency_target_ms": 500, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True,
-         "partial_after_ms": 300}}),
+         "partial_after_ms": 300, "context": [], "repo": ""}}),
     (Complete(id="c", request=CompletionRequest(prefix="\ud800é", suffix="")),  # a lone surrogate travels escaped
      {"op": "complete", "id": "c", "request": {
          "prefix": "\ud800é", "suffix": "", "path": "", "language": None, "gate": None, "max_tokens": 128,
-         "latency_target_ms": 0, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0}}),
+         "latency_target_ms": 0, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0, "context": [], "repo": ""}}),
     (Chat(id="chat-2", messages=[ChatMessage("system", "Be brief."), ChatMessage("user", "Why?")], max_tokens=64),
      {"op": "chat", "id": "chat-2", "messages": [{"role": "system", "content": "Be brief."},
                                                  {"role": "user", "content": "Why?"}], "max_tokens": 64}),
@@ -52,7 +52,7 @@ COMMAND_LINES = [
                                        latency_target_ms=2000)),
      {"op": "prefill", "request": {
          "prefix": "def f():\n    ", "suffix": "\n", "path": "a.py", "language": "python", "gate": None, "max_tokens": 128,
-         "latency_target_ms": 2000, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0}}),
+         "latency_target_ms": 2000, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0, "context": [], "repo": ""}}),
     (Shutdown(), {"op": "shutdown"}),
 ]
 EVENT_LINES = [

@@ -53,7 +53,7 @@ describe('toInitializationOptions', () => {
     assert.deepEqual(toInitializationOptions(defaults, ctx), { ...defaults, clientShowsExplanations: true });
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
-      'contextSize', 'contextTokens', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
+      'contextSize', 'contextTokens', 'crossFileContext', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
       'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
       'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',
     ]);

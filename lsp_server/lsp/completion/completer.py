@@ -27,8 +27,12 @@ from lsp_server.lsp.model.manager import ModelManager, ModelUnavailable
 from lsp_server.lsp.settings import Settings
 from lsp_server.syntax.gating import Gate, decide
 from lsp_server.syntax.languages import new_parser
+from lsp_server.worker_protocol import ContextFile
 
 log = logging.getLogger(__name__)
+
+# (uri, offset) -> ([(context piece, why it was chosen)], workspace folder name), or None
+ContextFor = Callable[[str, int], "tuple[list[tuple[ContextFile, str]], str] | None"]
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Completer:
     """`call_later` schedules the follower's expiry (the running event loop's by default)."""
 
     def __init__(self, docs: DocumentStore, manager: ModelManager, settings: Callable[[], Settings],
-                 *, call_later: CallLater | None = None) -> None:
+                 *, call_later: CallLater | None = None, context_for: ContextFor | None = None) -> None:
         self.docs = docs
         self.manager = manager
         self.settings = settings
@@ -77,6 +81,7 @@ class Completer:
         self.history: deque[dict] = deque(maxlen=64)  # per-request stats, newest last (status command)
         self.follower = Follower(docs, manager, self.recent, self._followed_used, call_later)
         self._speculation: asyncio.Future | None = None
+        self.context_for = context_for  # the workspace index's context at a position (None: no index)
         self._revealed: tuple[str, int] | None = None  # the line the worker last computed a prompt for
         self._pending_reveal: tuple[str, int, int, str] | None = None  # shown while the model loaded
         self._reveal_task: asyncio.Future | None = None
@@ -92,7 +97,7 @@ class Completer:
         snap = self.docs.snapshot(uri, line, character, encoding)
         if snap is None or snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
             return False
-        if not self.manager.prefill(make_request(snap, None, settings)):
+        if not self.manager.prefill(make_request(snap, None, settings, *self._context(snap, settings))):
             self._reveal_once_ready((uri, line, character, encoding), settings)
             return False
         self._revealed = (uri, line)
@@ -181,8 +186,25 @@ class Completer:
         self.history.append(entry)
         log.debug("completion %s", entry)
 
+    def _context(self, snap: Snapshot, settings: Settings) -> tuple[tuple[ContextFile, ...], str]:
+        """(the cross-file context of the snapshot's cursor, the workspace folder's name), when the
+        `crossFileContext` setting is on; a failure of the index costs the context, not the request."""
+        if not settings.cross_file_context or self.context_for is None:
+            return (), ""
+        try:
+            found = self.context_for(snap.uri, snap.offset)
+        except Exception:  # the index is best-effort: complete without it
+            log.exception("cross-file context failed for %s", snap.uri)
+            return (), ""
+        if found is None:
+            return (), ""
+        context, repo = found
+        if context and log.isEnabledFor(logging.DEBUG):
+            log.debug("context for %s:%d: %s", snap.uri, snap.offset, "; ".join(f"{c.path} ({why})" for c, why in context))
+        return tuple(c for c, _ in context), repo
+
     async def _ask_model(self, snap: Snapshot, gate: Gate, settings: Settings) -> tuple[str, dict | None]:
-        request = make_request(snap, gate, settings)
+        request = make_request(snap, gate, settings, *self._context(snap, settings))
         # a request made while the model loads is held until it is ready (the client may cancel it)
         if not await self.manager.until_ready(settings.wait_for_model_ms / 1000):
             self.counters.unavailable += 1

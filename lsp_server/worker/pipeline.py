@@ -29,20 +29,27 @@ def stop_token_ids(engine: Engine, template: FimTemplate) -> frozenset[int]:
 MIN_BUDGET_TOKENS = 8  # always enough for a short line
 
 
+SUNK_SHARE = 1.0  # generation may take at least this share of the time the prompt already took
+
+
 def generation_budget(target_ms: int, elapsed_ms: float, generate_tps: float, max_tokens: int) -> int | None:
     """The tokens the latency target still buys once the prompt is computed, or None: no limit
     but the request's own (`max_tokens`) and the stop check (the scope's end).
 
-    The target limits what is still to be spent. A suggestion that is already late (`elapsed_ms`,
-    the prompt's actual time, reached the target: a cold prompt) is generated to its natural end:
-    the user waits anyway and the prompt is paid; cutting the generation would throw that away
-    for a few hundred milliseconds. Otherwise the time left buys tokens at this machine's measured
-    speed, never fewer than MIN_BUDGET_TOKENS; the pipeline then still ends the line it is in.
-    No target (0) or no speed measured yet: no limit.
+    The target limits what is still to be spent, and never below what was already spent: the time
+    left is the target minus the prompt's actual time (`elapsed_ms`), but at least SUNK_SHARE of
+    that time. A cheap prompt (a keystroke on a warm cache) leaves most of the target to the
+    suggestion; a cold one (the first in a newly opened file: seconds) is already late, and the
+    user, who waits anyway, gets a suggestion to its natural end rather than a few tokens after
+    the prompt was paid for; and the limit grows with the prompt's time, so that a faster machine
+    never gets a shorter suggestion. The time buys tokens at this machine's measured speed, never
+    fewer than MIN_BUDGET_TOKENS; the pipeline then still ends the line it is in. No target (0) or
+    no speed measured yet: no limit.
     """
-    if target_ms <= 0 or generate_tps <= 0 or elapsed_ms >= target_ms:
+    if target_ms <= 0 or generate_tps <= 0:
         return None
-    tokens = int((target_ms - elapsed_ms) / 1000 * generate_tps)
+    left_ms = max(target_ms - elapsed_ms, SUNK_SHARE * elapsed_ms)
+    tokens = int(left_ms / 1000 * generate_tps)
     return None if tokens >= max_tokens else max(MIN_BUDGET_TOKENS, tokens)
 
 

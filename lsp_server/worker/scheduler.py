@@ -79,7 +79,7 @@ class Worker:
             try:
                 command = parse_command(raw)
             except ProtocolError as exc:
-                log.error("worker: bad command (%s): %.200r", exc, raw)
+                log.error("worker: bad command (%s; %d bytes, not logged: they may hold code)", exc, len(raw))
                 self.emit(Error(id=exc.id, message=f"bad command: {exc}"))
                 continue
             with self.cond:

@@ -116,11 +116,12 @@ class RawSocket(RawConnection):
 class RawServer(RawConnection):
     """The server process driven with raw bytes over stdio."""
 
-    def __init__(self, model: Path | str | None, *args: str) -> None:
-        """`model`: a GGUF file, or None for the bundled model (`args` may add `--small`)."""
+    def __init__(self, model: Path | str | None, *args: str, stderr=subprocess.DEVNULL) -> None:
+        """`model`: a GGUF file, or None for the bundled model (`args` may add `--small`); `stderr`:
+        where the server's (and its worker's) stderr goes."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lsp_server", *(["--model", str(model)] if model else []), *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT,
         )
         self.buf = b""
 

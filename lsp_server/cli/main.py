@@ -1,4 +1,4 @@
-"""Command line: serve (stdio default, --tcp on loopback), one-shot `complete`, `model` tools.
+"""Command line: serve (stdio default, --socket, --tcp on loopback with a token), one-shot `complete`, `model` tools.
 
 Owns argument parsing and the small one-shot programs. `complete` runs the same completer,
 worker and model as the server, on a file given on the command line.
@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from pathlib import Path
 
 import attrs
 
 from lsp_server import __version__
+from lsp_server.cli.logs import setup_logging
+from lsp_server.lsp.token_auth import TOKEN_ENV, TokenError, load_token
+from lsp_server.lsp.unix_socket import SocketPathError
 
 COMMANDS = ("serve", "complete", "model", "doctor")
-
-
-def _setup_logging(level: str, log_file: str | None) -> None:
-    handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # pygls logs every message body at INFO: that is the user's code, keep it out of logs.
-    logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,8 +31,14 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve LSP (default: over stdio)")
     _model_args(serve)
-    serve.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
-    serve.add_argument("--tcp", type=int, metavar="PORT", help="listen on 127.0.0.1:PORT instead of stdio")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
+    where.add_argument("--socket", metavar="PATH",
+                       help="listen on a Unix domain socket only you can open (mode 0600); the recommended local transport")
+    where.add_argument("--tcp", type=int, metavar="PORT",
+                       help=f"listen on 127.0.0.1:PORT; needs a token ({TOKEN_ENV} or --token-file), "
+                            "sent by the client as initializationOptions.authToken")
+    serve.add_argument("--token-file", metavar="PATH", help="the --tcp token, in a file only you can read")
 
     complete = sub.add_parser("complete", help="print the completion the server would give at a position")
     _model_args(complete)
@@ -70,13 +69,13 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `local-llm-lsp [--options]` with no command serves, as editors expect.
-    first_positional = next((a for a in argv if not a.startswith("-")), None)
+    first_positional = next((a for a in argv if not a.startswith("-") and a not in _move_globals(argv)), None)
     if first_positional not in COMMANDS and "--help" not in argv and "-h" not in argv and "--version" not in argv:
         argv = _move_globals(argv) + ["serve"] + [a for a in argv if a not in _move_globals(argv)]
     args = _parser().parse_args(argv)
     if args.command is None:
         args = _parser().parse_args([*argv, "serve"])
-    _setup_logging(args.log_level, args.log_file)
+    setup_logging(args.log_level, args.log_file)
     if args.command == "serve":
         _serve(args)
     elif args.command == "complete":
@@ -111,10 +110,21 @@ def _settings_for(args):
 def _serve(args) -> None:
     from lsp_server.lsp.server import create_server  # deferred: pygls and tree-sitter load only to serve
 
+    token = None
+    if args.tcp is not None:
+        try:
+            token = load_token(os.environ, args.token_file)
+        except TokenError as exc:
+            sys.exit(f"local-llm-lsp: {exc}")
     server = create_server(cli_model=args.model)
     server.settings = server.manager.settings = _settings_for(args)
     if args.tcp is not None:
-        server.serve_tcp(args.tcp)
+        server.serve_tcp(args.tcp, token)
+    elif args.socket is not None:
+        try:
+            server.serve_socket(args.socket)
+        except SocketPathError as exc:
+            sys.exit(f"local-llm-lsp: {exc}")
     else:
         server.serve_stdio()
 

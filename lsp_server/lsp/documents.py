@@ -4,8 +4,9 @@ Owns: splitting lines the LSP way (only `\\n`, `\\r\\n` and `\\r` end a line; ne
 U+2028 or other Unicode separators), converting LSP positions (UTF-8, UTF-16 or UTF-32 code
 units) to string offsets and back, applying incremental edits, and keeping one tree-sitter tree
 per document updated incrementally with each edit, and the short path a prompt names a document
-by (`document_path`). Documents exist only once the client opened them: nothing here ever reads a
-file from disk.
+by (`document_path`). Documents exist only once the client opened them, and are found by their exact
+URI string (never resolved: `..`, symlinks, percent-escapes and schemes lead nowhere else):
+nothing here ever reads a file from disk.
 """
 
 from __future__ import annotations
@@ -213,7 +214,8 @@ class DocumentStore:
         self._docs.pop(uri, None)
 
     def get(self, uri: str) -> Document | None:
-        return self._docs.get(uri)
+        """The open document at exactly this URI (any other value, a list say, is no document)."""
+        return self._docs.get(uri) if isinstance(uri, str) else None
 
     def uris(self) -> list[str]:
         return list(self._docs)

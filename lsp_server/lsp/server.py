@@ -3,7 +3,8 @@
 Owns the server object's state (settings, documents, model manager, completer), the lifecycle
 (initialize -> load the model in the background; shutdown -> stop the worker), the user-facing
 reports about the model (`window/showMessage` once per problem, `$/progress`, `localLlm/status`)
-and the transports (stdio; TCP on 127.0.0.1 only). Feature logic lives in `features/`.
+and the transports (stdio; a Unix socket only this user can open; TCP on 127.0.0.1 only,
+for a client that presents the token). Feature logic lives in `features/`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import inspect
 import logging
 import os
+import signal
 import sys
 import threading
 import uuid
@@ -36,7 +38,9 @@ from lsp_server.lsp.features import (
 )
 from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
 from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
-from lsp_server.lsp.transport import MAX_LINE_BUFFER, StreamReaderAdapter, read_loop, stdin_stream_reader
+from lsp_server.lsp import unix_socket
+from lsp_server.lsp.token_auth import AUTH_TIMEOUT_S, check_first_message, read_first_frame
+from lsp_server.lsp.transport import MAX_LINE_BUFFER, StreamReaderAdapter, dispatch, read_loop, stdin_stream_reader
 
 log = logging.getLogger(__name__)
 
@@ -230,31 +234,70 @@ class LocalLlmServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def serve_tcp(self, port: int, host: str = "127.0.0.1") -> None:
+    def serve_tcp(self, port: int, token: str, host: str = "127.0.0.1") -> None:
+        """Listen on loopback; a connection is served only once its first message carries `token`."""
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the server listens on loopback only")
+        self._serve_connections(lambda on_connect: asyncio.start_server(on_connect, host, port, limit=MAX_LINE_BUFFER),
+                                f"{host}:{port}", token)
+
+    def serve_socket(self, path: str) -> None:
+        """Listen on a Unix domain socket only this user can open (mode 0600)."""
+        sock, inode = unix_socket.bind(path)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the finally below removes the socket file
+        try:
+            self._serve_connections(lambda on_connect: asyncio.start_unix_server(on_connect, sock=sock, limit=MAX_LINE_BUFFER),
+                                    path, None)
+        finally:
+            unix_socket.remove(path, inode)
+
+    def _serve_connections(self, start, where: str, token: str | None) -> None:
+        """Serve one client: the first connection (with `token`: the first that presents it); the
+        server ends with it. Other connections are closed unread."""
         self._stop_event = stop = threading.Event()
+        listener = None
+        busy = False
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            self.protocol.set_writer(writer)
+            nonlocal busy
             adapter = StreamReaderAdapter(reader)
+            first = None
+            if token is not None and not busy:
+                try:
+                    body = await asyncio.wait_for(read_first_frame(adapter.readline, adapter.readexactly), AUTH_TIMEOUT_S)
+                    first = check_first_message(body, token) if body is not None else None
+                except (asyncio.TimeoutError, OSError):
+                    pass
+                if first is None:
+                    log.warning("refused a connection: its first message was not an initialize with the right authToken")
+                    writer.close()
+                    return
+            if busy:
+                log.warning("refused a second connection: one client is served at a time")
+                writer.close()
+                return
+            busy = True
+            self.protocol.set_writer(writer)
             try:
+                if first is not None:
+                    dispatch(self.protocol, first)
                 await read_loop(self.protocol, adapter.readline, adapter.readexactly, stop)
+            except (ConnectionError, OSError):
+                log.warning("the client's connection broke")
             finally:
                 await self.manager.stop()
-                server.close()
+                listener.close()
 
         async def main() -> None:
-            nonlocal server
-            server = await asyncio.start_server(connection, host, port, limit=MAX_LINE_BUFFER)
-            log.warning("listening on %s:%d", host, port)
-            async with server:
+            nonlocal listener
+            listener = await start(connection)
+            log.warning("listening on %s", where)
+            async with listener:
                 try:
-                    await server.serve_forever()
+                    await listener.serve_forever()
                 except asyncio.CancelledError:
                     pass
 
-        server = None
         try:
             asyncio.run(main())
         except KeyboardInterrupt:

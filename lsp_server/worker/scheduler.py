@@ -31,6 +31,7 @@ from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import Engine, EvalStats
+from lsp_server.worker.gguf_header import gguf_string
 from lsp_server.worker.pipeline import run_completion
 from lsp_server.worker.prompts import Held, prefill_prompts
 from lsp_server.worker_protocol import (
@@ -86,7 +87,7 @@ class Worker:
             try:
                 command = parse_command(raw)
             except ProtocolError as exc:
-                log.error("worker: bad command (%s): %.200r", exc, raw)
+                log.error("worker: bad command (%s; %d bytes, not logged: they may hold code)", exc, len(raw))
                 self.emit(Error(id=exc.id, message=f"bad command: {exc}"))
                 continue
             with self.cond:
@@ -252,7 +253,15 @@ class Worker:
             self.emit(LoadFailed(message=str(exc.args[0]) if exc.args else str(exc)))
             return
         except (ValueError, OSError, RuntimeError) as exc:
-            self.emit(LoadFailed(message=f"llama.cpp could not load {p.path or p.bundled}: {exc}"))
+            self.emit(LoadFailed(message=f"llama.cpp could not load {p.path or p.bundled}: {exc}{_why_not(p.path)}"))
+            return
+        except Exception as exc:
+            import jinja2  # deferred: only to name a broken chat template (llama_cpp compiles it at load)
+
+            if not isinstance(exc, jinja2.TemplateError):
+                raise
+            self.emit(LoadFailed(message=f"the chat template in {p.path or p.bundled} is not valid Jinja "
+                                         f"({type(exc).__name__}: {exc}); llama-cpp-python cannot load the model"))
             return
         self.engine, self.template = engine, template
         self.warm_targets, self.held = [], Held()  # of the model before
@@ -292,7 +301,11 @@ class Worker:
             self.emit(Error(id=job.id, message="no model is loaded"))
             return
         engine = self.engine
-        prompt_text = format_chat(engine, job.command.messages)
+        try:
+            prompt_text = format_chat(engine, job.command.messages)
+        except ChatTemplateError as exc:
+            self.emit(Error(id=job.id, message=str(exc)))
+            return
         prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.preempted_text) if job.preempted_text else [])
         max_tokens = job.command.max_tokens
         stats = EvalStats()
@@ -335,10 +348,26 @@ def format_chat(engine, messages: list[ChatMessage]) -> str:
 
         eos = engine.llm.detokenize([engine.llm.token_eos()], special=True).decode("utf-8", "replace")
         bos = engine.llm.detokenize([engine.bos], special=True).decode("utf-8", "replace") if engine.bos >= 0 else ""
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-        return formatter(messages=[attrs.asdict(m) for m in messages]).prompt
+        import jinja2  # deferred, as above
+
+        try:  # llama-cpp-python renders it in jinja2's ImmutableSandboxedEnvironment
+            formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
+            return formatter(messages=[attrs.asdict(m) for m in messages]).prompt
+        except jinja2.TemplateError as exc:
+            raise ChatTemplateError(f"the model's chat template cannot be used ({type(exc).__name__}: {exc}); "
+                                    "a template from a model file runs in a sandbox, which refused it") from None
     parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
     return "".join(parts) + "<|im_start|>assistant\n"
+
+
+class ChatTemplateError(Exception):
+    """The model's own chat template does not render (a syntax error, or refused by the sandbox)."""
+
+
+def _why_not(path: str | None) -> str:
+    """What llama.cpp's refusal of a file most likely means, when its header says."""
+    arch = gguf_string(Path(path).expanduser(), "general.architecture") if path else None
+    return f" (the file's architecture is {arch!r}: perhaps one this llama.cpp does not support)" if arch else ""
 
 
 def _check_gguf_file(path: Path) -> None:

@@ -10,9 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from tests.support.lsp import start_server
 from tests.support.raw_server import RawServer, frame
+from tests.support.tiny_gguf import write_tiny_qwen2
 
 
 
@@ -110,15 +113,26 @@ def _broken_models(tmp: Path, tiny: Path) -> dict[str, tuple[Path, str]]:
     corrupt.write_bytes(b"GGUF" + os.urandom(200_000))
     not_gguf = tmp / "model.bin"
     not_gguf.write_bytes(b"\x00" * 4096)
+    folder = tmp / "folder.gguf"
+    folder.mkdir()
+    empty = tmp / "empty.gguf"
+    empty.write_bytes(b"")
     return {
         "missing": (tmp / "nope.gguf", "does not exist"),
         "truncated": (truncated, ""),
         "corrupt": (corrupt, ""),
         "not-gguf": (not_gguf, "not a GGUF file"),
+        "folder": (folder, "is not a file"),
+        "empty": (empty, "not a GGUF file"),
+        "unknown-architecture": (write_tiny_qwen2(tmp / "arch.gguf", arch="notarealarch"),
+                                 "architecture is 'notarealarch'"),
+        "chat-template-syntax-error": (write_tiny_qwen2(tmp / "tpl.gguf", chat_template="{% for %}"),
+                                       "chat template"),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "truncated", "corrupt", "not-gguf"])
+@pytest.mark.parametrize("case", ["missing", "truncated", "corrupt", "not-gguf", "folder", "empty", "unknown-architecture",
+                                  "chat-template-syntax-error"])
 async def test_broken_model_file_gives_one_clear_message_and_server_answers(tmp_path, tiny_model_path, case):
     path, expected = _broken_models(tmp_path, tiny_model_path)[case]
     async with start_server(path) as s:
@@ -141,6 +155,44 @@ async def test_model_without_fim_tokens_is_named_as_such(nofim_model_path):
         assert "fill-in-the-middle" in status["message"]
         s.open("file:///w/a.py", "x = \n")
         assert await s.inline("file:///w/a.py", 0, 4) == []
+
+
+async def test_a_model_of_another_architecture_serves(tmp_path):
+    """The same tiny model written as llama.cpp's `llama` architecture (not qwen2) loads and serves."""
+    model = write_tiny_qwen2(tmp_path / "llama.gguf", arch="llama")
+    async with start_server(model) as s:
+        await s.wait_status("ready")
+        s.open("file:///w/a.py", "def add(a, b):\n    return \n")
+        assert await s.inline("file:///w/a.py", 1, 11)
+
+
+INJECTIONS = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "{% for x in ().__class__.__base__.__subclasses__() %}{% if 'warning' in x.__name__ %}"
+    "{{ x()._module.__builtins__['__import__']('os').system('touch MARKER') }}{% endif %}{% endfor %}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.system('touch MARKER') }}",
+    "{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}{{ messages[0]['content'] }}",
+]
+
+
+@pytest.mark.parametrize("template", INJECTIONS, ids=["mro-subclasses", "for-subclasses", "context-globals", "lipsum"])
+async def test_a_chat_template_injection_never_runs(tmp_path, template):
+    """A model file whose chat template tries to run a shell command: the template renders only in
+    a sandbox, which refuses it; the explanation fails with a clear message, completions go on."""
+    marker = tmp_path / "pwned"
+    model = write_tiny_qwen2(tmp_path / "evil.gguf", chat_template=template.replace("MARKER", str(marker)))
+    async with start_server(model, init_options={"clientShowsExplanations": True}) as s:
+        await s.wait_status("ready")
+        uri = "file:///w/a.py"
+        s.open(uri, "def add(a, b):\n    return a + b\n")
+        with pytest.raises(JsonRpcException, match="chat template cannot be used.*sandbox"):
+            await s.client.workspace_execute_command_async(types.ExecuteCommandParams(
+                command="localLlm.explain", arguments=[{"uri": uri, "range": {
+                    "start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 5}}}]))
+        s.change(uri, "\n    return ", (1, 16))
+        assert await s.inline(uri, 2, 11)
+        assert (await s.status())["state"] == "ready"
+    assert not marker.exists(), "a template from a model file ran a command"
 
 
 async def test_hash_mismatch_of_bundled_model_is_reported(tmp_path):

@@ -1,7 +1,7 @@
 """The real server process driven with raw bytes over stdio, for frames no LSP client would send.
 
 pytest-lsp's client cannot send malformed messages; this writes bytes as given and reads framed
-replies with a timeout. Used by the bad-input tests and the framing fuzz (test and benchmark).
+replies with a timeout (`RawSocket`: the same over a Unix or TCP socket). Used by the bad-input tests and the framing fuzz (test and benchmark).
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ def frame(obj) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-class RawServer:
-    """The server process driven with raw bytes; reads framed replies with a timeout."""
+class RawConnection:
+    """Raw bytes to a server, framed replies read back with a timeout: `send` and `_input` (the
+    file object replies are read from) are the transport's."""
 
-    def __init__(self, model: Path | str | None, *args: str) -> None:
-        """`model`: a GGUF file, or None for the bundled model (`args` may add `--small`)."""
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lsp_server", *(["--model", str(model)] if model else []), *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
-        )
-        self.buf = b""
+    buf = b""
 
     def send(self, data: bytes) -> None:
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        raise NotImplementedError
+
+    def _input(self):
+        raise NotImplementedError
+
+    def _exited(self) -> str:
+        return "the connection was closed"
 
     def read_message(self, timeout: float = 20.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -48,10 +48,10 @@ class RawServer:
                     return json.loads(rest[:length])
             left = deadline - time.monotonic()
             assert left > 0, "no reply from the server"
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            ready, _, _ = select.select([self._input()], [], [], left)
             if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
-                assert chunk, f"server exited (code {self.proc.poll()})"
+                chunk = os.read(self._input().fileno(), 65536)
+                assert chunk, self._exited()
                 self.buf += chunk
 
     def reply_to(self, msg_id, timeout: float = 20.0) -> dict:
@@ -60,8 +60,9 @@ class RawServer:
             if msg.get("id") == msg_id and "method" not in msg:
                 return msg
 
-    def initialize(self) -> None:
-        self.send(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}))
+    def initialize(self, options: dict | None = None) -> None:
+        params = {"capabilities": {}, **({"initializationOptions": options} if options is not None else {})}
+        self.send(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}))
         assert "result" in self.reply_to(0)
         self.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
 
@@ -85,6 +86,54 @@ class RawServer:
                          "params": {"command": "localLlm.status", "arguments": []}}))
         reply = self.reply_to(msg_id)
         assert "result" in reply and reply["result"]["state"] in ("loading", "ready", "error")
+
+
+
+class RawSocket(RawConnection):
+    """A connection to a server listening on a socket (Unix or TCP)."""
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _input(self):
+        return self.sock
+
+    def closed_by_server(self, timeout: float = 15.0) -> bool:
+        """True when the server closes the connection (EOF or reset) within `timeout`, having sent nothing."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(65536) == b""
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+
+class RawServer(RawConnection):
+    """The server process driven with raw bytes over stdio."""
+
+    def __init__(self, model: Path | str | None, *args: str, stderr=subprocess.DEVNULL) -> None:
+        """`model`: a GGUF file, or None for the bundled model (`args` may add `--small`); `stderr`:
+        where the server's (and its worker's) stderr goes."""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lsp_server", *(["--model", str(model)] if model else []), *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT,
+        )
+        self.buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def _input(self):
+        return self.proc.stdout
+
+    def _exited(self) -> str:
+        return f"server exited (code {self.proc.poll()})"
 
     def close(self) -> None:
         try:

@@ -6,7 +6,9 @@ and random weights. The text it writes is noise, but it is shaped to be harmless
 residual dimension is held constant and the output head uses it to favour identifier characters
 and never end-of-text, so greedy decoding yields one long identifier (valid as an expression in
 every tested language) until the token limit. `with_fim=False` writes a model without FIM tokens;
-`layers`/`width` make a slower model for cancellation tests.
+`layers`/`width` make a slower model for cancellation tests; `arch` writes the same tensors under
+another architecture name (llama.cpp's `llama` reads them too; an unknown name does not load);
+`chat_template` replaces the model's chat template (for template-injection tests).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def _byte_chars() -> list[str]:
 
 
 def write_tiny_qwen2(
-    path: Path, *, with_fim: bool = True, layers: int = 2, width: int = 64, seed: int = 0, name: str = "tiny-qwen2-test"
+    path: Path, *, with_fim: bool = True, layers: int = 2, width: int = 64, seed: int = 0, name: str = "tiny-qwen2-test",
+    arch: str = "qwen2", chat_template: str = CHAT_TEMPLATE,
 ) -> Path:
     import gguf  # test dependency only
 
@@ -57,7 +60,7 @@ def write_tiny_qwen2(
     tid = {t: i for i, t in enumerate(tokens)}
 
     heads, ff = 4, width * 2
-    w = gguf.GGUFWriter(str(path), "qwen2")
+    w = gguf.GGUFWriter(str(path), arch)
     w.add_name(name)
     w.add_context_length(4096)
     w.add_embedding_length(width)
@@ -77,7 +80,7 @@ def write_tiny_qwen2(
     w.add_bos_token_id(tid["<|endoftext|>"])
     w.add_pad_token_id(tid["<|endoftext|>"])
     w.add_add_bos_token(False)
-    w.add_chat_template(CHAT_TEMPLATE)
+    w.add_chat_template(chat_template)
     if with_fim:
         w.add_uint32(gguf.Keys.Tokenizer.FIM_PRE_ID, tid["<|fim_prefix|>"])
         w.add_uint32(gguf.Keys.Tokenizer.FIM_SUF_ID, tid["<|fim_suffix|>"])

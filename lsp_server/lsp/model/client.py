@@ -99,7 +99,7 @@ class WorkerClient:
                 try:
                     event = parse_event(line)
                 except ProtocolError as exc:
-                    log.error("the model worker sent a bad event (%s): %.200r", exc, line)
+                    log.error("the model worker sent a bad event (%s; %d bytes, not logged: they may hold code)", exc, len(line))
                     self._fail(exc)
                     continue
                 self._dispatch(event)

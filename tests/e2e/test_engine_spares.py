@@ -133,3 +133,13 @@ def test_held_counts_the_prompt_in_use_and_the_spares(engine):
     assert engine.held(b) < 8
     engine.warm(b, lambda: False)
     assert engine.held(b) == len(b) - 1
+
+
+def test_two_prompts_that_share_only_a_header_are_warmed_side_by_side(engine):
+    engine.reset()
+    evaluate(engine, fim(engine, A))
+    header = "# path/of/the/file.py\n"  # the path line both prompts start with
+    small, full = fim(engine, header + B[-80:]), fim(engine, header + B)
+    assert engine.warm(small, lambda: False)[1] and engine.warm(full, lambda: False)[1]
+    # the second did not overwrite the first (they share the header only): both are held
+    assert engine.held(small) == len(small) - 1 and engine.held(full) == len(full) - 1

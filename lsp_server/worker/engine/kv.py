@@ -100,12 +100,16 @@ class KVCache:
         return best, min(common_prefix(self.spares[best], tokens), max(0, len(tokens) - 1))
 
     def warm(self, tokens: list[int], cancelled: Cancelled) -> tuple[int, bool]:
-        """Compute `tokens` into a spare sequence (the one holding most of them, else the least
-        recently warmed), in small batches, until done or `cancelled()`: a later `adopt` swaps it
+        """Compute `tokens` into a spare sequence (the one holding most of them, when at least half
+        of what it holds is theirs; else the least recently warmed, so that a prompt warmed just
+        before, such as the small window before the full one, stays), in small batches, until done or `cancelled()`: a later `adopt` swaps it
         in. Sequence 0 is not touched. Returns (tokens computed, finished)."""
         seq, keep = self.spare_for(tokens)
         if keep >= len(tokens) - 1:
             return 0, True
+        if keep * 2 < len(self.spares[seq]):  # a spare mostly of another prompt (a common header): the older one
+            seq = self._spare_use[0]
+            keep = min(common_prefix(self.spares[seq], tokens), max(0, len(tokens) - 1))
         lib, mem = self._lib, self.memory
         other = [s for s in SPARES if s != seq]
         if len(self.cached) + len(tokens) + sum(len(self.spares[s]) for s in other) + GENERATION_ROOM > self.n_ctx:

@@ -159,6 +159,11 @@ class ModelManager:
             await self.client.stop()
 
     def _on_crash(self, exc: Exception) -> None:
+        """The worker died: restart it, unless it died too often. One death is counted once: every
+        request waiting on it reports it, and while the restart it caused is under way, those
+        reports are the same death (a death while loading is the restart's own to handle)."""
+        if self._loading is not None and not self._loading.done():
+            return
         now = time.monotonic()
         self._crashes = [t for t in self._crashes if now - t < RESTART_WINDOW] + [now]
         if len(self._crashes) > MAX_RESTARTS:

@@ -54,7 +54,7 @@ class Settings:
     max_tokens: int = setting(128, "upper bound of tokens generated per suggestion", minimum=1, maximum=4096)
     latency_target_ms: int = setting(
         2000, "time budget per suggestion in milliseconds: what is left of it once the prompt is computed, "
-        "but never less than the prompt took, buys tokens at the speed measured on this machine, and "
+        "but never less than twice what the prompt took, buys tokens at the speed measured on this machine, and "
         "generation stops at the end of the line in which it runs out; so a suggestion after a cold prompt "
         "(the first in a newly opened file) is completed rather than cut short (0: off)", minimum=100, off=0)
     prefix_tokens: int = setting(1024, "prompt window before the cursor, in the model's own tokens",

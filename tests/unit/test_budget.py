@@ -14,9 +14,10 @@ from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, gener
         (0, 100, 30, 128, None),  # budget off
         (1000, 100, 0, 128, None),  # no speed measured yet
         (1000, 100, 30, 128, 27),  # 100 ms of prompt, 900 ms left at 30 tok/s
-        (1000, 900, 30, 128, 27),  # little left, but never less than the prompt took: 900 ms
+        (1000, 400, 30, 128, 24),  # 400 ms of prompt: 600 ms left, but twice the prompt is 800 ms
+        (1000, 900, 30, 128, 54),  # little left, but never less than twice what the prompt took: 1.8 s
         (1000, 100, 5, 128, MIN_BUDGET_TOKENS),  # a slow machine: still a short line
-        (1000, 1000, 30, 128, 30),  # late by nothing: as long again as the prompt
+        (1000, 1000, 30, 128, 60),  # late by nothing: twice as long as the prompt
         (2000, 25000, 15, 128, None),  # a cold prompt of 25 s: to its natural end
         (5000, 0, 30, 64, None),  # the time left buys more than the request's limit: that limit
     ],

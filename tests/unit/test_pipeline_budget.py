@@ -1,7 +1,7 @@
 """The latency target limits what is still to be spent (`run_completion` with `generation_budget`):
 a suggestion whose prompt was cheap stops at the end of the line in which its budget ran out; one
-whose prompt took long (a cold prompt) gets at least as long again, to its natural end when the
-prompt took the target or more: the paid prompt is not thrown away.
+whose prompt took long (a cold prompt) gets at least twice as long again (SUNK_SHARE), to its
+natural end when the prompt took seconds: the paid prompt is not thrown away.
 
 The engine is a test double (`PacedEngine`, a fake clock): a real model's timing cannot be
 scripted. The real-model figures are the quality benchmark's, run with the default settings.
@@ -42,15 +42,15 @@ def run(prompt_ms: float, *, target_ms: int = 2000, tps: float = 10.0, pieces=BL
 @pytest.mark.parametrize(
     "prompt_ms, target_ms, generated, stop_reason, late",
     [
-        # 0.9 s of prompt, the first token at 1 s: 1 s left buys 10 tokens at 10 tok/s; the line
-        # they run out in is finished (12)
-        (900, 2000, 12, "budget", False),
-        # the first token at 0.5 s of a 1 s target: 0.5 s buys 5, raised to MIN_BUDGET_TOKENS (8),
+        # 0.1 s of prompt, the first token at 0.2 s of a 1.2 s target: 1 s left buys 10 tokens at
+        # 10 tok/s; the line they run out in is finished (12)
+        (100, 1200, 12, "budget", False),
+        # the first token at 0.3 s of a 1 s target: 0.7 s buys 7, raised to MIN_BUDGET_TOKENS (8),
         # then the line is finished
-        (400, 1000, 9, "budget", False),
-        # the first token at 1.6 s: 0.4 s are left, but the suggestion gets as long as the prompt
-        # took (1.6 s: 16 tokens), which is the whole block
-        (1500, 2000, len(BLOCK), "eos", False),
+        (200, 1000, 9, "budget", False),
+        # the first token at 1 s of 2 s: 1 s is left, but the suggestion gets twice what the prompt
+        # took (2 s: 20 tokens), more than the block
+        (900, 2000, len(BLOCK), "eos", False),
         # the first token after the target: late, and generated to its natural end
         (1950, 2000, len(BLOCK), "eos", True),
         # a cold prompt of 25 s: late already, so the whole block (the model's natural end)
@@ -68,7 +68,7 @@ def test_budget(prompt_ms, target_ms, generated, stop_reason, late):
 
 
 def test_a_budget_stop_keeps_the_complete_lines_as_the_cut_allows():
-    result = run(900)
+    result = run(100, target_ms=1200)
     assert result.stats["stop_reason"] == "budget"
     assert result.text == "for x in items:\n        total += x\n        total *= 2"  # never a line cut in the middle
 

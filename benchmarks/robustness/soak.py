@@ -4,7 +4,8 @@ server's and the worker's RSS, open file descriptors (/proc/PID/fd) and threads 
 
 Reports the growth from the first sample after the warm-up (5 minutes) to the last, against the
 targets: RSS at most +10%, no growth of file descriptors or threads (each process). Also counts the
-requests and how they ended, and whether the server and its worker stayed the same processes.
+requests and how they ended, whether the server and its worker stayed the same processes, and the
+most model jobs that ran at once (from the worker's own timings of every job: target 1).
 
     .venv/bin/python -m benchmarks.robustness.soak [--model default|small|tiny|PATH.gguf] [--minutes 30] [--record]
 
@@ -47,6 +48,23 @@ class SoakBackend(LspBackend):
 
     async def finish(self) -> dict:
         return {}
+
+
+OVERLAP_SLACK_S = 0.05  # an event reaches the server a little after the job ends: not an overlap
+
+
+def jobs_at_once(events: list[dict]) -> dict:
+    """The most model jobs that ran at the same time, from the worker's own timings: each `done` or
+    `cancelled` event the server received at time t (observed_server's record) ran over
+    [t - (prompt_ms + generate_ms), t]; an event of a job that never started has no time."""
+    spans = sorted((e["t"] - (e["stats"].get("prompt_ms", 0) + e["stats"].get("generate_ms", 0)) / 1000, e["t"])
+                   for e in events if e.get("event") in ("done", "cancelled")
+                   and e["stats"].get("prompt_ms", 0) + e["stats"].get("generate_ms", 0) > 0)
+    most, running = (1 if spans else 0), []
+    for start, end in spans:
+        running = [e for e in running if e - OVERLAP_SLACK_S > start] + [end]
+        most = max(most, len(running))
+    return {"jobs": len(spans), "most_at_once": most}
 
 
 def proc_sample(pid: int | None) -> dict | None:
@@ -132,8 +150,10 @@ async def soak(model: str, minutes: float, interval_s: float, warmup_s: float, w
     finally:
         task.cancel()
         await backend.stop()
+    events = [json.loads(line) for line in backend.events_path.read_text().splitlines() if line.strip()] \
+        if backend.events_path.exists() else []
     return {"replays": replays, "traces": [t.name for t in traces], "requests": outcomes, "server_alive": alive,
-            "samples": samples, "growth": growth(samples, warmup_s)}
+            "model_jobs": jobs_at_once(events), "samples": samples, "growth": growth(samples, warmup_s)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     record = {"benchmark": "soak", "date": time.strftime("%Y-%m-%d %H:%M"), "model": label, "minutes": args.minutes,
               "interval_s": args.interval, "warmup_minutes": args.warmup_minutes,
               "targets": {"rss_growth_max": RSS_GROWTH_MAX, "fd_growth_max": 0, "thread_growth_max": 0}, **result}
-    ok = result["server_alive"] and bool(result["growth"]) and all(g["meets_targets"] for g in result["growth"].values())
+    ok = result["server_alive"] and bool(result["growth"]) and all(g["meets_targets"] for g in result["growth"].values()) \
+        and result["model_jobs"]["most_at_once"] <= 1
     record["meets_targets"] = ok
     path = results_dir(args.record) / f"robustness-soak-{label}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")

@@ -55,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     tasks = {t["task_id"]: t for t in load_tasks(DATA, meta["split"], meta["n"], meta["seed"])}
     settings = Settings(max_tokens=meta["max_tokens"])
     variants: dict[str, list[str]] = {"server syntax-aware (as run)": [], "no-scope-end": [], "trust-eos": [], "server (current code)": [], "oracle: canonical through the server's gate": []}
-    programs, parses = {}, {}
     for row in rows:
         task = tasks[row["task_id"]]
         text, offset = place(task, meta["placement"])

@@ -84,6 +84,18 @@ class Protocol(LanguageServerProtocol):
         result = handler(*(params.arguments or ()))
         return await result if inspect.isawaitable(result) else result
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        """pygls' own, then forget a notification's future once it is done.
+
+        pygls (2.1.1) files the future of every notification handler that is a coroutine or a
+        generator (didOpen, didChange, didClose above, `localLlm/cursor`) under a fresh id in
+        `_request_futures`, and only a response removes an entry: notifications have none, so the
+        server kept one future (and its result) per keystroke for ever.
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if callback == self._check_handler_result and (future := self._request_futures.get(msg_id)) is not None:
+            future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
+
 
 class LocalLlmServer(LanguageServer):
     def __init__(self, cli_model: str | None = None, settings: Settings | None = None) -> None:
@@ -175,11 +187,13 @@ class LocalLlmServer(LanguageServer):
             self.work_done_progress.report(self._index_token, types.WorkDoneProgressReport(message=message))
         elif self._index_token is not None and kind == "end":
             self.work_done_progress.end(self._index_token, types.WorkDoneProgressEnd(message=message))
+            self.work_done_progress.tokens.pop(self._index_token, None)  # pygls 2.1.1 keeps ended tokens
             self._index_token = None
 
     def _end_progress(self, message: str) -> None:
         if self._progress_token is not None:
             self.work_done_progress.end(self._progress_token, types.WorkDoneProgressEnd(message=message))
+            self.work_done_progress.tokens.pop(self._progress_token, None)  # pygls 2.1.1 keeps ended tokens
             self._progress_token = None
 
     def apply_settings(self, raw) -> None:

@@ -30,7 +30,9 @@ benchmarks/quality/run.py. Scores per mode and language: exact match of the sugg
 line with the hole (whitespace-trimmed), edit similarity of the same (difflib, as the quality
 benchmark's `common.edit_similarity`: rapidfuzz is not in the shared venv), API hit (the API's
 identifier appears in the first line), prompt tokens and latency (prompt + generation ms) from
-the worker's own stats of the request's job (`observed_server`), and the retrieval hit of the
+the worker's own stats of the request's job (`observed_server`), how many were answered from
+another prompt than their full one (the worker's `small_window` / `older_context`: with the
+latency budget on, a cold full prompt is not waited for), and the retrieval hit of the
 context mode: whether `localLlm.context` had a snippet of the defining file, and one showing the
 definition. `--retrieval-only` asks only `localLlm.context` at every hole (the tiny model is
 loaded but never asked). Results: benchmarks/work/results/, or with `--record`
@@ -163,8 +165,9 @@ def markdown(meta: dict, table: dict) -> str:
              f"- results: `{meta['results_file']}`", ""]
     first = next(iter(table.values()))["all"]
     if "exact" in first:
-        lines += ["| mode | language | n | exact first line | edit similarity | API hit | empty | prompt tokens (median) | latency ms (median) | retrieval: file / definition |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["| mode | language | n | exact first line | edit similarity | API hit | empty | prompt tokens (median) | latency ms (median) | "
+                  "not the full prompt | retrieval: file / definition |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     else:
         lines += ["| mode | language | n | retrieval: defining file | retrieval: definition | context tokens (median) |",
                   "| --- | --- | --- | --- | --- | --- |"]
@@ -173,7 +176,7 @@ def markdown(meta: dict, table: dict) -> str:
             hit = (f"{100 * e['file_hit']:.0f}% / {100 * e['def_hit']:.0f}%" if "file_hit" in e else "")
             if "exact" in e:
                 lines.append(f"| {mode} | {lang} | {e['n']} | {100 * e['exact']:.1f}% | {e['edit_sim']:.3f} | {100 * e['api_hit']:.1f}% | "
-                             f"{e['empty']} | {e['prompt_tokens_median']} | {e['latency_ms_median']} | {hit} |")
+                             f"{e['empty']} | {e['prompt_tokens_median']} | {e['latency_ms_median']} | {e['not_full_prompt']} | {hit} |")
             else:
                 lines.append(f"| {mode} | {lang} | {e['n']} | {100 * e['file_hit']:.1f}% | {100 * e['def_hit']:.1f}% | "
                              f"{e['context_tokens_median']} |")
@@ -232,10 +235,12 @@ async def _index_idle(backend: LspBackend) -> dict:
 
 
 async def _wait_event(backend: LspBackend, since: int, kinds: tuple[str, ...], timeout: float) -> dict | None:
+    """The newest event of `kinds` recorded after the first `since` (a prefill's `warmed` only once
+    all its prompts are computed: an earlier prefill that a newer one interrupts reports too)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         events = _events(backend)[since:]
-        found = [e for e in events if e["event"] in kinds]
+        found = [e for e in events if e["event"] in kinds and e.get("complete", True)]
         if found:
             return found[-1]
         await asyncio.sleep(0.1)

@@ -35,7 +35,8 @@ def _dispatch(self, event) -> None:
         result = data.get("result") or {}
         stats = data.get("stats") or result.get("stats") or {}
         _write({"event": data["event"], "id": data.get("id"), "stats": stats,
-                "text": result.get("text"), "raw": result.get("raw", data.get("raw"))})
+                "text": result.get("text"), "raw": result.get("raw", data.get("raw")),
+                **({"complete": data["complete"]} if "complete" in data else {})})
     _original(self, event)
 
 

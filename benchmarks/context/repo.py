@@ -14,7 +14,9 @@ server indexes it; the runner waits until the index is idle). Per hole the clien
 the hole's file, with the hole cut out (the rest of the line from the cut), says the cursor
 rests there (`localLlm/cursor`: the server computes the prompt while idle, as when a user
 pauses at a place; the runner waits for that job), asks `textDocument/inlineCompletion` at the
-hole, asks `localLlm.context` at the same place, and closes the file. Modes:
+hole, asks `localLlm.context` at the same place, and closes the file. With `--settings
+budget-off` there is no prefill: without a latency budget the request computes its full prompt
+itself (its latency then includes the cold prompt). Modes:
 
   infile   `crossFileContext` false: the file's own windows only
   context  `crossFileContext` true: the workspace index's selection (the product path)
@@ -60,7 +62,11 @@ MODES = ("infile", "context", "oracle")
 LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "typescript": "typescript", "c": "c"}
 CONTEXT_TOKENS = 1024  # the shipped `contextTokens`: the oracle's pieces are cut to it too
 WAIT_S = 600.0
-PREFILL_WAIT_S = 120.0  # a prefill that never reports (none asked) costs this much once
+# The worker reports no prefill it skips: one with no room in the KV cache beside the prompt in
+# use (`KVCache.warm`: the prompt in use + the new one + generation room > n_ctx), which long
+# prompts with context hit; the runner then asks after this long, and the answer comes from the
+# small window (counted as "not the full prompt").
+PREFILL_WAIT_S = 30.0
 
 
 # -- pure parts -------------------------------------------------------------------------------------
@@ -247,7 +253,8 @@ async def _wait_event(backend: LspBackend, since: int, kinds: tuple[str, ...], t
     return None
 
 
-async def run_project(rows: list[dict], mode: str, model: str, options: dict, work: Path) -> list[dict]:
+async def run_project(rows: list[dict], mode: str, model: str, options: dict, work: Path,
+                      prefill: bool = True) -> list[dict]:
     """Every hole of one project in one mode, in one server over a staged copy of the project."""
     project = next(p for p in holeset.PROJECTS if p.name == rows[0]["project"])
     workspace, inner = holeset.stage(project, work / mode)
@@ -276,9 +283,11 @@ async def run_project(rows: list[dict], mode: str, model: str, options: dict, wo
                                                                      "version": version, "text": text}})
             entry: dict = {}
             if mode != "retrieval":
-                since = len(_events(backend))
-                backend.notify("localLlm/cursor", {"textDocument": {"uri": uri}, "position": pos})
-                prefill = await _wait_event(backend, since, ("warmed", "error"), PREFILL_WAIT_S)
+                warmed = None
+                if prefill:
+                    since = len(_events(backend))
+                    backend.notify("localLlm/cursor", {"textDocument": {"uri": uri}, "position": pos})
+                    warmed = await _wait_event(backend, since, ("warmed", "error"), PREFILL_WAIT_S)
                 since = len(_events(backend))
                 began = time.perf_counter()
                 _, fut = backend.request("textDocument/inlineCompletion", {
@@ -292,7 +301,7 @@ async def run_project(rows: list[dict], mode: str, model: str, options: dict, wo
                 job = [e for e in _events(backend)[since:] if e["event"] in ("done", "partial")]
                 entry.update(suggestion=suggestion, score=score(suggestion, r["expected"], r["api"]),
                              stats=job[-1]["stats"] if job else {}, wall_ms=round(wall_ms, 1),
-                             prefilled=bool(prefill and prefill["event"] == "warmed"))
+                             prefilled=bool(warmed and warmed["event"] == "warmed"))
             if mode in ("context", "retrieval"):
                 ctx = await _command(backend, "localLlm.context", [{"uri": uri, "position": pos}])
                 entry.update(retrieval=retrieval(ctx["snippets"], def_path, def_lines[r["def_line"]].strip(),
@@ -307,7 +316,7 @@ async def run_project(rows: list[dict], mode: str, model: str, options: dict, wo
     return out
 
 
-async def run(rows: list[dict], modes: list[str], model: str, options: dict) -> list[dict]:
+async def run(rows: list[dict], modes: list[str], model: str, options: dict, prefill: bool = True) -> list[dict]:
     results = [{k: r[k] for k in ("project", "language", "file", "line", "cut", "expected", "api", "def_file")} for r in rows]
     by_project = defaultdict(list)
     for i, r in enumerate(rows):
@@ -317,7 +326,7 @@ async def run(rows: list[dict], modes: list[str], model: str, options: dict) -> 
             for project, indices in by_project.items():
                 work = Path(tmp)
                 (work / mode).mkdir(exist_ok=True)
-                for i, entry in zip(indices, await run_project([rows[i] for i in indices], mode, model, options, work)):
+                for i, entry in zip(indices, await run_project([rows[i] for i in indices], mode, model, options, work, prefill)):
                     results[i][mode] = entry
     return results
 
@@ -345,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         options.update(latencyTargetMs=0, maxTokens=64)
     commit = common.git_commit()
     began = time.perf_counter()
-    results = asyncio.run(run(rows, modes, model, options))
+    results = asyncio.run(run(rows, modes, model, options, prefill=args.settings == "shipped"))
     seconds = time.perf_counter() - began
     table = summarize(results, modes)
     label = Path(args.model).stem if args.model not in ("tiny", "small", "default") else args.model

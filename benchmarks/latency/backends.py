@@ -71,8 +71,10 @@ class Handle:
 
 
 class LspBackend:
-    def __init__(self, name: str, model: str, init_options: dict, work: Path) -> None:
+    def __init__(self, name: str, model: str, init_options: dict, work: Path, *, root: Path = ROOT,
+                 module: str = "benchmarks.latency.observed_server", env: dict[str, str] | None = None) -> None:
         self.name, self.model, self.init_options, self.work = name, model, init_options, work
+        self.root, self.module, self.env = root, module, env or {}  # the workspace folder; the server's entry
         self.proc: asyncio.subprocess.Process | None = None
         self._ids = 0
         self._pending: dict[int, asyncio.Future] = {}
@@ -119,10 +121,10 @@ class LspBackend:
     # -- backend interface ------------------------------------------------------------------------
     async def start(self, text: str, language: str, uri: str) -> None:
         self.events_path.unlink(missing_ok=True)
-        env = dict(os.environ, LOCAL_LLM_LSP_BENCH_EVENTS=str(self.events_path))
+        env = dict(os.environ, LOCAL_LLM_LSP_BENCH_EVENTS=str(self.events_path), **self.env)
         self.stderr = open(self.work / f"{self.name}-server.log", "wb")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "benchmarks.latency.observed_server", "--model", self.model,
+            sys.executable, "-m", self.module, "--model", self.model,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr,
             cwd=str(ROOT), env=env, limit=1 << 24,
         )
@@ -131,12 +133,13 @@ class LspBackend:
             "general": {"positionEncodings": ["utf-16"]},
             "textDocument": {"inlineCompletion": {}, "synchronization": {"didSave": False}},
         }
-        _, fut = self.request("initialize", {"processId": os.getpid(), "rootUri": ROOT.as_uri(),
+        _, fut = self.request("initialize", {"processId": os.getpid(), "rootUri": self.root.as_uri(),
                                              "capabilities": caps, "initializationOptions": self.init_options})
         await fut
         self.notify("initialized", {})
         self.uri = uri
-        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}})
+        if uri:  # "": the caller opens its documents itself
+            self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}})
         while not any(s.get("state") in ("ready", "error") for s in self.statuses):
             self._status.clear()
             await asyncio.wait_for(self._status.wait(), 600)

@@ -1,7 +1,7 @@
 """The real server (`lsp_server.cli.main`), with a passive observer of the worker's job events.
 
 Stopgap until the server reports per-request stats itself: every `done` / `cancelled` /
-`partial` event the worker sends (with its EvalStats: prompt, reused, shifted, evaluated and
+`partial` / `refreshed` / `warmed` (a prefill's) event the worker sends (with its EvalStats: prompt, reused, shifted, evaluated and
 generated tokens) is appended as one JSON line to the file named by LOCAL_LLM_LSP_BENCH_EVENTS,
 then handled exactly as before; so is a `used` line when a followed job's result serves a later
 request (`Follower._used`). Nothing else changes. Run as `python -m benchmarks.latency.observed_server [server args]`.
@@ -31,11 +31,12 @@ def _write(record: dict) -> None:
 
 def _dispatch(self, event) -> None:
     data = json.loads(encode(event))  # the typed event as it was on the wire
-    if data.get("event") in ("done", "cancelled", "error", "refreshed", "partial"):
+    if data.get("event") in ("done", "cancelled", "error", "refreshed", "warmed", "partial"):
         result = data.get("result") or {}
         stats = data.get("stats") or result.get("stats") or {}
         _write({"event": data["event"], "id": data.get("id"), "stats": stats,
-                "text": result.get("text"), "raw": result.get("raw", data.get("raw"))})
+                "text": result.get("text"), "raw": result.get("raw", data.get("raw")),
+                **({"complete": data["complete"]} if "complete" in data else {})})
     _original(self, event)
 
 

@@ -179,8 +179,11 @@ class _Finder:
         for name in self.usage.names:
             head, _, member = name.partition(".")
             if name in self.named:
-                if self.named[name].symbol:  # a module: what of it is used comes as `module.name`
+                if self.named[name].symbol:
                     self._definition_of(self.named[name], USED, f"`{name}` is used here", SCOPE)
+                else:  # a module: what of it is used comes as `module.name`; and a module used as the
+                    # value its file defines under the same name (CommonJS `const f = require('./f')`)
+                    self._symbols_in(self.named[name].paths, name, USED, f"`{name}` is used here", SCOPE, REEXPORT_DEPTH)
             elif member and head in self.named and "." not in member:
                 binding = self.named[head]
                 if not binding.symbol:  # module.function

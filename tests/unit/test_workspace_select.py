@@ -221,6 +221,11 @@ JAVA_PROJECT = {
     "src/main/java/com/ex/app/Other.java": "package com.ex.app;\nclass Other { static int more() { return 1; } }\n",
     "src/main/java/com/ex/app/App.java": "",
 }
+CJS_PROJECT = {
+    "lib/relpath.js": "const { relative } = require('path')\nconst relpath = (a, b) => relative(a, b)\nmodule.exports = relpath\n",
+    "lib/fetcher.js": "class FileFetcher {\n  manifest () { return 1 }\n}\nmodule.exports = FileFetcher\n",
+    "lib/app.js": "",
+}
 C_PROJECT = {
     "include/geo.h": "/* A point. */\ntypedef struct point { int x; int y; } point_t;\n\n/* Adds. */\nint add(int a, int b);\n",
     "src/main.c": "",
@@ -239,6 +244,11 @@ C_PROJECT = {
         (GO_PROJECT, "main/main.go", "go",
          'package main\n\nimport "example.com/m/geo"\n\nfunc main() {\n\tp := geo.New()\n\tlocalHelper()\n\tp‸\n}\n',
          [("geo/point.go", "func New() Point { return Point{} }"), ("main/helpers.go", "func localHelper() int { return 1 }")]),
+        # JavaScript, CommonJS: a module used as the value it exports, the definition of its name there
+        (CJS_PROJECT, "lib/app.js", "javascript",
+         "const relpath = require('./relpath.js')\nconst FileFetcher = require('./fetcher.js')\n\nfunction f (a, b) {\n"
+         "  const p = relpath(a, b)\n  return FileFetcher.prototype.manifest.apply(this)‸\n}\n",
+         [("lib/fetcher.js", "class FileFetcher {"), ("lib/relpath.js", "const relpath = (a, b) => relative(a, b)")]),
         # C: the header through the include folder of compile_commands.json
         (C_PROJECT, "src/main.c", "c", '#include <geo.h>\n\nint main(void) {\n    point_t p;\n    return add(p.x, 1)‸;\n}\n',
          [("include/geo.h", "/* A point. */"), ("include/geo.h", "/* Adds. */")]),

@@ -7,6 +7,7 @@ records say what is written, not where it leads (`resolve`). Must not touch file
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from lsp_server.workspace.model import WILDCARD, Import
 
@@ -17,7 +18,8 @@ _WORD = r"[A-Za-z_$][\w$]*"
 def parse_import(language: str, text: str, line: int = 0) -> list[Import]:
     """The imports of one statement (several for `import a, b` or a Go import block)."""
     parse = _PARSERS.get(language)
-    return parse(text, line) if parse else []
+    end = line + text.count("\n")
+    return [replace(imp, end_line=end) for imp in parse(text, line)] if parse else []
 
 
 def _names(spec: str, sep: str = " as ") -> tuple[tuple[str, str], ...]:

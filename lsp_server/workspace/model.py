@@ -37,6 +37,7 @@ class Import:
     alias: str = ""
     kind: str = "import"  # "import", "include" (C/C++), "mod" (Rust's `mod x;`)
     line: int = 0
+    end_line: int = 0  # the statement's last line (0-based, inclusive; set by `parse_import`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import tree_sitter
 
 from lsp_server.workspace.index import Root, WorkspaceIndex
-from lsp_server.workspace.model import WILDCARD, Outline, Symbol
+from lsp_server.workspace.model import WILDCARD, Import, Outline, Symbol
 from lsp_server.workspace.outline import outline, parse_outline
 from lsp_server.workspace.resolve import Binding, implicit, resolve
 from lsp_server.workspace.similar import best_windows
@@ -36,7 +37,7 @@ MAX_CANDIDATES = 24
 REEXPORT_DEPTH = 2
 CHARS_PER_TOKEN = 3.5
 # scores (higher is picked first when the budget is short)
-TYPED, RECEIVER, USED, MEMBER_OF, WILDCARD_USED, SIMILAR = 100.0, 95.0, 80.0, 70.0, 60.0, 50.0
+TYPED, RECEIVER, USED, MEMBER_OF, WILDCARD_USED, NOT_YET_USED, SIMILAR = 100.0, 95.0, 80.0, 70.0, 60.0, 55.0, 50.0
 SCOPE, CURSOR, RECENT = 1, 2, 0  # output groups, in prompt order: RECENT, SCOPE, CURSOR
 
 
@@ -102,7 +103,7 @@ def select_context(index: WorkspaceIndex, path: str, text: str, offset: int, lan
         current = _current_outline(language, text, tree)
         if current is not None:
             cursor_line = text.count("\n", 0, offset)
-            _Finder(index, root, rel, language, current, usage, found, cursor_line).run()
+            _Finder(index, root, rel, language, current, usage, found, cursor_line, text).run()
     scope_text = text[usage.scope[0]: usage.scope[1]]
     others = [(_relative(index, p), t) for p, t in recent if p != path]
     for w in best_windows(scope_text, others):
@@ -151,8 +152,9 @@ class _Finder:
     """The definitions one file's scope leads to through its imports."""
 
     def __init__(self, index: WorkspaceIndex, root: Root, rel: str, language: str, current: Outline, usage: Usage,
-                 found: dict, cursor_line: int = 0) -> None:
+                 found: dict, cursor_line: int = 0, text: str = "") -> None:
         self.index, self.root, self.rel, self.language, self.usage, self.found = index, root, rel, language, usage, found
+        self.text = text
         self.cursor_line = cursor_line
         self.named: dict[str, Binding] = {}
         self.wild: list[Binding] = []
@@ -170,6 +172,7 @@ class _Finder:
         if not self.named and not self.wild:
             return
         self._scope_names()
+        self._not_yet_used()
         self._base_classes()
         self._cursor()
 
@@ -195,6 +198,19 @@ class _Finder:
             elif not member and self.wild:
                 for b in self.wild:
                     self._symbols_in(b.paths, name, WILDCARD_USED, f"`{name}` is used here ({_short(b.paths)})", SCOPE)
+
+    def _not_yet_used(self) -> None:
+        """Names the file imports and uses nowhere yet: what the user most likely imported to use
+        next (the line being written is often a file's first use of an API). Ranked below every
+        name the scope uses; the same for every cursor in the file until the name is used."""
+        for name, binding in sorted(self.named.items()):
+            if "." in name or _used_outside(self.text, name, self.current.imports):
+                continue
+            reason = f"`{name}` is imported and not used yet"
+            if binding.symbol:
+                self._definition_of(binding, NOT_YET_USED, reason, SCOPE)
+            else:  # a module: only a value of the same name in it (CommonJS), never its whole outline
+                self._symbols_in(binding.paths, name, NOT_YET_USED, reason, SCOPE)
 
     def _base_classes(self) -> None:
         """`self.x` / `this.x` in a method: the skeletons of the enclosing class's imported bases."""
@@ -321,6 +337,16 @@ class _Finder:
             return
         text = "\n".join(_member_line(s, self.language, outside=True) for s in tops)
         _add(self.found, _Candidate(Snippet(path, text, reason, score, 0, "module"), group, tops[-1].end_line))
+
+
+def _used_outside(text: str, name: str, imports: Sequence[Import]) -> bool:
+    """Whether the identifier `name` occurs in `text` outside its import statements (a mention in
+    a comment or string counts: blanking them costs a lexer pass over the whole file)."""
+    for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text):
+        line = text.count("\n", 0, m.start())
+        if not any(imp.line <= line <= imp.end_line for imp in imports):
+            return True
+    return False
 
 
 def _short(paths: tuple[str, ...]) -> str:

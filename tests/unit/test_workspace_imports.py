@@ -17,10 +17,10 @@ W = ("*", "*")
         ("python", "import os", [Import("os", alias="os")]),
         ("python", "import a.b as c, d", [Import("a.b", alias="c"), Import("d", alias="d")]),
         ("python", "import a.b", [Import("a.b", alias="a.b")]),
-        ("python", "from .x import (y as z,\n    w)  # note", [Import(".x", (("y", "z"), ("w", "w")))]),
+        ("python", "from .x import (y as z,\n    w)  # note", [Import(".x", (("y", "z"), ("w", "w")), end_line=1)]),
         ("python", "from . import mod", [Import(".", (("mod", "mod"),))]),
         ("python", "from ..pkg.m import *", [Import("..pkg.m", (W,))]),
-        ("python", "from a import \\\n    b", [Import("a", (("b", "b"),))]),
+        ("python", "from a import \\\n    b", [Import("a", (("b", "b"),), end_line=1)]),
         # JavaScript / TypeScript
         ("javascript", 'import D, {a as b, c} from "./m";', [Import("./m", (("default", "D"), ("a", "b"), ("c", "c")))]),
         ("javascript", "import * as ns from '../lib';", [Import("../lib", alias="ns")]),
@@ -35,7 +35,8 @@ W = ("*", "*")
         # Go
         ("go", 'import "fmt"', [Import("fmt")]),
         ("go", 'import (\n\t"fmt"\n\ts "strings"\n\t. "example.com/m/dot"\n\t_ "embed"\n)',
-         [Import("fmt", line=1), Import("strings", alias="s", line=2), Import("example.com/m/dot", (W,), line=3)]),
+         [Import("fmt", line=1, end_line=5), Import("strings", alias="s", line=2, end_line=5),
+          Import("example.com/m/dot", (W,), line=3, end_line=5)]),
         # C / C++
         ("c", '#include "foo/bar.h"', [Import("foo/bar.h", (W,), kind="include")]),
         ("cpp", "#include <vector>", [Import("<vector>", (W,), kind="include")]),

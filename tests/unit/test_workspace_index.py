@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -172,11 +171,14 @@ def test_cancelled_indexing_keeps_the_previous_folder(tmp_path: Path) -> None:
     assert stats.cancelled and len(index.roots()[0].files) == 5
 
 
-def test_reindexing_one_typical_file_is_fast(tmp_path: Path) -> None:
+def test_reindexing_one_file_replaces_its_outline(tmp_path: Path) -> None:
+    # how long it takes is a benchmark's figure (benchmarks/context/index_speed.py), not a test's
     source = "".join(f"def f{i}(a, b):\n    '''Doc {i}.'''\n    return a + b * {i}\n\n\n" for i in range(300))
     _tree(tmp_path, {"big_but_typical.py": source})
     index = WorkspaceIndex()
     index.index_folder(tmp_path)
-    began = time.perf_counter()
+    (tmp_path / "big_but_typical.py").write_text(source + "def added():\n    pass\n")
     index.update_file(tmp_path / "big_but_typical.py")
-    assert time.perf_counter() - began < 0.05
+    (root,) = index.roots()
+    names = [s.name for s in root.outlines["big_but_typical.py"].symbols]
+    assert len(names) == 301 and names[-1] == "added"

@@ -252,8 +252,10 @@ C_PROJECT = {
         # C: the header through the include folder of compile_commands.json
         (C_PROJECT, "src/main.c", "c", '#include <geo.h>\n\nint main(void) {\n    point_t p;\n    return add(p.x, 1)‸;\n}\n',
          [("include/geo.h", "/* A point. */"), ("include/geo.h", "/* Adds. */")]),
-        # Rust: `use crate::...` through `mod` files; an imported name the scope does not use is left out
-        (RUST_PROJECT, "src/main.rs", "rust", 'use crate::net::tcp::{connect, Conn};\n\nfn main() {\n    let c = connect("x");\n    c.‸\n}\n',
+        # Rust: `use crate::...` through `mod` files; an imported name the scope does not use (but
+        # another function does) is left out
+        (RUST_PROJECT, "src/main.rs", "rust", 'use crate::net::tcp::{connect, Conn};\n\nfn main() {\n    let c = connect("x");\n    c.‸\n}\n'
+         'fn keep(c: Conn) {}\n',
          [("src/net/tcp.rs", "/// Connects.")]),
         # Java: an imported class, and a class of the same package
         (JAVA_PROJECT, "src/main/java/com/ex/app/App.java", "java",
@@ -268,6 +270,36 @@ def test_other_languages(tmp_path: Path, files, rel, language, text, expected) -
     index = _index(tmp_path, files)
     ctx = _select(index, tmp_path, rel, text, language)
     assert [(s.path, s.text.splitlines()[0]) for s in ctx.snippets] == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "rel", "language", "text", "expected"),
+    [
+        # Python: `helper` is imported and used nowhere yet (the line being written is its first
+        # use): it comes, after what the scope uses; `hello` is used in another function: not here
+        (PY_PROJECT, "app.py", "python",
+         "from pkg.geometry import area\nfrom pkg.util import helper, hello\n\n\ndef f():\n    hello()\n\n\n"
+         "def g(w):\n    a = area(w, w)\n    ‸\n",
+         [("pkg/geometry.py", "def area(w, h):", "`area` is used here"),
+          ("pkg/util.py", "def helper(x):", "`helper` is imported and not used yet")]),
+        # TypeScript: an imported class no code uses yet; a name mentioned twice is "used"
+        (JS_PROJECT, "src/app.ts", "typescript",
+         "import { add, Store } from './index';\n\nfunction f() {\n  ‸\n}\n",
+         [("src/math.ts", "export function add(a: number, b: number): number {", "`add` is imported and not used yet"),
+          ("src/store.ts", "/** A store. */", "`Store` is imported and not used yet")]),
+        # CommonJS: a required module whose value is not used yet
+        (CJS_PROJECT, "lib/app.js", "javascript", "const relpath = require('./relpath.js')\n\nfunction f (a, b) {\n  ‸\n}\n",
+         [("lib/relpath.js", "const relpath = (a, b) => relative(a, b)", "`relpath` is imported and not used yet")]),
+        # nothing imported is unused: nothing more
+        (PY_PROJECT, "app.py", "python", "from pkg.util import helper\n\n\ndef f():\n    return helper(1)\n\n\ndef g():\n    ‸\n", []),
+    ],
+)
+def test_imported_names_not_used_yet(tmp_path: Path, files, rel, language, text, expected) -> None:
+    index = _index(tmp_path, files)
+    ctx = _select(index, tmp_path, rel, text, language)
+    assert [(s.path, s.text.splitlines()[0], s.reason) for s in ctx.snippets] == expected
+    used = [s.score for s in ctx.snippets if "is used here" in s.reason]
+    assert all(u > s.score for u in used for s in ctx.snippets if "not used yet" in s.reason)
 
 
 @pytest.mark.parametrize(

@@ -146,10 +146,10 @@ def test_ranges_and_comment_without_gap() -> None:
 
 
 def test_imports_and_package() -> None:
-    assert parse_outline("python", PY.encode()).imports == (Import("os", alias="os"), Import(".x", (("y", "y"),), line=1))
+    assert parse_outline("python", PY.encode()).imports == (Import("os", alias="os"), Import(".x", (("y", "y"),), line=1, end_line=1))
     assert parse_outline("go", GO.encode()).package == "util"
     assert parse_outline("java", JAVA.encode()).package == "com.ex.app"
-    assert parse_outline("go", GO.encode()).imports == (Import("fmt", line=2),)
+    assert parse_outline("go", GO.encode()).imports == (Import("fmt", line=2, end_line=2),)
 
 
 def test_every_language_has_a_query_that_compiles() -> None:

@@ -204,7 +204,7 @@ def check_hashes(rows: list[dict]) -> list[str]:
 
 def model_path(name: str) -> str:
     if name != "tiny":
-        return name  # "small", "default" or a GGUF path: as the server's --model takes it
+        return str(common.model_file(name))  # the server's --model takes a path
     sys.path.insert(0, str(common.REPO))
     from tests.support.tiny_gguf import write_tiny_qwen2  # deferred: only the smoke test's model needs it
 

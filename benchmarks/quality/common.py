@@ -37,9 +37,14 @@ COMPLETION_PATH = (
 # -- the model, loaded the way the worker loads it (lsp_server/worker/scheduler.py) ----------------
 
 
+def model_file(model: str) -> Path:
+    """The GGUF of the bundled model `model` ("default" or "small", assembled on first use) or of a path."""
+    return Path(model) if model not in BUNDLED else ensure_assembled(BUNDLED[model])
+
+
 def load_engine(model: str, settings: Settings):
     """(engine, template, path) for the bundled model `model` ("default" or "small") or a GGUF path."""
-    path = Path(model) if model not in BUNDLED else ensure_assembled(BUNDLED[model])
+    path = model_file(model)
     engine = Engine(str(path), n_ctx=settings.context_size, threads=settings.threads)
     template = choose_template(engine.info.metadata, settings.fim_template)
     return engine, template, path

@@ -30,10 +30,12 @@ import attrs
 from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
-from lsp_server.worker.engine import Engine, EvalStats
+from lsp_server.worker.engine import ChatTemplateError, Engine, EvalStats
 from lsp_server.worker.gguf_header import gguf_string
 from lsp_server.worker.pipeline import run_completion
 from lsp_server.worker.prompts import Held, prefill_prompts
+from lsp_server.worker.remote import RemoteError, Unreachable, open_remote
+from lsp_server.worker.remote.health import HealthWatch
 from lsp_server.worker_protocol import (
     Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
     Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
@@ -73,6 +75,7 @@ class Worker:
         self.prefill: CompletionRequest | None = None  # the newest prefill not yet turned into prompts
         self.warm_targets: list[list[int]] = []  # prompts to compute ahead while idle, in order
         self.held = Held()  # the cross-file context of the prompt in use
+        self.health: HealthWatch | None = None  # a remote engine's failures and recovery
 
     # -- output --------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -184,6 +187,9 @@ class Worker:
         engine = self.engine
         with self.cond:
             req, self.prefill = self.prefill, None
+        if self.health is not None and self.health.down:
+            self.warm_targets = []  # a remote engine that is down: nothing to warm
+            return
         if req is not None:
             try:
                 self.warm_targets = prefill_prompts(engine, self.template, req)
@@ -204,6 +210,9 @@ class Worker:
                 stats["evaluated_tokens"] += done
                 if finished:
                     self.warm_targets.pop(0)
+        except RemoteError as exc:  # a remote engine failed: said like a job's failure
+            self.health.failed(exc)
+            self.warm_targets = []
         except Exception:  # llama.cpp failed mid-way: drop the spares, keep the prompt in use
             log.exception("worker: idle prefill failed")
             self.warm_targets = []
@@ -230,6 +239,9 @@ class Worker:
                     self.emit(Progress(stage=stage, done=done, total=total))
             return report
 
+        if p.backend != "embedded":
+            self._load_remote(p)
+            return
         try:
             if p.bundled:
                 model = BUNDLED[p.bundled]
@@ -239,9 +251,7 @@ class Worker:
                 _check_gguf_file(path)
             else:
                 raise ModelError("no model to load: give a GGUF file's path or a bundled model")
-            if self.engine is not None:
-                self.engine.close()
-                self.engine = None
+            self._close_engine()
             self.emit(Progress(stage="load", done=0, total=1))
             engine = Engine(str(path), n_ctx=p.n_ctx, threads=p.threads, reuse_shifted=p.reuse_shifted)
             template = choose_template(engine.info.metadata, p.template, p.prompts_dir)
@@ -263,13 +273,46 @@ class Worker:
             self.emit(LoadFailed(message=f"the chat template in {p.path or p.bundled} is not valid Jinja "
                                          f"({type(exc).__name__}: {exc}); llama-cpp-python cannot load the model"))
             return
+        self._loaded(engine, template)
+        engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
+
+    def _load_remote(self, p: Load) -> None:
+        """A remote engine instead of a model file: `path`, if set, is its local vocabulary."""
+        self._close_engine()
+        self.emit(Progress(stage="connect", done=0, total=1))
+        try:
+            engine = open_remote(p.backend, p.url, model=p.remote_model, api_key_env=p.api_key_env,
+                                 api_key_file=p.api_key_file, ca_bundle=p.ca_bundle, timeout_ms=p.timeout_ms,
+                                 vocab_path=str(Path(p.path).expanduser()) if p.path else "", n_ctx=p.n_ctx)
+            template = choose_template(engine.info.metadata, p.template, p.prompts_dir)
+        except RemoteError as exc:
+            self.emit(LoadFailed(message=f"backend {p.backend}: {exc}", retry=isinstance(exc, Unreachable)))
+            return
+        except KeyError as exc:
+            self.emit(LoadFailed(message=str(exc.args[0]) if exc.args else str(exc)))
+            return
+        except (ValueError, OSError, RuntimeError) as exc:  # the local vocabulary file
+            self.emit(LoadFailed(message=f"backend {p.backend}: cannot read the vocabulary of {p.path}: {exc}"))
+            return
+        self.emit(Progress(stage="connect", done=1, total=1))
+        self.health = HealthWatch(engine.health, self.emit)
+        self._loaded(engine, template)
+
+    def _close_engine(self) -> None:
+        if self.health is not None:
+            self.health.close()
+            self.health = None
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def _loaded(self, engine, template) -> None:
         self.engine, self.template = engine, template
         self.warm_targets, self.held = [], Held()  # of the model before
         info = asdict(engine.info)
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
         self.emit(Loaded(info=info))
-        engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
 
     def op_complete(self, job: Job) -> None:
         if self.engine is None:
@@ -283,12 +326,18 @@ class Worker:
                     job.typed = ""
             self.emit(Partial(id=job.id, result=partial))
 
+        if self._engine_down(job):
+            return
         try:
             result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
                                     answer_early, self._warm_later, self.held)
         except MissingFimTokens as exc:
             self.emit(Error(id=job.id, message=str(exc)))
             return
+        except RemoteError as exc:
+            self._remote_failed(job, exc)
+            return
+        self._remote_worked()
         if job.typed is not None:
             result.stats["followed"] = True
         if self._is_cancelled(job) or result.stats.get("stop_reason") == "disagrees":
@@ -296,17 +345,28 @@ class Worker:
         else:
             self.emit(Done(id=job.id, result=result))
 
+    def _engine_down(self, job: Job) -> bool:
+        """A remote engine known to be down: the job ends at once (no wait on its timeout)."""
+        down = self.health.down if self.health is not None else None
+        if down:
+            self.emit(Error(id=job.id, message=f"the engine is down: {down}"))
+        return bool(down)
+
+    def _remote_failed(self, job: Job, exc: RemoteError) -> None:
+        self.health.failed(exc)
+        self.emit(Error(id=job.id, message=str(exc)))
+
+    def _remote_worked(self) -> None:
+        if self.health is not None:
+            self.health.worked()
+
     def op_chat(self, job: Job) -> None:
         if self.engine is None:
             self.emit(Error(id=job.id, message="no model is loaded"))
             return
-        engine = self.engine
-        try:
-            prompt_text = format_chat(engine, job.command.messages)
-        except ChatTemplateError as exc:
-            self.emit(Error(id=job.id, message=str(exc)))
+        if self._engine_down(job):
             return
-        prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.preempted_text) if job.preempted_text else [])
+        engine = self.engine
         max_tokens = job.command.max_tokens
         stats = EvalStats()
         pieces = [job.preempted_text]
@@ -323,8 +383,18 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
-        for piece in engine.generate(prompt, max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats):
-            pieces.append(piece)
+        try:
+            stream = engine.chat([attrs.asdict(m) for m in job.command.messages], job.preempted_text,
+                                 max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats)
+            for piece in stream:
+                pieces.append(piece)
+        except ChatTemplateError as exc:
+            self.emit(Error(id=job.id, message=str(exc)))
+            return
+        except RemoteError as exc:
+            self._remote_failed(job, exc)
+            return
+        self._remote_worked()
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):
@@ -338,30 +408,6 @@ class Worker:
             self.emit(Progress(stage="preempted", done=total["generated_tokens"], total=max_tokens, id=job.id))
         else:
             self.emit(Done(id=job.id, result=ChatResult(text=text, stats=total)))
-
-
-def format_chat(engine, messages: list[ChatMessage]) -> str:
-    """Render messages with the model's own chat template (from the GGUF), ChatML if it has none."""
-    template = engine.llm.metadata.get("tokenizer.chat_template")
-    if template:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # deferred: llama_cpp is a heavy import
-
-        eos = engine.llm.detokenize([engine.llm.token_eos()], special=True).decode("utf-8", "replace")
-        bos = engine.llm.detokenize([engine.bos], special=True).decode("utf-8", "replace") if engine.bos >= 0 else ""
-        import jinja2  # deferred, as above
-
-        try:  # llama-cpp-python renders it in jinja2's ImmutableSandboxedEnvironment
-            formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-            return formatter(messages=[attrs.asdict(m) for m in messages]).prompt
-        except jinja2.TemplateError as exc:
-            raise ChatTemplateError(f"the model's chat template cannot be used ({type(exc).__name__}: {exc}); "
-                                    "a template from a model file runs in a sandbox, which refused it") from None
-    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
-    return "".join(parts) + "<|im_start|>assistant\n"
-
-
-class ChatTemplateError(Exception):
-    """The model's own chat template does not render (a syntax error, or refused by the sandbox)."""
 
 
 def _why_not(path: str | None) -> str:

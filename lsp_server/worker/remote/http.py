@@ -34,6 +34,10 @@ class Refused(RemoteError):
     """The engine answered with an HTTP error: a setting (key, URL, model) is likely wrong."""
 
 
+class Failed(RemoteError):
+    """The engine answered a request with a server error (HTTP 5xx other than 503): the next may work."""
+
+
 class Malformed(RemoteError):
     """The engine's answer is not what the dialect says it sends."""
 
@@ -81,7 +85,7 @@ def http_error(status: int, body: str, url: str) -> RemoteError:
     if status == 503:
         return Unreachable(f"{url} is not ready (HTTP 503{detail}): still loading its model?")
     if status >= 500:
-        return Unreachable(f"{url} failed (HTTP {status}{detail})")
+        return Failed(f"{url} failed (HTTP {status}{detail})")
     return Refused(f"{url} rejected the request (HTTP {status}{detail})")
 
 

@@ -122,7 +122,7 @@ class LspBackend:
         env = dict(os.environ, LOCAL_LLM_LSP_BENCH_EVENTS=str(self.events_path))
         self.stderr = open(self.work / f"{self.name}-server.log", "wb")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "benchmarks.latency.observed_server", "--model", self.model,
+            sys.executable, "-m", "benchmarks.latency.observed_server", *(("--model", self.model) if self.model else ()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr,
             cwd=str(ROOT), env=env, limit=1 << 24,
         )

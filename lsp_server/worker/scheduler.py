@@ -20,10 +20,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import attrs
 
@@ -42,6 +42,7 @@ from lsp_server.worker_protocol import (
 )
 
 log = logging.getLogger("lsp_server.worker")
+T = TypeVar("T")
 
 
 @dataclass
@@ -326,18 +327,11 @@ class Worker:
                     job.typed = ""
             self.emit(Partial(id=job.id, result=partial))
 
-        if self._engine_down(job):
+        result = self._on_engine(job, lambda: run_completion(
+            self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed, answer_early,
+            self._warm_later, self.held), MissingFimTokens)
+        if result is None:
             return
-        try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
-                                    answer_early, self._warm_later, self.held)
-        except MissingFimTokens as exc:
-            self.emit(Error(id=job.id, message=str(exc)))
-            return
-        except RemoteError as exc:
-            self._remote_failed(job, exc)
-            return
-        self._remote_worked()
         if job.typed is not None:
             result.stats["followed"] = True
         if self._is_cancelled(job) or result.stats.get("stop_reason") == "disagrees":
@@ -345,26 +339,30 @@ class Worker:
         else:
             self.emit(Done(id=job.id, result=result))
 
-    def _engine_down(self, job: Job) -> bool:
-        """A remote engine known to be down: the job ends at once (no wait on its timeout)."""
+    def _on_engine(self, job: Job, work: Callable[[], T], told: type[Exception]) -> T | None:
+        """`work()`, the job's run on the engine; None when the job ended with `error` instead: an
+        exception of type `told` (its message is for the user), a remote engine that failed (said
+        to the server by `health`), or one known to be down (at once, without waiting on a timeout)."""
         down = self.health.down if self.health is not None else None
         if down:
             self.emit(Error(id=job.id, message=f"the engine is down: {down}"))
-        return bool(down)
-
-    def _remote_failed(self, job: Job, exc: RemoteError) -> None:
-        self.health.failed(exc)
-        self.emit(Error(id=job.id, message=str(exc)))
-
-    def _remote_worked(self) -> None:
+            return None
+        try:
+            value = work()
+        except told as exc:
+            self.emit(Error(id=job.id, message=str(exc)))
+            return None
+        except RemoteError as exc:
+            self.health.failed(exc)
+            self.emit(Error(id=job.id, message=str(exc)))
+            return None
         if self.health is not None:
             self.health.worked()
+        return value
 
     def op_chat(self, job: Job) -> None:
         if self.engine is None:
             self.emit(Error(id=job.id, message="no model is loaded"))
-            return
-        if self._engine_down(job):
             return
         engine = self.engine
         max_tokens = job.command.max_tokens
@@ -383,18 +381,12 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
-        try:
-            stream = engine.chat([attrs.asdict(m) for m in job.command.messages], job.preempted_text,
-                                 max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats)
-            for piece in stream:
-                pieces.append(piece)
-        except ChatTemplateError as exc:
-            self.emit(Error(id=job.id, message=str(exc)))
+        answer = self._on_engine(job, lambda: list(engine.chat(
+            [attrs.asdict(m) for m in job.command.messages], job.preempted_text,
+            max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats)), ChatTemplateError)
+        if answer is None:
             return
-        except RemoteError as exc:
-            self._remote_failed(job, exc)
-            return
-        self._remote_worked()
+        pieces += answer
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):

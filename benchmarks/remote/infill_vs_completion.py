@@ -6,7 +6,9 @@ on `/completion` (what the remote backend sends). Which is faster per keystroke?
 
 One llama-server (`-np 1`) with the model. The same document (a trace file of the latency
 benchmark, cursor in its middle), the same context pieces (`--context N` chunks of 64 lines of the
-project's own source files, as llama.vim picks chunks) and the same windows are sent both ways,
+project's own source files, as llama.vim picks chunks) are sent both ways; the windows are each
+way's own: llama.vscode's 256 prefix and 64 suffix lines to `/infill` (llama-server then applies
+its own limits), our token windows (`prefixTokens` 1024, `suffixTokens` 256) to `/completion`;
 `--keys` keystrokes each (one character typed at the cursor per request, as the user types),
 greedy, `n_predict` 16, `cache_prompt`: `/infill` with `input_prefix`, `input_suffix`,
 `input_extra` (llama-server renders the repository-level form itself), and `/completion` with the
@@ -60,12 +62,15 @@ def document(trace: str) -> tuple[str, str, str]:
 
 
 def time_infill(client: httpx.Client, prefix: str, suffix: str, pieces, path: str) -> tuple[float, int]:
+    prefix = "".join(prefix.splitlines(keepends=True)[-256:])  # llama.vscode's windows
+    suffix = "".join(suffix.splitlines(keepends=True)[:64])
     body = {"input_prefix": prefix, "input_suffix": suffix, "prompt": "",
             "input_extra": [{"filename": p, "text": t} for p, t in pieces], "n_predict": N_PREDICT,
             "cache_prompt": True, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"]}
     t0 = time.perf_counter()
     r = client.post("/infill", json=body)
-    r.raise_for_status()
+    if r.status_code != 200:
+        raise RuntimeError(f"/infill: HTTP {r.status_code}: {r.text[:300]}")
     return (time.perf_counter() - t0) * 1000, int(r.json().get("timings", {}).get("prompt_n", 0))
 
 
@@ -78,7 +83,8 @@ def time_completion(client: httpx.Client, engine: RemoteEngine, template, prefix
     body = {"prompt": tokens, "n_predict": N_PREDICT, "cache_prompt": True, "temperature": 0.0, "top_k": 1,
             "samplers": ["top_k"]}
     r = client.post("/completion", json=body)
-    r.raise_for_status()
+    if r.status_code != 200:
+        raise RuntimeError(f"/completion: HTTP {r.status_code}: {r.text[:300]}")
     return (time.perf_counter() - t0) * 1000, int(r.json().get("timings", {}).get("prompt_n", 0))
 
 
@@ -113,7 +119,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=["default", "small", "tiny"], default="default")
     p.add_argument("--trace", choices=list(SOURCES), default="py-4k")
-    p.add_argument("--context", type=int, default=8, help="context chunks of 64 lines")
+    p.add_argument("--context", type=int, default=4, help="context chunks of 64 lines (about 600 Qwen tokens each; the prompt must fit 4,096)")
     p.add_argument("--keys", type=int, default=30)
     p.add_argument("--tokenizer", choices=["local", "server"], default="server")
     output.add_record_option(p)

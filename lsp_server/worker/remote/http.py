@@ -11,6 +11,7 @@ the client gone) stops. Must not know what the requests mean (`dialects`) or abo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -20,6 +21,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CANCEL_POLL_S = 0.01  # how often a stream's watch thread asks `cancelled()`
+# An idle kept-alive connection is dropped before llama-server's own keep-alive timeout (5 s)
+# would close it under a request; a request that still finds its connection closed before any
+# answer came (the race at that moment) is sent once more on a new one: nothing was generated.
+KEEPALIVE_S = 2.0
 
 
 class RemoteError(Exception):
@@ -110,7 +115,8 @@ class Connection:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(base_url=self.url, headers=headers, verify=tls_context(ca_bundle),
-                                   timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)), trust_env=False)
+                                   timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)), trust_env=False,
+                                   limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S))
 
     def close(self) -> None:
         self.client.close()
@@ -123,7 +129,10 @@ class Connection:
 
     def _json(self, method: str, path: str, body: dict | None) -> dict:
         try:
-            response = self.client.request(method, path, json=body)
+            try:
+                response = self.client.request(method, path, json=body)
+            except self._httpx.RemoteProtocolError:  # closed under us before any answer: once more
+                response = self.client.request(method, path, json=body)
         except self._httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         if response.status_code != 200:
@@ -150,7 +159,7 @@ class Connection:
 
         watch = None
         try:
-            with self.client.stream("POST", path, json=body) as response:
+            with self._open_stream(path, body) as response:
                 if response.status_code != 200:
                     response.read()
                     raise http_error(response.status_code, response.text, self.url + path)
@@ -175,6 +184,17 @@ class Connection:
         finally:
             if watch is not None:
                 watch.stop()
+
+
+    def _open_stream(self, path: str, body: dict):
+        """The streaming response (a context manager), sent once more if the connection was found
+        closed before any answer."""
+        request = self.client.build_request("POST", path, json=body)
+        try:
+            response = self.client.send(request, stream=True)
+        except self._httpx.RemoteProtocolError:
+            response = self.client.send(self.client.build_request("POST", path, json=body), stream=True)
+        return contextlib.closing(response)
 
 
 class _Watch:

@@ -141,5 +141,7 @@ def _json(h: BaseHTTPRequestHandler, status: int, data: dict) -> None:
     h.send_response(status)
     h.send_header("Content-Type", "application/json")
     h.send_header("Content-Length", str(len(raw)))
+    h.send_header("Connection", "close")  # one request per connection: `close` leaves none open
     h.end_headers()
     h.wfile.write(raw)
+    h.close_connection = True

@@ -35,10 +35,10 @@ from lsp_server.worker.engine.vocab import ModelInfo
 from lsp_server.worker.remote.dialects import (
     CHAT_PATH, COMPLETION_PATH, DIALECTS, LLAMA_SERVER, Chunk, chat_body, completion_body, read_chunk,
 )
-from lsp_server.worker.remote.http import Connection, Malformed, Refused, RemoteError, Unreachable, read_key
+from lsp_server.worker.remote.http import Connection, Failed, Malformed, Refused, RemoteError, Unreachable, read_key
 from lsp_server.worker.remote.tokens import LocalVocabulary, ServerTokenizer, find_roles
 
-__all__ = ["Malformed", "Refused", "RemoteEngine", "RemoteError", "Unreachable"]
+__all__ = ["Failed", "Malformed", "Refused", "RemoteEngine", "RemoteError", "Unreachable", "open_remote"]
 
 Cancelled = Callable[[], bool]
 

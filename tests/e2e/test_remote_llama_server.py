@@ -141,3 +141,15 @@ async def test_a_model_without_fim_tokens(server_bin, nofim_model_path, tmp_path
     with LlamaServer(server_bin, nofim_model_path, log=tmp_path / "server.log") as engine:
         async with start_server(None, init_options=remote_options(engine.url)) as s:
             assert "fill-in-the-middle" in (await until_state(s, "error"))["message"]
+
+
+async def test_explain_goes_to_the_engines_chat_endpoint(tiny_server):
+    from lsprotocol import types
+
+    async with start_server(None, init_options=remote_options(tiny_server.url)) as s:
+        await until_state(s, "ready")
+        s.open(URI, PY)
+        answer = await s.client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="localLlm.explain", arguments=[{"uri": URI, "range": {"start": {"line": 0, "character": 0},
+                                                                          "end": {"line": 1, "character": 11}}}]))
+        assert isinstance(answer, str) and answer.strip()  # the tiny model's noise, but an answer

@@ -143,3 +143,22 @@ async def test_explain_asks_the_chat_endpoint_with_the_messages(fake):
     [body] = [b for p, b in fake.requests if p == "/v1/chat/completions"]
     assert [m["role"] for m in body["messages"]][-1] == "user" and "def add(a, b)" in body["messages"][-1]["content"]
     assert body["stream"] and body["temperature"] == 0.0
+
+
+async def test_switching_backend_at_runtime_restarts_the_worker(fake, tiny_model_path):
+    from lsprotocol import types
+
+    async with start_server(tiny_model_path, init_options={"latencyTargetMs": 0}) as s:
+        await until_state(s, "ready")
+        s.open(URI, PY)
+        assert await s.inline(URI, 1, 11)
+        assert not fake.requests
+        s.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"localLlm": {"backend": "llama-server", "backendUrl": fake.url}}))
+        deadline = time.monotonic() + 30
+        while not (s.statuses[-1]["state"] == "ready" and s.statuses[-1]["model"] == f"llama-server at {fake.url}"):
+            assert time.monotonic() < deadline, s.statuses[-3:]
+            await asyncio.sleep(0.05)
+        s.change(URI, "x", (1, 11))
+        assert await s.inline(URI, 1, 12)
+        assert any(p == "/completion" for p, _ in fake.requests)

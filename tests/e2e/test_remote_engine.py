@@ -88,3 +88,21 @@ def test_the_health_watch_polls_an_engine_that_went_away():
     finally:
         watch.close()
         back.close()
+
+
+def test_the_key_is_sent_but_never_logged(caplog, monkeypatch):
+    import logging
+
+    from lsp_server.worker.remote import open_remote
+
+    fake = FakeEngine(key="s3cret-key-value")
+    monkeypatch.setenv("REMOTE_TEST_KEY", "s3cret-key-value")
+    try:
+        with caplog.at_level(logging.DEBUG):  # httpx and httpcore log every request at DEBUG
+            engine = open_remote("llama-server", fake.url, api_key_env="REMOTE_TEST_KEY")
+            assert run(engine, max_tokens=3)[0] == "hel"  # the double refuses any other key
+            engine.close()
+    finally:
+        fake.close()
+    assert "POST" in caplog.text or "completion" in caplog.text  # the requests were logged
+    assert "s3cret-key-value" not in caplog.text

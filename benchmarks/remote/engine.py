@@ -37,6 +37,20 @@ def start_engine(model: str, work: Path, slots: int = 1, name: str = "engine") -
                        log=work / f"{name}-llama-server.log").start(timeout=600)
 
 
+def model_file(key: str, path: str | None = None) -> str:
+    """The GGUF of `--model`: "tiny" (the tests' random model, for smoke runs), "default" or
+    "small" (bundled, assembled if needed), or `path` when given."""
+    if path:
+        return path
+    if key == "tiny":
+        from tests.conftest import tiny_model  # deferred: writes the tests' tiny GGUF
+
+        return str(tiny_model())
+    from lsp_server.bundled import BUNDLED, ensure_assembled  # deferred: may assemble a bundled model
+
+    return str(ensure_assembled(BUNDLED[key]))
+
+
 def metrics(url: str) -> dict[str, float]:
     """llama-server's /metrics (Prometheus text, `--metrics`): name -> value."""
     with urllib.request.urlopen(url + "/metrics", timeout=10) as r:

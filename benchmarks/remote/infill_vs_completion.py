@@ -31,7 +31,7 @@ import httpx
 from benchmarks import output
 from benchmarks.latency.backends import ROOT
 from benchmarks.latency.traces import SOURCES
-from benchmarks.remote.engine import start_engine
+from benchmarks.remote.engine import model_file, start_engine
 from lsp_server.context.templates import choose_template
 from lsp_server.worker.prompts import fim_prompt
 from lsp_server.worker.remote import RemoteEngine
@@ -124,14 +124,7 @@ def main() -> int:
     p.add_argument("--tokenizer", choices=["local", "server"], default="server")
     output.add_record_option(p)
     args = p.parse_args()
-    if args.model == "tiny":
-        from tests.conftest import tiny_model  # deferred: writes the tests' tiny GGUF
-
-        model = str(tiny_model())
-    else:
-        from lsp_server.bundled import BUNDLED, ensure_assembled  # deferred: may assemble a bundled model
-
-        model = str(ensure_assembled(BUNDLED[args.model]))
+    model = model_file(args.model)
     work = ROOT / "benchmarks" / "work" / "infill"
     work.mkdir(parents=True, exist_ok=True)
     rows = [run_way(way, model, args, work) for way in ("infill", "completion")]

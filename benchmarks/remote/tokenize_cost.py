@@ -15,7 +15,7 @@ import sys
 import time
 
 from benchmarks.latency.backends import ROOT
-from benchmarks.remote.engine import start_engine
+from benchmarks.remote.engine import model_file, start_engine
 from lsp_server.worker.remote import RemoteEngine
 from lsp_server.worker.remote.tokens import LocalVocabulary, ServerTokenizer
 
@@ -27,14 +27,7 @@ def main() -> int:
     p.add_argument("--model", choices=["default", "small", "tiny"], default="tiny")
     p.add_argument("--chars", type=int, default=4000)
     args = p.parse_args()
-    if args.model == "tiny":
-        from tests.conftest import tiny_model  # deferred: writes the tests' tiny GGUF
-
-        model = str(tiny_model())
-    else:
-        from lsp_server.bundled import BUNDLED, ensure_assembled  # deferred: may assemble a bundled model
-
-        model = str(ensure_assembled(BUNDLED[args.model]))
+    model = model_file(args.model)
     work = ROOT / "benchmarks" / "work" / "tokenize"
     work.mkdir(parents=True, exist_ok=True)
     server = start_engine(model, work)

@@ -32,7 +32,7 @@ from benchmarks import output
 from benchmarks.latency.backends import ROOT
 from benchmarks.latency.run import git_commit, machine, pct, replay, summarize
 from benchmarks.latency.traces import SOURCES, Trace, load_traces
-from benchmarks.remote.engine import RemoteLspBackend, metrics, start_engine
+from benchmarks.remote.engine import RemoteLspBackend, metrics, model_file, start_engine
 
 COMMENT = {"python": "#", "c": "//"}
 
@@ -114,14 +114,7 @@ def table(rounds: list[dict]) -> str:
 
 
 async def main_async(args) -> int:
-    if args.model == "tiny":
-        from tests.conftest import tiny_model  # deferred: writes the tests' tiny GGUF
-
-        model = str(tiny_model())
-    else:
-        from lsp_server.bundled import BUNDLED, ensure_assembled  # deferred: may assemble a bundled model
-
-        model = args.model_path or str(ensure_assembled(BUNDLED[args.model]))
+    model = model_file(args.model, args.model_path)
     traces = load_traces(args.traces, max_keys=args.max_keys, seed=args.seed)
     work = ROOT / "benchmarks" / "work" / "typists"
     work.mkdir(parents=True, exist_ok=True)

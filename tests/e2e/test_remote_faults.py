@@ -130,16 +130,20 @@ async def test_the_openai_dialect_against_the_double(fake):
         assert "does not serve the model 'no-such'" in (await until_state(s, "error"))["message"]
 
 
-async def test_explain_asks_the_chat_endpoint_with_the_messages(fake):
+async def explain(url: str) -> str:
+    """`localLlm.explain` of PY through a server on the engine at `url`."""
     from lsprotocol import types
 
-    async with start_server(None, init_options=options(fake.url)) as s:
+    async with start_server(None, init_options=options(url)) as s:
         await until_state(s, "ready")
         s.open(URI, PY)
-        answer = await s.client.workspace_execute_command_async(types.ExecuteCommandParams(
+        return await s.client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="localLlm.explain", arguments=[{"uri": URI, "range": {"start": {"line": 0, "character": 0},
                                                                           "end": {"line": 1, "character": 11}}}]))
-    assert "hello_world" in answer
+
+
+async def test_explain_asks_the_chat_endpoint_with_the_messages(fake):
+    assert "hello_world" in await explain(fake.url)
     [body] = [b for p, b in fake.requests if p == "/v1/chat/completions"]
     assert [m["role"] for m in body["messages"]][-1] == "user" and "def add(a, b)" in body["messages"][-1]["content"]
     assert body["stream"] and body["temperature"] == 0.0

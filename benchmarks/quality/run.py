@@ -242,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", choices=("shipped", "budget-off"), default="shipped",
                     help="shipped (default): the server's default settings, the answer asked on the cold prompt; "
                          "budget-off: no latency budget, load-independent")
+    ap.add_argument("--backend", choices=("embedded", "llama-server", "openai"), default="embedded",
+                    help="embedded (default): the model in-process; llama-server / openai: the same GGUF served by a "
+                         "llama-server started here, through the remote backend (same prompt, greedy)")
     ap.add_argument("--workers", type=int, default=2, help="scoring subprocesses in parallel")
     ap.add_argument("--rescore", type=Path, help="score the outputs of an existing results file again (no model run)")
     output.add_record_option(ap)
@@ -262,22 +265,35 @@ def main(argv: list[str] | None = None) -> int:
     else:  # no budget: load-independent
         settings = Settings(max_tokens=args.max_tokens or MAX_TOKENS[args.split], latency_target_ms=0)
     t0 = time.perf_counter()
-    engine, template, path = common.load_engine(args.model, settings)
-    print(f"loaded {path} in {time.perf_counter() - t0:.1f} s; template {template.name}", file=sys.stderr)
+    server = None
+    if args.backend == "embedded":
+        engine, template, path = common.load_engine(args.model, settings)
+    else:
+        from benchmarks.remote.engine import remote_engine  # deferred: needs llama-server
+
+        engine, template, path, server = remote_engine(args.model, settings, args.backend,
+                                                       Path(__file__).resolve().parents[1] / "work" / "quality")
+    print(f"loaded {path} in {time.perf_counter() - t0:.1f} s; template {template.name}; backend {args.backend}",
+          file=sys.stderr)
     t0 = time.perf_counter()
-    rows = generate(tasks, engine, template, settings, args.placement, shipped)
+    try:
+        rows = generate(tasks, engine, template, settings, args.placement, shipped)
+    finally:
+        engine.close()
+        if server is not None:
+            server.stop()
     generation_s = time.perf_counter() - t0
-    engine.close()
     score(tasks, rows, args.placement, args.workers)
     summary = summarize(rows)
     label = {"default": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default)", "small": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (small)"}.get(args.model, str(path))
     name = (f"quality-{Path(args.model).stem if args.model not in ('default', 'small') else args.model}-{args.split}"
-            f"-n{args.n}-s{args.seed}-{args.placement}{'' if shipped else '-budget-off'}")
+            f"-n{args.n}-s{args.seed}-{args.placement}{'' if shipped else '-budget-off'}"
+            f"{'' if args.backend == 'embedded' else '-' + args.backend}")
     meta = {
         "command": ".venv/bin/python -m benchmarks.quality.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": args.model, "model_label": label, "model_file": Path(path).name, "template": template.name,
         "split": args.split, "n": args.n, "seed": args.seed, "placement": args.placement,
-        "max_tokens": settings.max_tokens, "settings": args.settings, "latency_target_ms": settings.latency_target_ms,
+        "max_tokens": settings.max_tokens, "settings": args.settings, "backend": args.backend, "latency_target_ms": settings.latency_target_ms,
         "machine": common.machine(), "date": common.now(),
         "commit": commit, "generation_s": generation_s,
     }

@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="measure this machine and say which model and settings fit it")
     doctor.add_argument("--quick", action="store_true", help="shorter measurement")
+    remote = doctor.add_argument_group("a remote engine (instead of measuring this machine)")
+    remote.add_argument("--backend", choices=["llama-server", "openai"], help="check the engine at --url")
+    remote.add_argument("--url", help="the engine's address, e.g. http://gpu-box:8012")
+    remote.add_argument("--remote-model", help="the model name for an openai backend (default: the first served)")
+    remote.add_argument("--api-key-env", help="the environment variable holding the API key")
+    remote.add_argument("--api-key-file", help="a file whose first line is the API key")
+    remote.add_argument("--ca-bundle", help="a PEM file of CAs to trust besides the system's")
+    remote.add_argument("--vocab", help="a local copy of the served GGUF, to tokenize with")
+    remote.add_argument("--template", help="the FIM template (default: chosen from the model)")
+    remote.add_argument("--timeout-ms", type=int, default=10000)
     return p
 
 
@@ -84,6 +94,12 @@ def main(argv: list[str] | None = None) -> None:
         from lsp_server.cli import model as model_cli  # deferred (as below): each command loads only what it runs
 
         sys.exit(model_cli.run(args))
+    elif args.command == "doctor" and args.backend:
+        if not args.url:
+            _parser().error("doctor --backend needs --url")
+        from lsp_server.cli import doctor_remote  # deferred (as below)
+
+        sys.exit(doctor_remote.run(args))
     elif args.command == "doctor":
         from lsp_server.cli import doctor  # deferred: loads llama.cpp's bindings
 

@@ -155,7 +155,8 @@ class LocalLlmServer(LanguageServer):
         stage, done, total = event.get("stage", ""), int(event.get("done", 0)), max(1, int(event.get("total", 1)))
         if stage == "preempted":
             return
-        titles = {"assemble": "Assembling the bundled model (first use)", "load": "Loading the model"}
+        titles = {"assemble": "Assembling the bundled model (first use)", "load": "Loading the model",
+                  "connect": "Connecting to the remote engine"}
         message = titles.get(stage, stage)
         percent = min(100, done * 100 // total)
         if self._progress_token is None:
@@ -206,7 +207,9 @@ class LocalLlmServer(LanguageServer):
                 self.show_message(f"prompt templates: {warning}", types.MessageType.Warning)
 
         def load_key(x: Settings) -> tuple:
-            return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache, x.prompts_dir)
+            return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache, x.prompts_dir,
+                    x.backend, x.backend_url, x.backend_model, x.backend_api_key_env, x.backend_api_key_file,
+                    x.backend_ca_bundle, x.backend_timeout_ms)
 
         reload = load_key(settings) != load_key(self.settings)
         before, self.settings = self.settings, settings

@@ -129,6 +129,26 @@ class Settings:
         "the shipped templates of the same name (and add FIM templates), before those in the user config "
         "folder (`~/.config/local-llm-lsp/prompts/`); a broken file gives a warning and the shipped one is used",
         machine=True)
+    backend: str = setting(
+        "embedded", "where the model runs: `embedded` (llama.cpp in the server's own worker process; no socket is "
+        "opened), `llama-server` (llama.cpp's server at `backendUrl`) or `openai` (an OpenAI-compatible "
+        "`/v1/completions` server at `backendUrl`: vLLM, llama-server's `/v1`, LM Studio, Ollama). With a remote "
+        "backend, `modelPath` (if set) is a local copy of the served GGUF, used only for its vocabulary; see "
+        "docs/team-server.md", choices=("embedded", "llama-server", "openai"))
+    backend_url: str = setting("", "the remote engine's address, e.g. `http://gpu-box:8012` (no path)", machine=True)
+    backend_model: str = setting(
+        "", "the model name sent to an `openai` backend (empty: the first it serves)")
+    backend_api_key_env: str = setting(
+        "", "the name of an environment variable of the server's process holding the remote engine's API key "
+        "(the key itself is never a setting)", machine=True)
+    backend_api_key_file: str = setting(
+        "", "a file whose first line is the remote engine's API key (used when `backendApiKeyEnv` is empty)",
+        machine=True)
+    backend_ca_bundle: str = setting(
+        "", "a PEM file of CA certificates trusted for an `https` `backendUrl`, besides the system's", machine=True)
+    backend_timeout_ms: int = setting(
+        10000, "how long a remote engine may take to connect, or between two pieces of an answer, in milliseconds",
+        minimum=100, maximum=600000)
 
 
 def _camel(name: str) -> str:

@@ -20,26 +20,29 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import attrs
 
 from lsp_server.bundled import BUNDLED, ModelError, ensure_assembled
 from lsp_server.context.fim import MissingFimTokens
 from lsp_server.context.templates import choose_template
-from lsp_server.worker.engine import Engine, EvalStats
+from lsp_server.worker.engine import ChatTemplateError, Engine, EvalStats
 from lsp_server.worker.gguf_header import gguf_string
 from lsp_server.worker.pipeline import run_completion
 from lsp_server.worker.prompts import Held, prefill_prompts
+from lsp_server.worker.remote import RemoteError, Unreachable, open_remote
+from lsp_server.worker.remote.health import HealthWatch
 from lsp_server.worker_protocol import (
     Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
     Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
 )
 
 log = logging.getLogger("lsp_server.worker")
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Worker:
         self.prefill: CompletionRequest | None = None  # the newest prefill not yet turned into prompts
         self.warm_targets: list[list[int]] = []  # prompts to compute ahead while idle, in order
         self.held = Held()  # the cross-file context of the prompt in use
+        self.health: HealthWatch | None = None  # a remote engine's failures and recovery
 
     # -- output --------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -184,6 +188,9 @@ class Worker:
         engine = self.engine
         with self.cond:
             req, self.prefill = self.prefill, None
+        if self.health is not None and self.health.down:
+            self.warm_targets = []  # a remote engine that is down: nothing to warm
+            return
         if req is not None:
             try:
                 self.warm_targets = prefill_prompts(engine, self.template, req)
@@ -204,6 +211,9 @@ class Worker:
                 stats["evaluated_tokens"] += done
                 if finished:
                     self.warm_targets.pop(0)
+        except RemoteError as exc:  # a remote engine failed: said like a job's failure
+            self.health.failed(exc)
+            self.warm_targets = []
         except Exception:  # llama.cpp failed mid-way: drop the spares, keep the prompt in use
             log.exception("worker: idle prefill failed")
             self.warm_targets = []
@@ -230,6 +240,9 @@ class Worker:
                     self.emit(Progress(stage=stage, done=done, total=total))
             return report
 
+        if p.backend != "embedded":
+            self._load_remote(p)
+            return
         try:
             if p.bundled:
                 model = BUNDLED[p.bundled]
@@ -239,9 +252,7 @@ class Worker:
                 _check_gguf_file(path)
             else:
                 raise ModelError("no model to load: give a GGUF file's path or a bundled model")
-            if self.engine is not None:
-                self.engine.close()
-                self.engine = None
+            self._close_engine()
             self.emit(Progress(stage="load", done=0, total=1))
             engine = Engine(str(path), n_ctx=p.n_ctx, threads=p.threads, reuse_shifted=p.reuse_shifted)
             template = choose_template(engine.info.metadata, p.template, p.prompts_dir)
@@ -263,13 +274,46 @@ class Worker:
             self.emit(LoadFailed(message=f"the chat template in {p.path or p.bundled} is not valid Jinja "
                                          f"({type(exc).__name__}: {exc}); llama-cpp-python cannot load the model"))
             return
+        self._loaded(engine, template)
+        engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
+
+    def _load_remote(self, p: Load) -> None:
+        """A remote engine instead of a model file: `path`, if set, is its local vocabulary."""
+        self._close_engine()
+        self.emit(Progress(stage="connect", done=0, total=1))
+        try:
+            engine = open_remote(p.backend, p.url, model=p.remote_model, api_key_env=p.api_key_env,
+                                 api_key_file=p.api_key_file, ca_bundle=p.ca_bundle, timeout_ms=p.timeout_ms,
+                                 vocab_path=str(Path(p.path).expanduser()) if p.path else "", n_ctx=p.n_ctx)
+            template = choose_template(engine.info.metadata, p.template, p.prompts_dir)
+        except RemoteError as exc:
+            self.emit(LoadFailed(message=f"backend {p.backend}: {exc}", retry=isinstance(exc, Unreachable)))
+            return
+        except KeyError as exc:
+            self.emit(LoadFailed(message=str(exc.args[0]) if exc.args else str(exc)))
+            return
+        except (ValueError, OSError, RuntimeError) as exc:  # the local vocabulary file
+            self.emit(LoadFailed(message=f"backend {p.backend}: cannot read the vocabulary of {p.path}: {exc}"))
+            return
+        self.emit(Progress(stage="connect", done=1, total=1))
+        self.health = HealthWatch(engine.health, self.emit)
+        self._loaded(engine, template)
+
+    def _close_engine(self) -> None:
+        if self.health is not None:
+            self.health.close()
+            self.health = None
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def _loaded(self, engine, template) -> None:
         self.engine, self.template = engine, template
         self.warm_targets, self.held = [], Held()  # of the model before
         info = asdict(engine.info)
         info["template"] = template.name
         info["fim_ok"] = not (template.roles_needed(False) - set(engine.info.roles))
         self.emit(Loaded(info=info))
-        engine.prepare_lead()  # a vocabulary scan (about 0.3 s), before the first request needs it
 
     def op_complete(self, job: Job) -> None:
         if self.engine is None:
@@ -283,11 +327,10 @@ class Worker:
                     job.typed = ""
             self.emit(Partial(id=job.id, result=partial))
 
-        try:
-            result = run_completion(self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed,
-                                    answer_early, self._warm_later, self.held)
-        except MissingFimTokens as exc:
-            self.emit(Error(id=job.id, message=str(exc)))
+        result = self._on_engine(job, lambda: run_completion(
+            self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed, answer_early,
+            self._warm_later, self.held), MissingFimTokens)
+        if result is None:
             return
         if job.typed is not None:
             result.stats["followed"] = True
@@ -296,17 +339,32 @@ class Worker:
         else:
             self.emit(Done(id=job.id, result=result))
 
+    def _on_engine(self, job: Job, work: Callable[[], T], told: type[Exception]) -> T | None:
+        """`work()`, the job's run on the engine; None when the job ended with `error` instead: an
+        exception of type `told` (its message is for the user), a remote engine that failed (said
+        to the server by `health`), or one known to be down (at once, without waiting on a timeout)."""
+        down = self.health.down if self.health is not None else None
+        if down:
+            self.emit(Error(id=job.id, message=f"the engine is down: {down}"))
+            return None
+        try:
+            value = work()
+        except told as exc:
+            self.emit(Error(id=job.id, message=str(exc)))
+            return None
+        except RemoteError as exc:
+            self.health.failed(exc)
+            self.emit(Error(id=job.id, message=str(exc)))
+            return None
+        if self.health is not None:
+            self.health.worked()
+        return value
+
     def op_chat(self, job: Job) -> None:
         if self.engine is None:
             self.emit(Error(id=job.id, message="no model is loaded"))
             return
         engine = self.engine
-        try:
-            prompt_text = format_chat(engine, job.command.messages)
-        except ChatTemplateError as exc:
-            self.emit(Error(id=job.id, message=str(exc)))
-            return
-        prompt = engine.tokenize_special(prompt_text) + (engine.tokenize(job.preempted_text) if job.preempted_text else [])
         max_tokens = job.command.max_tokens
         stats = EvalStats()
         pieces = [job.preempted_text]
@@ -323,8 +381,12 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
-        for piece in engine.generate(prompt, max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats):
-            pieces.append(piece)
+        answer = self._on_engine(job, lambda: list(engine.chat(
+            [attrs.asdict(m) for m in job.command.messages], job.preempted_text,
+            max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats)), ChatTemplateError)
+        if answer is None:
+            return
+        pieces += answer
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):
@@ -338,30 +400,6 @@ class Worker:
             self.emit(Progress(stage="preempted", done=total["generated_tokens"], total=max_tokens, id=job.id))
         else:
             self.emit(Done(id=job.id, result=ChatResult(text=text, stats=total)))
-
-
-def format_chat(engine, messages: list[ChatMessage]) -> str:
-    """Render messages with the model's own chat template (from the GGUF), ChatML if it has none."""
-    template = engine.llm.metadata.get("tokenizer.chat_template")
-    if template:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # deferred: llama_cpp is a heavy import
-
-        eos = engine.llm.detokenize([engine.llm.token_eos()], special=True).decode("utf-8", "replace")
-        bos = engine.llm.detokenize([engine.bos], special=True).decode("utf-8", "replace") if engine.bos >= 0 else ""
-        import jinja2  # deferred, as above
-
-        try:  # llama-cpp-python renders it in jinja2's ImmutableSandboxedEnvironment
-            formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-            return formatter(messages=[attrs.asdict(m) for m in messages]).prompt
-        except jinja2.TemplateError as exc:
-            raise ChatTemplateError(f"the model's chat template cannot be used ({type(exc).__name__}: {exc}); "
-                                    "a template from a model file runs in a sandbox, which refused it") from None
-    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
-    return "".join(parts) + "<|im_start|>assistant\n"
-
-
-class ChatTemplateError(Exception):
-    """The model's own chat template does not render (a syntax error, or refused by the sandbox)."""
 
 
 def _why_not(path: str | None) -> str:

@@ -17,7 +17,7 @@ from lsp_server.syntax.gating import Gate
 from lsp_server.worker.scheduler import Worker
 from lsp_server.worker_protocol import (
     COMMANDS, EVENTS, Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, CompletionResult,
-    Done, Error, Follow, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, Prefill, Warmed,
+    Done, Error, Follow, Health, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, Prefill, Warmed,
     parse_command, parse_event,
 )
 
@@ -29,10 +29,16 @@ RESULT = CompletionResult(text="return 1", raw="return 1\n\n", stats={"generated
 # (message, its line on the wire)
 COMMAND_LINES = [
     (Load(path="/m/x.gguf", n_ctx=2048), {"op": "load", "path": "/m/x.gguf", "bundled": None, "n_ctx": 2048, "threads": 0,
-                                          "template": "", "reuse_shifted": True, "prompts_dir": ""}),
+                                          "template": "", "reuse_shifted": True, "prompts_dir": "", "backend": "embedded", "url": "", "remote_model": "", "api_key_env": "",
+      "api_key_file": "", "ca_bundle": "", "timeout_ms": 10000}),
     (Load(bundled="small", threads=4, template="qwen25coder", reuse_shifted=False, prompts_dir="/p"),
      {"op": "load", "path": None, "bundled": "small", "n_ctx": 4096, "threads": 4, "template": "qwen25coder",
-      "reuse_shifted": False, "prompts_dir": "/p"}),
+      "reuse_shifted": False, "prompts_dir": "/p", "backend": "embedded", "url": "", "remote_model": "", "api_key_env": "",
+      "api_key_file": "", "ca_bundle": "", "timeout_ms": 10000}),
+    (Load(path="/m/x.gguf", backend="llama-server", url="http://gpu:8012", api_key_env="TEAM_KEY", timeout_ms=3000),
+     {"op": "load", "path": "/m/x.gguf", "bundled": None, "n_ctx": 4096, "threads": 0, "template": "", "reuse_shifted": True,
+      "prompts_dir": "", "backend": "llama-server", "url": "http://gpu:8012", "remote_model": "", "api_key_env": "TEAM_KEY",
+      "api_key_file": "", "ca_bundle": "", "timeout_ms": 3000}),
     (Complete(id="complete-1", request=REQUEST),
      {"op": "complete", "id": "complete-1", "request": {
          "prefix": "def f():\n", "suffix": "\n", "path": "a/b.py", "language": "python",
@@ -61,7 +67,9 @@ EVENT_LINES = [
      {"event": "progress", "stage": "preempted", "done": 12, "total": 512, "id": "chat-2"}),
     (Loaded(info={"name": "tiny", "roles": {"fim_pre": 5}, "template": "qwen25coder", "fim_ok": True}),
      {"event": "loaded", "info": {"name": "tiny", "roles": {"fim_pre": 5}, "template": "qwen25coder", "fim_ok": True}}),
-    (LoadFailed(message="no such file"), {"event": "load_failed", "message": "no such file"}),
+    (LoadFailed(message="no such file"), {"event": "load_failed", "message": "no such file", "retry": False}),
+    (LoadFailed(message="not reachable", retry=True), {"event": "load_failed", "message": "not reachable", "retry": True}),
+    (Health(ok=False, message="HTTP 500"), {"event": "health", "ok": False, "message": "HTTP 500"}),
     (Partial(id="complete-1", result=RESULT),
      {"event": "partial", "id": "complete-1", "result": {"text": "return 1", "raw": "return 1\n\n",
                                                          "stats": {"generated_tokens": 4, "stop_reason": "eos"}}}),

@@ -53,6 +53,7 @@ describe('toInitializationOptions', () => {
     assert.deepEqual(toInitializationOptions(defaults, ctx), { ...defaults, clientShowsExplanations: true });
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
+      'backend', 'backendApiKeyEnv', 'backendApiKeyFile', 'backendCaBundle', 'backendModel', 'backendTimeoutMs', 'backendUrl',
       'contextSize', 'contextTokens', 'crossFileContext', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
       'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
       'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatResult, Complete, CompletionRequest, CompletionResult, Done, Error, Event, Follow, Load, Loaded,
+    Cancel, Cancelled, Chat, ChatResult, Complete, CompletionRequest, CompletionResult, Done, Error, Event, Follow, Health, Load, Loaded,
     LoadFailed, Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_event,
 )
 
@@ -43,7 +43,8 @@ class RequestCancelled(Exception):
 
 
 class WorkerClient:
-    def __init__(self, on_progress: ProgressCallback | None = None) -> None:
+    def __init__(self, on_progress: ProgressCallback | None = None,
+                 on_health: Callable[[Health], None] | None = None) -> None:
         self.proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
         # job id -> (the future of its result, the result's class)
@@ -52,6 +53,7 @@ class WorkerClient:
         self._load: asyncio.Future | None = None
         self._ids = itertools.count(1)
         self.on_progress = on_progress
+        self.on_health = on_health  # a remote engine's failures and recovery (`worker_protocol.Health`)
         self.exit_code: int | None = None
         self.counters = {"cancelled_jobs": 0, "cancelled_generated_tokens": 0, "refreshed_tokens": 0, "warmed_tokens": 0}
 
@@ -129,6 +131,10 @@ class WorkerClient:
             case Progress():
                 if self.on_progress:
                     self.on_progress(event)
+                return
+            case Health():
+                if self.on_health:
+                    self.on_health(event)
                 return
             case Refreshed():  # idle work of the worker (Engine.refresh), no one waits for it
                 self.counters["refreshed_tokens"] += int(event.stats.get("evaluated_tokens", 0))

@@ -22,7 +22,9 @@ from pathlib import Path
 from lsp_server.lsp.settings import Settings
 from lsp_server.bundled import BUNDLED
 from lsp_server.lsp.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
-from lsp_server.worker_protocol import Chat, ChatMessage, Complete, CompletionRequest, CompletionResult, Load, LoadFailed, converter
+from lsp_server.worker_protocol import (
+    Chat, ChatMessage, Complete, CompletionRequest, CompletionResult, Health, Load, LoadFailed, converter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ LOADING, READY, ERROR = "loading", "ready", "error"
 LOAD_ATTEMPTS = 2  # a worker that dies while loading is started once more before the file is blamed
 MAX_RESTARTS = 3  # within RESTART_WINDOW seconds; then the server stays in the error state
 RESTART_WINDOW = 300.0
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0  # loading again a remote engine that did not answer
 
 
 class ModelUnavailable(Exception):
@@ -67,11 +70,17 @@ class ModelManager:
         self._loading: asyncio.Task | None = None
         self._active: dict[str, str] = {}  # document uri -> the worker job of its latest completion
         self._crashes: list[float] = []
+        self._retry: asyncio.TimerHandle | None = None  # the next load of a remote engine that did not answer
+        self._retry_in = 0.0
 
     # -- which model ------------------------------------------------------------------------------
     def model_source(self) -> dict:
-        """The load parameters: an explicit path, or a bundled model key."""
+        """The load parameters: an explicit path, or a bundled model key; for a remote backend, its
+        address (and an explicit path, if any, as the local vocabulary: never a bundled model)."""
         explicit = self.cli_model or self.settings.model_path
+        if self.settings.backend != "embedded":
+            path = str(Path(explicit).expanduser()) if explicit else None
+            return {"path": path, "bundled": None, "label": f"{self.settings.backend} at {self.settings.backend_url}"}
         if explicit:
             return {"path": str(Path(explicit).expanduser()), "bundled": None, "label": explicit}
         model = BUNDLED[self.settings.model]
@@ -97,6 +106,8 @@ class ModelManager:
     # -- loading -----------------------------------------------------------------------------------
     def start(self) -> asyncio.Task:
         """Start (or restart) the worker and load the model in the background."""
+        if self._retry is not None:
+            self._retry.cancel()
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         self._loading = asyncio.create_task(self._load())
@@ -109,7 +120,8 @@ class ModelManager:
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             if self.client is not None:
                 await self.client.stop()
-            self.client = WorkerClient(on_progress=lambda progress: self.on_progress(converter.unstructure(progress)))
+            self.client = WorkerClient(on_progress=lambda progress: self.on_progress(converter.unstructure(progress)),
+                                       on_health=self._on_health)
             try:
                 await self.client.start()
                 event = await self.client.load(Load(
@@ -120,6 +132,13 @@ class ModelManager:
                     template=self.settings.fim_template,
                     prompts_dir=self.settings.prompts_dir,
                     reuse_shifted=self.settings.reuse_shifted_cache,
+                    backend=self.settings.backend,
+                    url=self.settings.backend_url,
+                    remote_model=self.settings.backend_model,
+                    api_key_env=self.settings.backend_api_key_env,
+                    api_key_file=self.settings.backend_api_key_file,
+                    ca_bundle=self.settings.backend_ca_bundle,
+                    timeout_ms=self.settings.backend_timeout_ms,
                 ))
                 break
             except WorkerError as exc:
@@ -140,7 +159,11 @@ class ModelManager:
                 return
         if isinstance(event, LoadFailed):
             self._set_status(ERROR, f"cannot load the model: {event.message}")
+            if event.retry:  # a remote engine that does not answer yet: try again, less and less often
+                self._retry_in = min(self._retry_in * 2, RETRY_MAX_S) if self._retry_in else RETRY_FIRST_S
+                self._retry = asyncio.get_running_loop().call_later(self._retry_in, self._load_again)
             return
+        self._retry_in = 0.0
         self.info = event.info
         if not self.info.get("fim_ok", False):
             self._set_status(
@@ -152,7 +175,23 @@ class ModelManager:
         self._ready.set()
         self._set_status(READY, f"{self.info.get('name')} ready ({self.info.get('template')} template)")
 
+    def _load_again(self) -> None:
+        if self.status.state == ERROR and (self._loading is None or self._loading.done()):
+            self.start()
+
+    def _on_health(self, event: Health) -> None:
+        """A remote engine failed or works again (the worker polls it while it is down)."""
+        if not self._ready.is_set():
+            return
+        if event.ok:
+            self._set_status(READY, f"{self.info.get('name')} ready again ({self.settings.backend} at "
+                                    f"{self.settings.backend_url})")
+        else:
+            self._set_status(ERROR, f"the {self.settings.backend} engine failed: {event.message}")
+
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
         if self._loading is not None:
             self._loading.cancel()
         if self.client is not None:

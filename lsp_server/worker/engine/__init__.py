@@ -7,6 +7,7 @@ model and composes the parts, each with one job:
     layout    where a prompt's tokens sit in the KV cache, as a pure plan (keep, move, compute)
     kv        the KV cache through llama.cpp: carries out the plans, idle refresh of moved entries
     sampling  the generation loop: greedy choice, stops, the `lead` and `avoid_first` constraints
+    chat      a chat's messages rendered with the model's own template
     stats     what one evaluation measured (`EvalStats`) and the running averages (`Rates`)
 
 Not thread-safe (llama.cpp is not): only the worker's engine thread may call it. Must not know
@@ -18,12 +19,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from lsp_server.worker.engine.chat import ChatTemplateError, format_chat
 from lsp_server.worker.engine.kv import Cancelled, Interrupted, KVCache
 from lsp_server.worker.engine.sampling import Sampler
 from lsp_server.worker.engine.stats import EvalStats, Rates
 from lsp_server.worker.engine.vocab import ModelInfo, Vocabulary
 
-__all__ = ["Cancelled", "Engine", "EvalStats", "Interrupted", "ModelInfo", "Rates", "default_threads"]
+__all__ = ["Cancelled", "ChatTemplateError", "Engine", "EvalStats", "Interrupted", "ModelInfo", "Rates", "default_threads"]
 
 
 def default_threads() -> int:
@@ -130,3 +132,12 @@ class Engine:
     def prepare_lead(self) -> None:
         """Build the table `generate(lead=...)` uses now rather than on first use."""
         self.sampler.lead_table()
+
+    def chat(self, messages: list[dict], continuation: str, *, max_tokens: int, cancelled: Cancelled,
+             stats: EvalStats) -> Iterator[str]:
+        """The model's answer to `messages` ({"role", "content"}), rendered with its chat template
+        (`chat`), continuing `continuation` (the answer so far) when given. Raises
+        ChatTemplateError at once when the template does not render."""
+        prompt = self.tokenize_special(format_chat(self.llm, self.bos, messages))
+        prompt += self.tokenize(continuation) if continuation else []
+        return self.generate(prompt, max_tokens=max_tokens, cancelled=cancelled, stats=stats)

@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 MAX_PASSAGES = 40_000  # about 100 MB of SQLite pages at most (passages are capped at 1,200 characters)
 WEIGHTS = (4.0, 2.0, 1.0)  # bm25() weights of the title, path and text columns
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[^\W\d_A-Za-z]+")
+_WORD = re.compile(r"\w+")
 _HUMP = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+)")
 # Words of a question that every passage could match; left out of the query only.
 STOP_WORDS = frozenset("""a an and are as at be by can do does for from how i if in is it its of on or the this
 that to what when where which who why will with you your there their into about""".split())
@@ -48,15 +48,16 @@ def tokens(text: str) -> list[str]:
     """Lower-cased search terms: each word, and the parts of an identifier (`parse_HTTPHeader`
     -> parse_httpheader, parse, http, header); a run of CJK characters as its bigrams."""
     out: list[str] = []
-    for word in _WORD.findall(text):
-        if _CJK.search(word):
-            out += [word[i:i + 2].lower() for i in range(max(1, len(word) - 1))]
-            continue
-        lower = word.lower()
-        out.append(lower)
-        parts = [p.lower() for chunk in word.split("_") for p in _HUMP.findall(chunk)]
-        if len(parts) > 1:
-            out += parts
+    for run in _WORD.findall(text):
+        for i, word in enumerate(_CJK.split(run)):
+            if i % 2:  # a CJK run (the split's captured group)
+                out += [word[j:j + 2] for j in range(max(1, len(word) - 1))]
+            elif word:
+                out.append(word.lower())
+                chunks = [c for c in word.split("_") if c]
+                parts = [p.lower() for c in chunks for p in (_HUMP.findall(c) if c.isascii() else [c])]
+                if len(parts) > 1:
+                    out += parts
     return out
 
 

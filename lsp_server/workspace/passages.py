@@ -18,7 +18,7 @@ from lsp_server.workspace.model import Outline
 MAX_CHARS = 1200  # of a passage's text (what the model reads); whole lines, the first ones
 WINDOW_LINES = 30  # a documentation window, at most (a longer paragraph is cut)
 HEAD_LINES = 30  # the top of a source file, at most
-MAX_PER_FILE = 200
+MAX_PER_FILE = 1000
 MIN_COMMENT_CHARS = 40  # a comment block shorter than this says too little to be a passage
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -29,8 +29,8 @@ SKIPPED_FOLDERS = frozenset({
 })
 # Files the resolvers read about the project (`project.load`), found during the same walk.
 CONFIG_FILES = frozenset({"go.mod", "tsconfig.json", "jsconfig.json", "compile_commands.json", "Cargo.toml"})
-# Documentation the passage search reads (`walk(docs=True)`), yielded with the language `DOC`.
-DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt"})
+# Documentation and configuration the passage search reads (`walk(docs=True)`), with the language `DOC`.
+DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".toml", ".cfg", ".ini", ".yaml", ".yml"})
 DOC = "text"
 BINARY_PROBE = 8192
 

@@ -35,7 +35,7 @@ from lsp_server.worker.gguf_header import gguf_string
 from lsp_server.worker.pipeline import run_completion
 from lsp_server.worker.prompts import Held, prefill_prompts
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
+    STREAM_INTERVAL_S, Cancel, Cancelled, Chat, ChatMessage, ChatResult, ChatText, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
     Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
 )
 
@@ -323,8 +323,12 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
+        sent = time.monotonic()
         for piece in engine.generate(prompt, max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats):
             pieces.append(piece)
+            if job.command.stream and time.monotonic() - sent >= STREAM_INTERVAL_S:
+                sent = time.monotonic()
+                self.emit(ChatText(id=job.id, text="".join(pieces)))
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):

@@ -66,9 +66,21 @@ def assert_real_locations(root: Path, locations: list[dict]) -> None:
 async def test_ask_answers_from_passages_that_exist(tiny_model_path, tmp_path):
     root = workspace(tmp_path, {"net/retry.py": RETRY, "README.md": README})
     async with start_server(tiny_model_path, root=root, init_options={"clientShowsExplanations": True}) as s:
+        streamed: list = []
+
+        @s.client.feature("localLlm/askText")
+        def on_text(ls, params):
+            streamed.append(params)
+
         await s.wait_status("ready")
         result = await ask(s, "Where is the retry policy configured?")
         assert isinstance(result["answer"], str) and result["answer"]
+        # streamed as it was written: growing texts of this question, each the start of the answer
+        texts = [getattr(p, "text", None) or p["text"] for p in streamed]
+        assert texts and all(result["answer"].startswith(t.strip()) for t in texts), texts[-3:]
+        assert all(len(a) <= len(b) for a, b in zip(texts, texts[1:]))
+        reports = [r for r in chat_progress(s)[0] if type(r).__name__ == "WorkDoneProgressReport"]
+        assert reports and reports[-1].message  # the progress message follows the answer
         paths = [p["path"] for p in result["passages"]]
         assert "net/retry.py" in paths and "README.md" in paths and "logo.txt" not in paths
         assert_real_locations(root, result["passages"] + result["citations"])

@@ -66,6 +66,15 @@ export function askMarkdown(result: AskResult): string {
   return lines.join('\n');
 }
 
+/** The answer so far, from a `localLlm/askText` notification (streaming), as the view shows it. */
+export function streamedMarkdown(params: unknown): { question: string; markdown: string } | undefined {
+  const p = params as { question?: unknown; text?: unknown };
+  if (typeof p?.text !== 'string' || p.text === '' || typeof p.question !== 'string') {
+    return undefined;
+  }
+  return { question: p.question, markdown: `**${escapeMarkdown(p.question)}**\n\n${p.text} …` };
+}
+
 /** The panel title: `Ask: <question, shortened>`. */
 export function askTitle(question: string): string {
   const q = question.trim().replace(/\s+/g, ' ');

@@ -25,7 +25,7 @@ import {
   toInitializationOptions,
   toServerCommand,
 } from './config';
-import { ASK_COMMAND, askMarkdown, askTitle, hasQuestion, parseAskResult, withQuestion } from './askView';
+import { ASK_COMMAND, askMarkdown, askTitle, hasQuestion, parseAskResult, streamedMarkdown, withQuestion } from './askView';
 import { explanationHtml, explanationTitle } from './explainView';
 import { type ModelStatus, parseStatus, statusBarView } from './status';
 
@@ -121,6 +121,12 @@ async function startClient(): Promise<void> {
     const status = parseStatus(payload);
     if (status) {
       showStatus(status);
+    }
+  });
+  c.onNotification('localLlm/askText', (payload: unknown) => {
+    const streamed = streamedMarkdown(payload); // the answer so far, while the model writes it
+    if (streamed) {
+      void showExplanation(streamed.markdown, askTitle(streamed.question), true);
     }
   });
   showStatus(undefined);

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { askMarkdown, askTitle, hasQuestion, openLink, parseAskResult, withQuestion } from '../src/askView';
+import { askMarkdown, askTitle, hasQuestion, openLink, parseAskResult, streamedMarkdown, withQuestion } from '../src/askView';
 
 const loc = (path: string, line: number, title = 'function f') => ({
   uri: `file:///ws/${path}`,
@@ -43,6 +43,18 @@ describe('askMarkdown', () => {
   it('escapes markup in titles and questions', () => {
     assert.match(askMarkdown({ question: '<b>', answer: 'a', citations: [loc('a.py', 0, '[x](y)')], passages: [] }), /\\\[x\\\]\(y\)/);
   });
+});
+
+describe('streamedMarkdown', () => {
+  const cases: [string, unknown, string | undefined][] = [
+    ['text so far', { question: 'why?', text: 'Because' }, '**why?**\n\nBecause …'],
+    ['empty text', { question: 'why?', text: '' }, undefined],
+    ['no question', { text: 'x' }, undefined],
+    ['junk', 42, undefined],
+  ];
+  for (const [name, params, expected] of cases) {
+    it(name, () => assert.equal(streamedMarkdown(params)?.markdown, expected));
+  }
 });
 
 describe('openLink', () => {

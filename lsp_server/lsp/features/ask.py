@@ -4,8 +4,10 @@ passages the workspace index retrieves, with citations that open in the editor.
 An adapter: arguments in ({question, uri?, range?, language?}: the selection, when given, is
 quoted in the prompt and helps the search), `IndexService.passages` (off the event loop), the
 prompt and the citations' checks from `fixes.ask`, one chat job (`run_chat`: cancellable
-`$/progress`), and out {question, answer, citations, passages}, each citation and passage
-{uri, range, title, path}. Without passages to search, or none that matches, it answers so
+`$/progress` whose messages follow the answer), and out {question, answer, citations, passages},
+each citation and passage {uri, range, title, path}. While the model writes, the answer so far
+goes to the client as `localLlm/askText` notifications {question, text} (streaming; a client
+that does not know them ignores them). Without passages to search, or none that matches, it answers so
 without the model. The answer is also shown with `window/showMessage`, unless the client says it
 shows explanations itself (`clientShowsExplanations`). Executes nothing, writes nothing.
 """
@@ -26,6 +28,7 @@ from lsp_server.lsp.model.manager import ModelUnavailable
 from lsp_server.syntax.truncation import clean
 
 ASK_COMMAND = "localLlm.ask"
+TEXT_NOTIFICATION = "localLlm/askText"
 ASK_TITLE = "Ask about this code…"
 MAX_QUESTION_CHARS = 2000
 NOTHING_TO_SEARCH = ("Nothing to search: the workspace has no indexed source or documentation files "
@@ -82,7 +85,8 @@ def register(server) -> None:
         messages = asking.messages(question, sources, selection=selection, answer_language=language,
                                    prompts_dir=ls.settings.prompts_dir)
         try:
-            text = await run_chat(ls, "Asking the workspace with the local model", messages, asking.ANSWER_TOKENS)
+            text = await run_chat(ls, "Asking the workspace with the local model", messages, asking.ANSWER_TOKENS,
+                                  on_text=lambda so_far: ls.protocol.notify(TEXT_NOTIFICATION, {"question": question, "text": clean(so_far)}))
         except ModelUnavailable as exc:
             raise JsonRpcInternalError(f"the model is not ready ({exc})") from None
         except (RequestCancelled, WorkerError) as exc:

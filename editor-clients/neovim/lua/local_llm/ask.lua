@@ -2,7 +2,8 @@
 -- selection, if any) and shows the Markdown answer in a floating window; its citations (or, when
 -- the model cited none, the passages it answered from) go into the quickfix list. Also the
 -- client-side handler of the `localLlm.ask` command, so the server's "Ask about this code…" code
--- action asks for the question (`vim.ui.input`) and lands in the same window.
+-- action asks for the question (`vim.ui.input`) and lands in the same window. While the model
+-- writes, the server's `localLlm/askText` notifications show the answer so far in that window.
 
 local M = {}
 
@@ -61,6 +62,22 @@ local function show(result)
   local lines = vim.split(M.markdown(result), '\n', { plain = true })
   local opts = vim.tbl_extend('force', { focus_id = 'local_llm_ask' }, explain.float_opts)
   vim.lsp.util.open_floating_preview(lines, 'markdown', opts)
+end
+
+--- The text streamed so far (for tests).
+---@type string?
+M.streamed = nil
+
+--- Handler of the `localLlm/askText` notification: the answer so far, in the float.
+function M.on_text(_, params)
+  if type(params) ~= 'table' or type(params.text) ~= 'string' or params.text == '' then
+    return
+  end
+  M.streamed = params.text
+  local explain = require('local_llm.explain')
+  local lines = vim.split(params.text .. ' …', '\n', { plain = true })
+  local opts = vim.tbl_extend('force', { focus_id = 'local_llm_ask' }, explain.float_opts)
+  pcall(vim.lsp.util.open_floating_preview, lines, 'markdown', opts)
 end
 
 local function on_result(err, result)

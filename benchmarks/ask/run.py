@@ -37,15 +37,14 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks import output
+from lsp_server.data import load_toml
 
 QUESTIONS = Path(__file__).with_name("questions.toml")
 TOP = 5
 
 
 def load() -> tuple[dict, list[dict]]:
-    import tomllib
-
-    data = tomllib.loads(QUESTIONS.read_text(encoding="utf-8"))
+    data = load_toml(QUESTIONS)
     return data.get("versions", {}), data["q"]
 
 
@@ -129,28 +128,13 @@ def summarize(rows: list[dict], key: str = "rank") -> dict:
 
 async def answers(questions: list[dict], scratch: Path, model: str) -> list[dict]:
     from lsprotocol import types
-    from pygls.lsp.client import LanguageClient
+
+    from benchmarks.fix.run import start  # deferred: the model-free run needs no LSP client
 
     rows = []
     for workspace in dict.fromkeys(q["workspace"] for q in questions):
         root = prepare(workspace, scratch)
-        client = LanguageClient("ask-bench", "1")
-        ready = asyncio.Event()
-
-        @client.feature("localLlm/status")
-        def status(params) -> None:
-            state = params.get("state") if isinstance(params, dict) else getattr(params, "state", None)
-            if state == "ready":
-                ready.set()
-            elif state == "error":
-                print("model error:", params, file=sys.stderr)
-
-        await client.start_io(sys.executable, "-m", "lsp_server", "--model", model, cwd=str(output.REPO))
-        await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), process_id=None, root_uri=root.as_uri(),
-            initialization_options={"clientShowsExplanations": True}))
-        client.initialized(types.InitializedParams())
-        await asyncio.wait_for(ready.wait(), 600)
+        client, _, _ = await start(model, root, {"clientShowsExplanations": True}, name="ask-bench")
         try:
             for q in [q for q in questions if q["workspace"] == workspace]:
                 t0 = time.monotonic()
@@ -170,12 +154,6 @@ async def answers(questions: list[dict], scratch: Path, model: str) -> list[dict
             client.exit(None)
             await client.stop()
     return rows
-
-
-def model_path(which: str) -> str:
-    from lsp_server.bundled import BUNDLED, ensure_assembled
-
-    return str(ensure_assembled(BUNDLED[which])) if which in BUNDLED else which
 
 
 def main() -> None:
@@ -202,6 +180,8 @@ def main() -> None:
                 print(f"{r['rank'] or '-':>2}  {r['workspace']:<24} {r['question']}")
         else:
             name = args.model if args.model in ("default", "small") else Path(args.model).stem
+            from benchmarks.fix.run import model_path  # deferred: the model-free run needs no LSP client
+
             rows = asyncio.run(answers(questions, Path(scratch), model_path(args.model)))
             times = [r["seconds"] for r in rows]
             summary = {"model": name, "versions": pins, "version_problems": problems, **summarize(rows),

@@ -33,7 +33,7 @@ from lsp_server.workspace.walk import DOC, DOC_SUFFIXES, read_source, walk
 
 log = logging.getLogger(__name__)
 
-MAX_PASSAGES = 40_000  # about 100 MB of SQLite pages at most (passages are capped at 1,200 characters)
+MAX_PASSAGES = 40_000  # about 40 MB: /usr/lib/python3.11 (669 files) gives 30,370 passages in +28 MB RSS
 WEIGHTS = (4.0, 2.0, 1.0)  # bm25() weights of the title, path and text columns
 
 _WORD = re.compile(r"\w+")

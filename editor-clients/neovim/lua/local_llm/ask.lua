@@ -17,10 +17,6 @@ M.last = nil
 ---@type string?
 M.last_error = nil
 
-local function get_client(bufnr)
-  return vim.lsp.get_clients({ bufnr = bufnr, name = require('local_llm.status').client_name })[1]
-end
-
 --- Quickfix items for a result: its citations, else the passages it answered from.
 ---@param result {citations: table[], passages: table[]}
 ---@return table[]
@@ -102,9 +98,8 @@ end
 
 --- Ask `question` (about `range` of `bufnr`, when given).
 function M.request(bufnr, question, range)
-  local client = get_client(bufnr)
+  local client = require('local_llm.explain').attached(bufnr)
   if not client then
-    vim.notify('local-llm: the server is not attached to this buffer', vim.log.levels.WARN)
     return
   end
   local argument = { question = question }
@@ -135,9 +130,8 @@ function M.user_command(args)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = get_client(bufnr)
+  local client = require('local_llm.explain').attached(bufnr)
   if not client then
-    vim.notify('local-llm: the server is not attached to this buffer', vim.log.levels.WARN)
     return
   end
   local range = nil
@@ -154,14 +148,13 @@ end
 ---@param command lsp.Command
 ---@param ctx {bufnr: integer, client_id: integer}
 function M.lsp_command(command, ctx)
-  local client = vim.lsp.get_client_by_id(ctx.client_id)
-  if not client then
-    return
-  end
   local argument = vim.deepcopy((command.arguments or {})[1] or {})
   with_question(argument.question, function(question)
-    argument.question = question
-    send(client, ctx.bufnr, argument)
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    if client then
+      argument.question = question
+      send(client, ctx.bufnr, argument)
+    end
   end)
 end
 

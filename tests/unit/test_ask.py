@@ -199,6 +199,18 @@ def test_the_cap_bounds_the_index(workspace):
     assert len(small) == 3 and small.capped
 
 
+@pytest.mark.parametrize("max_files, max_file_bytes, files", [
+    (1000, 1_000_000, 5),  # every text file (the binary one is skipped)
+    (2, 1_000_000, 1),  # the file cap counts documents too: blob.txt (binary) and docs/config.md, shallowest first
+    (1000, 70, 3),  # files over the size limit are skipped: the two under net/
+])
+def test_the_index_limits_apply(workspace, max_files, max_file_bytes, files):
+    index, _, _ = workspace
+    search = SearchIndex()
+    assert index_root(search, index.roots()[0], max_files, max_file_bytes) == files
+    assert search.files() == files
+
+
 def test_walk_yields_docs_only_when_asked(workspace):
     _, _, root = workspace
     plain = {f.rel for f in walk(root, 100)}

@@ -10,7 +10,7 @@ Both processes import this module; it imports neither of them, and does no I/O.
 
 A job is a `complete` or `chat` command with an id chosen by the server; the worker answers it
 with exactly one of `done`, `error` or `cancelled` for that id (a completion may send one
-`partial` before). A `load` (no id: one at a time) is answered by `loaded` or `load_failed`.
+`partial` before; a chat with `stream` sends `chat_text` events before). A `load` (no id: one at a time) is answered by `loaded` or `load_failed`.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ class Chat:
     id: str
     messages: list[ChatMessage]
     max_tokens: int = 512
+    stream: bool = False  # send the text so far as `chat_text` events while generating
 
 
 @attrs.frozen
@@ -181,6 +182,18 @@ class Partial:
 
 
 @attrs.frozen
+class ChatText:
+    """A streamed chat's text so far (at most one every `STREAM_INTERVAL_S`); the job goes on and
+    ends with `done`, `error` or `cancelled` as any other."""
+
+    id: str
+    text: str
+
+
+STREAM_INTERVAL_S = 0.1
+
+
+@attrs.frozen
 class Done:
     id: str
     result: CompletionResult | ChatResult  # as the job's command: told apart by CompletionResult's `raw`
@@ -234,9 +247,9 @@ COMMANDS: dict[str, type] = {"load": Load, "complete": Complete, "chat": Chat, "
                              "prefill": Prefill, "shutdown": Shutdown}
 EVENTS: dict[str, type] = {"progress": Progress, "loaded": Loaded, "load_failed": LoadFailed, "partial": Partial,
                            "done": Done, "error": Error, "cancelled": Cancelled, "refreshed": Refreshed,
-                           "warmed": Warmed, "health": Health}
+                           "warmed": Warmed, "health": Health, "chat_text": ChatText}
 Command = Load | Complete | Chat | Follow | Cancel | Prefill | Shutdown
-Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed | Warmed | Health
+Event = Progress | Loaded | LoadFailed | Partial | Done | Error | Cancelled | Refreshed | Warmed | Health | ChatText
 _TAGS = {cls: tag for table in (COMMANDS, EVENTS) for tag, cls in table.items()}
 
 

@@ -48,8 +48,10 @@ def model_path(which: str) -> str:
     return str(ensure_assembled(BUNDLED[which])) if which in BUNDLED else which
 
 
-async def start(model: str) -> tuple[LanguageClient, asyncio.Event, list]:
-    client = LanguageClient("fix-bench", "1")
+async def start(model: str, root: Path | None = None, init_options: dict | None = None,
+                name: str = "fix-bench") -> tuple[LanguageClient, asyncio.Event, list]:
+    """A real server on `model` (with `root` as its workspace, if given), ready for requests."""
+    client = LanguageClient(name, "1")
     ready = asyncio.Event()
     messages: list[str] = []
 
@@ -66,7 +68,9 @@ async def start(model: str) -> tuple[LanguageClient, asyncio.Event, list]:
         messages.append(params.message)
 
     await client.start_io(sys.executable, "-m", "lsp_server", "--model", model, cwd=str(output.REPO))
-    await client.initialize_async(types.InitializeParams(capabilities=CAPS, process_id=None, root_uri=None))
+    await client.initialize_async(types.InitializeParams(capabilities=CAPS, process_id=None,
+                                                         root_uri=root.as_uri() if root else None,
+                                                         initialization_options=init_options))
     client.initialized(types.InitializedParams())
     await asyncio.wait_for(ready.wait(), 600)
     return client, ready, messages

@@ -19,7 +19,7 @@ from lsp_server.data import Chosen, Versions, first_usable, load_toml, override_
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-NAMES = ("fix", "explain")
+NAMES = ("fix", "explain", "ask")
 
 
 def _chosen(name: str, prompts_dir: str) -> Chosen[dict[str, str]]:
@@ -40,7 +40,7 @@ def _chosen(name: str, prompts_dir: str) -> Chosen[dict[str, str]]:
 
 
 def template(name: str, prompts_dir: str = "") -> dict[str, str]:
-    """The chat template `name` ("fix" or "explain"); read each time, so an edit takes effect at once."""
+    """The chat template `name` ("fix", "explain" or "ask"); read each time, so an edit takes effect at once."""
     chosen = _chosen(name, prompts_dir)
     for warning in chosen.warnings:
         log.warning("%s", warning)
@@ -77,4 +77,21 @@ def explain_messages(*, language: str, path: str, kind: str, code: str, before: 
                      prompts_dir: str = "") -> list[dict]:
     t = template("explain", prompts_dir)
     values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before), "before": before, "code": code}
+    return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]
+
+
+def ask_messages(*, question: str, passages: list[tuple[str, str]], selection: tuple[str, str, str] | None = None,
+                 answer_language: str = "", prompts_dir: str = "") -> list[dict]:
+    """`passages` are (header, text) pairs, numbered here and fenced as data; `selection` is the
+    user's selected (path, language, code), if any; the answer's language defaults to the question's."""
+    t = template("ask", prompts_dir)
+    texts = [text for _, text in passages] + ([selection[2]] if selection else [])
+    fence = fence_for(*texts)
+    blocks = [f"[{n}] {header}\n{fence}\n{text}\n{fence}" for n, (header, text) in enumerate(passages, 1)]
+    chosen = ""
+    if selection is not None:
+        path, language, code = selection
+        chosen = fill(t["selection"], {"path": path, "language": language, "code": code, "fence": fence})
+    values = {"passages": "\n\n".join(blocks), "selection": chosen, "question": question.strip(),
+              "answer_language": answer_language.strip() or t["question_language"]}
     return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]

@@ -7,12 +7,15 @@ folders, saves, watched-file changes, open documents' edits, whose live outlines
 up to date lazily, when a context is asked for), the recent-files list (opens, edits and
 completion requests), and its reports (begin, progress, end, warnings) through one callback
 that the server turns into `$/progress` and `window/showMessage`. Must not know LSP types or
-run the model; the selection itself is `workspace.select`.
+run the model; the selection itself is `workspace.select`. The passage search of "ask the
+workspace" (`workspace.search`) is fed by the same thread and events: a folder's passages after
+its outlines, a file's on save and on watched-file changes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -23,6 +26,7 @@ from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.settings import Settings
 from lsp_server.workspace.index import IndexStats, Limits, WorkspaceIndex
 from lsp_server.workspace.recent import RecentFiles
+from lsp_server.workspace.search import Hit, SearchIndex, index_root, update_file
 from lsp_server.workspace.select import Context, CountTokens, select_context
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ class IndexService:
         self._settings = settings
         self.report: Report = report or (lambda kind, message: None)
         self.index = WorkspaceIndex(self._limits())
+        self.search = SearchIndex()
         self.recent = RecentFiles()
         self.folders: list[Path] = []
         self.stats: dict[str, dict] = {}  # folder -> its last IndexStats.as_dict()
@@ -107,6 +112,8 @@ class IndexService:
             if folder in self.folders:
                 self.folders.remove(folder)
             self.index.remove_folder(folder)
+            search = self.search
+            self._submit(lambda f=folder: search.remove_root(os.path.abspath(f)))
             self.stats.pop(str(folder), None)
         fresh = [f for f in added if f not in self.folders]
         self.folders += fresh
@@ -121,6 +128,7 @@ class IndexService:
             return
         self._generation += 1  # cancel what runs with the old settings
         self.index = WorkspaceIndex(self._limits())
+        self.search = SearchIndex()
         self.stats.clear()
         if self.enabled:
             self._index_all()
@@ -145,6 +153,9 @@ class IndexService:
                 return
             self.stats[str(folder)] = stats.as_dict()
             self.report("end", _summary(stats))
+            limits = self.index.limits
+            index_root(self.search, self.index.add_folder(folder), limits.max_files, limits.max_file_bytes,
+                       cancelled=lambda: generation != self._generation)
             if stats.capped:
                 self.report("warning", f"the workspace folder {folder} has more than {self.index.limits.max_files} "
                                        "source files (indexMaxFiles); only the first ones (shallowest first) are indexed")
@@ -155,7 +166,7 @@ class IndexService:
         """Files created or changed (False) or deleted (True) on disk (watched files, saves)."""
         if not self.enabled or not paths:
             return
-        index = self.index
+        index, search = self.index, self.search
 
         def job() -> None:
             for path, deleted in paths:
@@ -163,10 +174,14 @@ class IndexService:
                     index.remove_file(path)
                 else:
                     index.update_file(path)
+                update_file(search, index, path, deleted)
         self._submit(job)
 
     def saved(self, uri: str) -> None:
         self._dirty.add(uri)
+        if (path := uri_to_path(uri)) is not None and self.enabled:
+            index, search = self.index, self.search
+            self._submit(lambda: update_file(search, index, path))
 
     # -- open documents (event loop) --------------------------------------------------------------------
     def opened(self, uri: str) -> None:
@@ -215,6 +230,19 @@ class IndexService:
                               budget=self._settings().context_tokens if budget is None else budget,
                               count_tokens=count_tokens, recent=recent)
 
+    # -- "ask the workspace" ----------------------------------------------------------------------------
+    def passages(self, question: str, top: int, wait: float = 30.0) -> list[Hit] | None:
+        """The `top` passages that answer `question` best ([] if none matches; None if there is
+        nothing to search: the index is off, or no file of the workspace has passages). Waits up
+        to `wait` seconds for indexing that is under way: call it off the event loop."""
+        if not self.enabled:
+            return None
+        self.idle.wait(wait)
+        search = self.search
+        if not len(search):
+            return None
+        return search.search(question, top, roots=[str(r.path) for r in self.index.roots()])
+
     def folder_name(self, uri: str) -> str:
         """The name of the workspace folder holding `uri` ("" outside every folder)."""
         path = uri_to_path(uri)
@@ -225,7 +253,7 @@ class IndexService:
 
     def status(self) -> dict:
         return {"enabled": self.enabled, "busy": not self.idle.is_set(), **self.index.totals(),
-                "runs": dict(self.stats)}
+                "passages": len(self.search), "runs": dict(self.stats)}
 
 
 def _summary(stats: IndexStats) -> str:

@@ -34,7 +34,7 @@ from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.indexing import IndexService
 from lsp_server.worker_protocol import ContextFile
 from lsp_server.lsp.features import (
-    code_actions, completion, cursor, explain, inline_completion, lifecycle, sync, workspace_context,
+    ask, code_actions, completion, cursor, explain, inline_completion, lifecycle, sync, workspace_context,
 )
 from lsp_server.lsp.features.diagnostics import SyntaxDiagnostics
 from lsp_server.lsp.model.manager import ERROR, READY, ModelManager, Status
@@ -330,6 +330,6 @@ def prompt_warnings(prompts_dir: str) -> list[str]:
 
 def create_server(cli_model: str | None = None) -> LocalLlmServer:
     server = LocalLlmServer(cli_model=cli_model)
-    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain, cursor, workspace_context):
+    for feature in (lifecycle, sync, inline_completion, completion, code_actions, explain, ask, cursor, workspace_context):
         feature.register(server)
     return server

@@ -37,7 +37,7 @@ from lsp_server.worker.prompts import Held, prefill_prompts
 from lsp_server.worker.remote import RemoteError, Unreachable, open_remote
 from lsp_server.worker.remote.health import HealthWatch
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
+    STREAM_INTERVAL_S, Cancel, Cancelled, Chat, ChatResult, ChatText, Complete, CompletionRequest, Done, Error, Event, Follow, Load, Loaded, LoadFailed,
     Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_command,
 )
 
@@ -381,12 +381,20 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
-        answer = self._on_engine(job, lambda: list(engine.chat(
-            [attrs.asdict(m) for m in job.command.messages], job.preempted_text,
-            max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats)), ChatTemplateError)
-        if answer is None:
+        sent = time.monotonic()
+
+        def generate() -> bool:
+            nonlocal sent
+            for piece in engine.chat([attrs.asdict(m) for m in job.command.messages], job.preempted_text,
+                                     max_tokens=max(1, max_tokens - already), cancelled=stop, stats=stats):
+                pieces.append(piece)
+                if job.command.stream and time.monotonic() - sent >= STREAM_INTERVAL_S:
+                    sent = time.monotonic()
+                    self.emit(ChatText(id=job.id, text="".join(pieces)))
+            return True
+
+        if self._on_engine(job, generate, ChatTemplateError) is None:
             return
-        pieces += answer
         text = "".join(pieces)
         total = dict(stats.as_dict(), generated_tokens=already + stats.generated_tokens)
         if self._is_cancelled(job):

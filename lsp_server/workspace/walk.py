@@ -29,6 +29,9 @@ SKIPPED_FOLDERS = frozenset({
 })
 # Files the resolvers read about the project (`project.load`), found during the same walk.
 CONFIG_FILES = frozenset({"go.mod", "tsconfig.json", "jsconfig.json", "compile_commands.json", "Cargo.toml"})
+# Documentation and configuration the passage search reads (`walk(docs=True)`), with the language `DOC`.
+DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".toml", ".cfg", ".ini", ".yaml", ".yml"})
+DOC = "text"
 BINARY_PROBE = 8192
 
 
@@ -71,9 +74,10 @@ class _Ignores:
         return False
 
 
-def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator[Found]:
+def walk(root: Path, max_files: int, stats: WalkStats | None = None, *, docs: bool = False) -> Iterator[Found]:
     """The source files (a language we parse) and config files under `root`, at most
-    `max_files` source files."""
+    `max_files` source files; with `docs`, also documentation files (`DOC_SUFFIXES`, language
+    `DOC`), which count towards `max_files`."""
     stats = stats if stats is not None else WalkStats()
     try:
         real_root = root.resolve(strict=True)
@@ -125,6 +129,8 @@ def walk(root: Path, max_files: int, stats: WalkStats | None = None) -> Iterator
             if not is_file:
                 continue
             language = None if entry.name in CONFIG_FILES else (spec.name if (spec := spec_for(path=entry.name)) else "")
+            if language == "" and docs and os.path.splitext(entry.name)[1].lower() in DOC_SUFFIXES:
+                language = DOC
             if language == "":
                 continue  # not a language we parse
             if ignores.ignored(child_rel, False):

@@ -154,6 +154,13 @@ def check_report(report: dict, diagnostics: str, expect_fix_edit: bool) -> None:
     assert "Explain this code" in action["offered"], context
     assert action["explanation"].strip() and action["float_lines"], context
 
+    ask = steps["ask"]
+    assert ask["ok"], context
+    assert ask["answer"].strip() and ask["float_lines"], context
+    assert ask["passages"] > 0 and ask["streamed"], context
+    # the quickfix list holds places of the workspace: the sample file is all there is
+    assert ask["quickfix"] and all(q["file"] == "sample.py" and q["lnum"] >= 1 for q in ask["quickfix"]), context
+
     assert report["ok"], context
 
 

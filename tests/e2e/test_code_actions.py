@@ -97,8 +97,10 @@ async def test_listing_is_instant_and_offers_the_three_actions(slow_model_path):
         actions = await code_actions(s, PY_URI, bug, [failing_test(bug)])
         first_listing = time.monotonic() - t0
         titles = [a.title for a in actions]
-        assert titles == ["Fix with local model", "Fix this function", "Explain this code"]
-        fix, rewrite, explain_action = actions
+        assert titles == ["Fix with local model", "Fix this function", "Explain this code", "Ask about this code…"]
+        fix, rewrite, explain_action, ask_action = actions
+        assert ask_action.command.command == "localLlm.ask"  # the client adds the question
+        assert ask_action.command.arguments == [{"uri": PY_URI, "range": explain_action.command.arguments[0]["range"]}]
         assert fix.kind == types.CodeActionKind.QuickFix and fix.diagnostics[0].source == "pytest"
         assert rewrite.kind == types.CodeActionKind.RefactorRewrite
         for a in (fix, rewrite):
@@ -108,6 +110,7 @@ async def test_listing_is_instant_and_offers_the_three_actions(slow_model_path):
         assert explain_action.command.arguments[0]["range"]["start"]["line"] == BUG_LINE  # the selection
         at_cursor = await code_actions(s, PY_URI, rng(BUG_LINE, 6, BUG_LINE, 6))
         explain_at_cursor = next(a for a in at_cursor if a.title == "Explain this code")
+        assert "Ask about this code…" not in [a.title for a in at_cursor]  # only on a selection
         assert explain_at_cursor.command.arguments[0]["range"]["start"]["line"] == 3  # the whole function
 
         # `only` filters by kind.

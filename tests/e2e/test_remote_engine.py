@@ -5,7 +5,6 @@ stats it fills, and the health watch's outage and recovery."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 

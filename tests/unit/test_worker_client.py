@@ -88,6 +88,9 @@ EVENTS = [
     ({"event": "cancelled", "id": "complete-1", "stats": {}, "why": "?"}, "WorkerError", "waiting", True),
     ({"event": "finished", "id": "chat-2"}, "waiting", "WorkerError", True),
     ({"event": "partial", "id": "complete-1", "result": None}, "WorkerError", "waiting", True),
+    ({"event": "chat_text", "id": "chat-2", "text": None}, "waiting", "WorkerError", True),
+    # a streamed chat's text so far: the job goes on
+    ({"event": "chat_text", "id": "chat-2", "text": "Beca"}, "waiting", "waiting", False),
     # ... and are logged when they name none
     ("not json at all", "waiting", "waiting", True),
     ({"event": "done", "id": 1, "result": {"text": "x", "raw": "", "stats": {}}}, "waiting", "waiting", True),
@@ -122,6 +125,19 @@ async def test_an_early_answer_goes_to_its_taker_and_the_job_goes_on():
     worker.says({"event": "partial", "id": "complete-1", "result": {"text": "x", "raw": "x", "stats": {"partial": True}}})
     await _settle()
     assert (early, _outcome(done)) == ([CompletionResult(text="x", raw="x", stats={"partial": True})], "waiting")
+
+
+async def test_a_streamed_chat_text_goes_to_its_taker_and_the_job_goes_on():
+    client, worker = await _client()
+    texts: list = []
+    answered = client.submit(Chat(id="chat-2", messages=[ChatMessage("user", "hi")], stream=True), on_partial=texts.append)
+    worker.says({"event": "chat_text", "id": "chat-2", "text": "Be"}, {"event": "chat_text", "id": "chat-2", "text": "Because"},
+                {"event": "chat_text", "id": "chat-9", "text": "not ours"})
+    await _settle()
+    assert (texts, _outcome(answered)) == (["Be", "Because"], "waiting")
+    worker.says({"event": "done", "id": "chat-2", "result": {"text": "Because.", "stats": {}}})
+    await _settle()
+    assert _outcome(answered) == ChatResult(text="Because.")
 
 
 # (what the worker says while a load waits, what the load gets)

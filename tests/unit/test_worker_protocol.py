@@ -16,7 +16,7 @@ import pytest
 from lsp_server.syntax.gating import Gate
 from lsp_server.worker.scheduler import Worker
 from lsp_server.worker_protocol import (
-    COMMANDS, EVENTS, Cancel, Cancelled, Chat, ChatMessage, ChatResult, Complete, CompletionRequest, CompletionResult,
+    COMMANDS, EVENTS, Cancel, Cancelled, Chat, ChatMessage, ChatResult, ChatText, Complete, CompletionRequest, CompletionResult,
     Done, Error, Follow, Health, Load, Loaded, LoadFailed, Partial, Progress, ProtocolError, Refreshed, Shutdown, encode, Prefill, Warmed,
     parse_command, parse_event,
 )
@@ -51,7 +51,9 @@ COMMAND_LINES = [
          "latency_target_ms": 0, "prefix_tokens": 1024, "suffix_tokens": 256, "truncate": True, "partial_after_ms": 0, "context": [], "repo": ""}}),
     (Chat(id="chat-2", messages=[ChatMessage("system", "Be brief."), ChatMessage("user", "Why?")], max_tokens=64),
      {"op": "chat", "id": "chat-2", "messages": [{"role": "system", "content": "Be brief."},
-                                                 {"role": "user", "content": "Why?"}], "max_tokens": 64}),
+                                                 {"role": "user", "content": "Why?"}], "max_tokens": 64, "stream": False}),
+    (Chat(id="chat-3", messages=[ChatMessage("user", "Why?")], max_tokens=8, stream=True),
+     {"op": "chat", "id": "chat-3", "messages": [{"role": "user", "content": "Why?"}], "max_tokens": 8, "stream": True}),
     (Follow(id="complete-1", typed="re"), {"op": "follow", "id": "complete-1", "typed": "re"}),
     (Cancel(id="chat-2"), {"op": "cancel", "id": "chat-2"}),
     (Prefill(request=CompletionRequest(prefix="def f():\n    ", suffix="\n", path="a.py", language="python",
@@ -88,6 +90,7 @@ EVENT_LINES = [
      {"event": "refreshed", "complete": False, "stats": {"evaluated_tokens": 32, "prompt_ms": 10.5}}),
     (Warmed(complete=True, stats={"evaluated_tokens": 300, "prompt_ms": 2500.0}),
      {"event": "warmed", "complete": True, "stats": {"evaluated_tokens": 300, "prompt_ms": 2500.0}}),
+    (ChatText(id="chat-3", text="Because the \u2028"), {"event": "chat_text", "id": "chat-3", "text": "Because the \u2028"}),
 ]
 
 

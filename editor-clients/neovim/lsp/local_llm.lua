@@ -27,5 +27,12 @@ return {
         status.on_status(err, result, ctx)
       end
     end,
+    -- The answer of :LocalLlmAsk as the model writes it.
+    ['localLlm/askText'] = function(err, result, ctx)
+      local ok, ask = pcall(require, 'local_llm.ask')
+      if ok then
+        ask.on_text(err, result, ctx)
+      end
+    end,
   },
 }

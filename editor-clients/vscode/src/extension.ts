@@ -3,8 +3,8 @@
  * registers the inline completion provider when the server advertises
  * `inlineCompletionProvider`), maps settings to initializationOptions (config.ts), shows the model
  * state in the status bar (status.ts) and explanations in a webview (explainView.ts), and
- * contributes the commands `localLlm.explainSelection`, `localLlm.restartServer`,
- * `localLlm.showLog`. It holds no completion logic of its own.
+ * contributes the commands `localLlm.explainSelection`, `localLlm.askWorkspace` (askView.ts: the
+ * answer in the same view, citations as links), `localLlm.restartServer`, `localLlm.showLog`. It holds no completion logic of its own.
  */
 
 import * as os from 'node:os';
@@ -25,6 +25,7 @@ import {
   toInitializationOptions,
   toServerCommand,
 } from './config';
+import { ASK_COMMAND, askMarkdown, askTitle, hasQuestion, parseAskResult, streamedMarkdown, withQuestion } from './askView';
 import { explanationHtml, explanationTitle } from './explainView';
 import { type ModelStatus, parseStatus, statusBarView } from './status';
 
@@ -65,7 +66,7 @@ async function renderMarkdown(markdown: string): Promise<string | undefined> {
   }
 }
 
-async function showExplanation(markdown: string, title: string): Promise<void> {
+async function showExplanation(markdown: string, title: string, links = false): Promise<void> {
   if (!explanationPanel) {
     explanationPanel = vscode.window.createWebviewPanel(
       'localLlm.explanation',
@@ -77,6 +78,8 @@ async function showExplanation(markdown: string, title: string): Promise<void> {
   }
   explanationPanel.title = title;
   const webview = explanationPanel.webview;
+  // An answer's citations are `command:vscode.open` links: that command only, and no scripts.
+  webview.options = { enableScripts: false, enableCommandUris: links ? ['vscode.open'] : false };
   webview.html = explanationHtml(markdown, await renderMarkdown(markdown), webview.cspSource, title);
   explanationPanel.reveal(vscode.ViewColumn.Beside, true);
 }
@@ -99,6 +102,11 @@ async function startClient(): Promise<void> {
       provideCompletionItem: () => undefined,
       // "Explain this code" code actions run the server command; show what it returns.
       executeCommand: async (cmd, cmdArgs, next) => {
+        if (cmd === ASK_COMMAND) {
+          // "Ask about this code…" carries the selection; the question comes from the user.
+          const args = hasQuestion(cmdArgs) ? cmdArgs : await askForQuestion(cmdArgs);
+          return args ? showAnswer(await next(cmd, args)) : undefined;
+        }
         const result: unknown = await next(cmd, cmdArgs);
         if (cmd === EXPLAIN_COMMAND && typeof result === 'string' && result.trim() !== '') {
           await showExplanation(result, explanationTitle(cmdArgs));
@@ -113,6 +121,12 @@ async function startClient(): Promise<void> {
     const status = parseStatus(payload);
     if (status) {
       showStatus(status);
+    }
+  });
+  c.onNotification('localLlm/askText', (payload: unknown) => {
+    const streamed = streamedMarkdown(payload); // the answer so far, while the model writes it
+    if (streamed) {
+      void showExplanation(streamed.markdown, askTitle(streamed.question), true);
     }
   });
   showStatus(undefined);
@@ -172,6 +186,46 @@ async function explainSelection(): Promise<void> {
   await showExplanation(result, explanationTitle(args));
 }
 
+async function askForQuestion(args: unknown[] | undefined): Promise<unknown[] | undefined> {
+  const question = await vscode.window.showInputBox({
+    title: 'Local LLM: ask the workspace',
+    prompt: args?.length ? 'A question about the selected code (answered from the workspace)' : 'A question about the workspace',
+    ignoreFocusOut: true,
+  });
+  return question && question.trim() !== '' ? withQuestion(args, question.trim()) : undefined;
+}
+
+async function showAnswer(raw: unknown): Promise<unknown> {
+  const result = parseAskResult(raw);
+  if (!result) {
+    void vscode.window.showWarningMessage('Local LLM: the server returned no answer.');
+    return raw;
+  }
+  await showExplanation(askMarkdown(result), askTitle(result.question), true);
+  return raw;
+}
+
+async function askWorkspace(): Promise<void> {
+  if (!client || !client.isRunning()) {
+    void vscode.window.showWarningMessage('Local LLM: the server is not running (see "Local LLM: Show Log").');
+    return;
+  }
+  const c = client;
+  const editor = vscode.window.activeTextEditor;
+  const selection = editor && !editor.selection.isEmpty
+    ? [{ uri: c.code2ProtocolConverter.asUri(editor.document.uri), range: c.code2ProtocolConverter.asRange(editor.selection) }]
+    : [];
+  const args = await askForQuestion(selection);
+  if (!args) {
+    return;
+  }
+  const result = await vscode.window.withProgress<unknown>(
+    { location: vscode.ProgressLocation.Notification, title: 'Local LLM: asking the workspace…', cancellable: true },
+    (_progress, token) => c.sendRequest(ExecuteCommandRequest.type, { command: ASK_COMMAND, arguments: args }, token),
+  );
+  await showAnswer(result);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('Local LLM', { log: true });
   statusItem = vscode.window.createStatusBarItem('localLlm.status', vscode.StatusBarAlignment.Right, 100);
@@ -181,6 +235,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     statusItem,
     vscode.commands.registerCommand('localLlm.explainSelection', explainSelection),
+    vscode.commands.registerCommand('localLlm.askWorkspace', askWorkspace),
     vscode.commands.registerCommand('localLlm.restartServer', async () => {
       await stopClient();
       await startClient();

@@ -4,7 +4,8 @@ Shared by `code_actions` and `explain` (not a feature itself: it registers nothi
 `run_chat`: server-initiated `$/progress` (cancellable) when the client supports it, and the
 wiring that turns a progress cancel into cancelling the awaiting task (the model client then
 cancels the job in the worker, between tokens; `$/cancelRequest` cancels that task directly, see
-`server.Protocol`). Must not build prompts.
+`server.Protocol`), and streaming: with `on_text`, the text so far is passed on as the model
+writes it and its last line is the progress message. Must not build prompts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ from lsprotocol import types
 log = logging.getLogger(__name__)
 
 PROGRESS_CREATE_TIMEOUT = 5.0
+PROGRESS_CHARS = 80
 
 
 @dataclass
@@ -47,7 +50,8 @@ def _cancel_task_when_cancelled(fut: Future | asyncio.Future | None, task: async
     fut.add_done_callback(done)
 
 
-async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str:
+async def run_chat(ls, title: str, messages: list[dict], max_tokens: int,
+                   on_text: Callable[[str], None] | None = None) -> str:
     """The model's answer to `messages`. Raises ModelUnavailable, WorkerError, RequestCancelled,
     or asyncio.CancelledError when the client cancels."""
     stats = counters(ls)
@@ -58,7 +62,13 @@ async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str
         _cancel_task_when_cancelled(ls.work_done_progress.tokens.get(token), task)
     ended = "done"
     try:
-        result = await ls.manager.chat(messages, max_tokens=max_tokens)
+        streamed = None
+        if on_text is not None:
+            def streamed(text: str) -> None:
+                on_text(text)
+                if token is not None:
+                    ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=progress_line(text)))
+        result = await ls.manager.chat(messages, max_tokens=max_tokens, on_text=streamed)
         return str(result.get("text", ""))
     except asyncio.CancelledError:
         stats.cancelled += 1
@@ -72,6 +82,12 @@ async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=ended))
             ls.work_done_progress.tokens.pop(token, None)
+
+
+def progress_line(text: str, width: int = PROGRESS_CHARS) -> str:
+    """The end of the text so far, on one line, for a progress message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else "…" + flat[-(width - 1):]
 
 
 async def _begin_progress(ls, title: str) -> str | None:

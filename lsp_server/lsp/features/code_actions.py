@@ -2,8 +2,9 @@
 
 Listing is instant and never calls the model: a "Fix with local model" quick fix per diagnostic
 in the request (any source) and per tree-sitter syntax error on the requested lines, "Fix this
-function" (refactor.rewrite) for the enclosing function or class, and "Explain this code" (the
-`localLlm.explain` command). Fix actions carry `data` and no edit; resolve (or, for clients
+function" (refactor.rewrite) for the enclosing function or class, "Explain this code" (the
+`localLlm.explain` command) and, on a selection, "Ask about this code…" (`localLlm.ask`, whose
+question the client asks the user for). Fix actions carry `data` and no edit; resolve (or, for clients
 without resolve support for `edit`, the `localLlm.fix` command through `workspace/applyEdit`)
 runs the model and offers an edit only if the checks in `lsp_server.fixes` pass and the
 document is still at the version the fix was asked for; otherwise the user is told why.
@@ -18,6 +19,7 @@ from typing import Any
 from lsprotocol import converters, types
 
 from lsp_server.lsp.documents import document_path
+from lsp_server.lsp.features.ask import ASK_COMMAND, ASK_TITLE
 from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.lsp.features.explain import EXPLAIN_COMMAND
@@ -113,6 +115,10 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
             command=types.Command(title=EXPLAIN_TITLE, command=EXPLAIN_COMMAND,
                                   arguments=[{"uri": uri, "range": _range_dict(explain_range)}]),
         ))
+    if _wants(only, None) and end > start and doc.text[start:end].strip():
+        # no question: the client asks the user for one and adds it to the arguments
+        actions.append(types.CodeAction(title=ASK_TITLE, command=types.Command(
+            title=ASK_TITLE, command=ASK_COMMAND, arguments=[{"uri": uri, "range": _range_dict(params.range)}])))
     return actions
 
 

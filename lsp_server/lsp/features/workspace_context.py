@@ -16,14 +16,16 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from lsp_server.lsp.indexing import uri_to_path
 from lsp_server.syntax.languages import LANGUAGES
-from lsp_server.workspace.walk import CONFIG_FILES
+from lsp_server.workspace.walk import CONFIG_FILES, DOC_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 CONTEXT_COMMAND = "localLlm.context"
 WATCHER_ID = "local-llm-lsp-workspace-index"
 _EXTENSIONS = sorted({ext.lstrip(".") for spec in LANGUAGES for ext in spec.extensions})
-WATCH_GLOBS = (f"**/*.{{{','.join(_EXTENSIONS)}}}", f"**/{{{','.join(sorted(CONFIG_FILES))}}}")
+_DOCS = sorted(ext.lstrip(".") for ext in DOC_SUFFIXES)
+WATCH_GLOBS = (f"**/*.{{{','.join(_EXTENSIONS)}}}", f"**/{{{','.join(sorted(CONFIG_FILES))}}}",
+               f"**/*.{{{','.join(_DOCS)}}}")  # documentation: passages of "ask the workspace"
 
 
 def start(ls) -> None:

@@ -15,10 +15,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from lsp_server.worker_protocol import (
-    Cancel, Cancelled, Chat, ChatResult, Complete, CompletionRequest, CompletionResult, Done, Error, Event, Follow, Health, Load, Loaded,
-    LoadFailed, Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_event,
+    Cancel, Cancelled, Chat, ChatResult, ChatText, Complete, CompletionRequest, CompletionResult, Done, Error, Event, Follow,
+    Health, Load, Loaded, LoadFailed, Partial, Prefill, Progress, ProtocolError, Refreshed, Shutdown, Warmed, encode, parse_event,
 )
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class WorkerClient:
         self._reader: asyncio.Task | None = None
         # job id -> (the future of its result, the result's class)
         self._pending: dict[str, tuple[asyncio.Future, type]] = {}
-        self._on_partial: dict[str, Callable[[CompletionResult], None]] = {}  # job id -> who takes its early answer
+        self._on_partial: dict[str, Callable[[Any], None]] = {}  # job id -> who takes its early answer (or streamed text)
         self._load: asyncio.Future | None = None
         self._ids = itertools.count(1)
         self.on_progress = on_progress
@@ -153,6 +154,11 @@ class WorkerClient:
                 if handler is not None:
                     handler(event.result)
                 return
+            case ChatText():  # a streamed chat's text so far; the job goes on
+                handler = self._on_partial.get(event.id)
+                if handler is not None:
+                    handler(event.text)
+                return
             case Error(id=None):
                 # a command the worker could not read and attribute: a bug on this side; the only
                 # request without an id is a load, which would otherwise wait for ever
@@ -190,10 +196,10 @@ class WorkerClient:
     def new_id(self, op: str) -> str:
         return f"{op}-{next(self._ids)}"
 
-    def submit(self, command: Complete | Chat, on_partial: Callable[[CompletionResult], None] | None = None) -> asyncio.Future:
+    def submit(self, command: Complete | Chat, on_partial: Callable[[Any], None] | None = None) -> asyncio.Future:
         """Send a job; the future gets its result, a CompletionResult or a ChatResult (or
         RequestCancelled, WorkerError, WorkerCrashed). `on_partial` is called with a completion's
-        early answer, if it sends one."""
+        early answer, if it sends one, or a streamed chat's text so far."""
         fut = asyncio.get_running_loop().create_future()
         self._pending[command.id] = (fut, CompletionResult if isinstance(command, Complete) else ChatResult)
         if on_partial is not None:
@@ -201,9 +207,9 @@ class WorkerClient:
         self._send(command)
         return fut
 
-    async def call(self, command: Complete | Chat) -> CompletionResult | ChatResult:
+    async def call(self, command: Complete | Chat, on_partial: Callable[[Any], None] | None = None) -> CompletionResult | ChatResult:
         """Run a job; cancelling the awaiting task cancels the job in the worker."""
-        fut = self.submit(command)
+        fut = self.submit(command, on_partial)
         try:
             return await asyncio.shield(fut)
         except asyncio.CancelledError:

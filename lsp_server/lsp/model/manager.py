@@ -277,12 +277,14 @@ class ModelManager:
         self.client.prefill(request)
         return True
 
-    async def chat(self, messages: list[dict], max_tokens: int = 512) -> dict:
-        """The model's answer to `messages` ({"role", "content"} each): ChatResult's fields as a dict."""
+    async def chat(self, messages: list[dict], max_tokens: int = 512, on_text: Callable[[str], None] | None = None) -> dict:
+        """The model's answer to `messages` ({"role", "content"} each): ChatResult's fields as a dict.
+        `on_text` (streaming) is called with the text so far while the model writes."""
         client = self._ready_client()
-        command = Chat(id=client.new_id("chat"), messages=converter.structure(messages, list[ChatMessage]), max_tokens=max_tokens)
+        command = Chat(id=client.new_id("chat"), messages=converter.structure(messages, list[ChatMessage]), max_tokens=max_tokens,
+                       stream=on_text is not None)
         try:
-            return converter.unstructure(await client.call(command))
+            return converter.unstructure(await client.call(command, on_text))
         except WorkerCrashed as exc:
             self._on_crash(exc)
             raise ModelUnavailable(str(exc)) from exc

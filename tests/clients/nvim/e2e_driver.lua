@@ -339,6 +339,33 @@ local function main()
     e.float_lines = found[1].lines
     e.explanation = explain.last
   end)
+
+  step('ask', function(e)
+    -- :LocalLlmAsk answers from the workspace (the project folder: the sample file) in a float;
+    -- its citations, or the passages it was answered from, fill the quickfix list.
+    local ask = require('local_llm.ask')
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        vim.api.nvim_win_close(win, true)
+      end
+    end
+    ask.last = nil
+    vim.cmd('LocalLlmAsk what does add return?')
+    local found = wait_for('the answer float', function()
+      if ask.last_error then
+        error(ask.last_error)
+      end
+      local fl = floats()
+      return fl and ask.last and fl
+    end)
+    e.answer = ask.last.answer
+    e.passages = #ask.last.passages
+    e.quickfix = vim.tbl_map(function(it)
+      return { file = vim.fn.fnamemodify(vim.fn.bufname(it.bufnr), ':t'), lnum = it.lnum }
+    end, vim.fn.getqflist())
+    e.float_lines = found[1].lines
+    e.streamed = ask.streamed ~= nil
+  end)
 end
 
 -- Overall watchdog: never hang the test run.

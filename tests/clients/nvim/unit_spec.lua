@@ -24,6 +24,28 @@ end
 local inline = require('local_llm.inline')
 local status = require('local_llm.status')
 local local_llm = require('local_llm')
+local ask = require('local_llm.ask')
+
+local cite = { uri = 'file:///w/a.py', path = 'a.py', title = 'function f',
+  range = { start = { line = 9, character = 0 }, ['end'] = { line = 10, character = 0 } } }
+local passage = { uri = 'file:///w/README.md', path = 'README.md', title = 'README.md: Install',
+  range = { start = { line = 0, character = 0 }, ['end'] = { line = 4, character = 0 } } }
+for _, t in ipairs({
+  { 'citations first', { citations = { cite }, passages = { passage, cite } },
+    { { filename = '/w/a.py', lnum = 10, col = 1, text = 'function f' } } },
+  { 'no citation: the passages', { citations = {}, passages = { passage } },
+    { { filename = '/w/README.md', lnum = 1, col = 1, text = 'README.md: Install' } } },
+  { 'nothing to search', { citations = {}, passages = {} }, {} },
+}) do
+  case('ask.qf_items: ' .. t[1], function()
+    eq(ask.qf_items(t[2]), t[3])
+  end)
+end
+case('ask.markdown: answer then sources', function()
+  local md = ask.markdown({ answer = 'It is in f.', citations = { cite }, passages = {} })
+  eq(vim.split(md, '\n', { plain = true })[1], 'It is in f.')
+  assert(md:find('a.py:10', 1, true), md)
+end)
 
 -- remaining(insert_text, line, cursor_col, range_start_col)
 for _, t in ipairs({
@@ -122,6 +144,8 @@ end)
 case('setup: commands exist', function()
   eq(vim.fn.exists(':LocalLlmExplain'), 2)
   eq(vim.fn.exists(':LocalLlmStatus'), 2)
+  eq(vim.fn.exists(':LocalLlmAsk'), 2)
+  eq(vim.lsp.commands['localLlm.ask'] ~= nil, true)
 end)
 
 case('use_inline: auto follows the Neovim version', function()

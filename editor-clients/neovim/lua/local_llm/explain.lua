@@ -17,8 +17,13 @@ M.last = nil
 ---@type string?
 M.last_error = nil
 
-local function get_client(bufnr)
-  return vim.lsp.get_clients({ bufnr = bufnr, name = require('local_llm.status').client_name })[1]
+--- The server's client attached to `bufnr`, or nil (and the user is told so).
+function M.attached(bufnr)
+  local client = vim.lsp.get_clients({ bufnr = bufnr, name = require('local_llm.status').client_name })[1]
+  if not client then
+    vim.notify('local-llm: the server is not attached to this buffer', vim.log.levels.WARN)
+  end
+  return client
 end
 
 --- LSP range of lines `l1`..`l2` (1-based, inclusive), or of the last visual selection when
@@ -66,9 +71,8 @@ end
 ---@param bufnr integer
 ---@param range lsp.Range
 function M.request(bufnr, range)
-  local client = get_client(bufnr)
+  local client = M.attached(bufnr)
   if not client then
-    vim.notify('local-llm: the server is not attached to this buffer', vim.log.levels.WARN)
     return
   end
   vim.notify('local-llm: explaining…', vim.log.levels.INFO)
@@ -85,9 +89,8 @@ function M.user_command(args)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = get_client(bufnr)
+  local client = M.attached(bufnr)
   if not client then
-    vim.notify('local-llm: the server is not attached to this buffer', vim.log.levels.WARN)
     return
   end
   local range = M.range_of(bufnr, args.line1, args.line2, args.range > 0, client.offset_encoding)

@@ -9,6 +9,7 @@ local M = {}
 local status = require('local_llm.status')
 local inline = require('local_llm.inline')
 local explain = require('local_llm.explain')
+local ask = require('local_llm.ask')
 local cursor = require('local_llm.cursor')
 
 --- Defaults; every key may be overridden in setup(). A keymap set to `false` is not mapped.
@@ -166,6 +167,7 @@ function M.setup(opts)
   vim.lsp.config('local_llm', server)
 
   vim.lsp.commands[explain.command] = explain.lsp_command
+  vim.lsp.commands[ask.command] = ask.lsp_command
 
   vim.api.nvim_clear_autocmds({ group = augroup })
   vim.api.nvim_create_autocmd('LspAttach', { group = augroup, callback = on_attach })
@@ -175,6 +177,12 @@ function M.setup(opts)
     range = true,
     bang = true,
     desc = 'Explain the selected lines with the local model (! shows the last answer again)',
+  })
+  vim.api.nvim_create_user_command('LocalLlmAsk', ask.user_command, {
+    range = true,
+    bang = true,
+    nargs = '*',
+    desc = 'Ask the workspace a question (about the selected lines, with a range); citations go to the quickfix list',
   })
   vim.api.nvim_create_user_command('LocalLlmStatus', status_command, {
     desc = 'Show the local model state',

@@ -53,7 +53,8 @@ def _kind_word(region: Region) -> str:
 
 
 def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-             start: int, end: int, problem: str | None, prompts_dir: str = "") -> FixPlan | str:
+             start: int, end: int, problem: str | None, prompts_dir: str = "",
+             answer_language: str = "English") -> FixPlan | str:
     """The plan for fixing the code at [start, end) (a diagnostic's range), or why there is none."""
     if tree is None:
         return "fixes need a language the server parses (its syntax is checked before an edit is offered)"
@@ -71,6 +72,7 @@ def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, 
     messages = prompts.fix_messages(
         language=language or "", path=path, kind=_kind_word(region), code=_dedent_tail(original, indent),
         before=_before(text, region.start), problem=problem, focus_line=focus, prompts_dir=prompts_dir,
+        answer_language=answer_language,
     )
     max_tokens = min(2048, max(128, len(original) // 3 + 96))
     return FixPlan(region, original, indent, eol_of(text), messages, max_tokens)
@@ -108,7 +110,7 @@ class ExplainPlan:
 
 
 def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-                 start: int, end: int, prompts_dir: str = "") -> ExplainPlan | str:
+                 start: int, end: int, prompts_dir: str = "", answer_language: str = "English") -> ExplainPlan | str:
     """The selection when there is one, else the enclosing function or class, else the line."""
     kind = "code"
     if end <= start or not text[start:end].strip():
@@ -126,5 +128,5 @@ def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | No
     indent = leading_ws(text[line_start:line_end])
     messages = prompts.explain_messages(language=language or "text", path=path, kind=kind,
                                         code=_dedent_tail(code, indent), before=_before(text, start),
-                                        prompts_dir=prompts_dir)
+                                        prompts_dir=prompts_dir, answer_language=answer_language)
     return ExplainPlan(start, end, messages, EXPLAIN_TOKENS)

@@ -129,6 +129,10 @@ class Settings:
         "the shipped templates of the same name (and add FIM templates), before those in the user config "
         "folder (`~/.config/local-llm-lsp/prompts/`); a broken file gives a warning and the shipped one is used",
         machine=True)
+    language: str = setting(
+        "", "the language of explanations, fix descriptions, comment translations and the server's messages, as "
+        "a locale tag (`ja`, `ja-JP`, `en`); empty: the editor's locale (`initialize`'s `locale`), else English. "
+        "Messages are translated into English and Japanese; the model answers in any language it knows")
 
 
 def _camel(name: str) -> str:

@@ -54,7 +54,7 @@ describe('toInitializationOptions', () => {
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
       'contextSize', 'contextTokens', 'crossFileContext', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
-      'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
+      'language', 'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
       'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',
     ]);
   });

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from lsp_server.i18n.messages import _
+
 log = logging.getLogger(__name__)
 
 PROGRESS_CREATE_TIMEOUT = 5.0
@@ -84,5 +86,5 @@ async def _begin_progress(ls, title: str) -> str | None:
         log.debug("no progress for %s: %s", title, exc)
         return None
     ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True,
-                                                                    message="waiting for the model"))
+                                                                    message=_("waiting for the model")))
     return token

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import gettext
 import logging
+import struct
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 
 from lsp_server.data import package_file
 
@@ -22,17 +24,25 @@ DOMAIN = "local-llm-lsp"
 _current: gettext.NullTranslations = gettext.NullTranslations()
 
 
+def mo_file(code: str) -> Traversable:
+    return package_file("locale", code, "LC_MESSAGES", f"{DOMAIN}.mo")
+
+
 @lru_cache(maxsize=None)
 def catalogue(code: str) -> gettext.NullTranslations:
     """The compiled catalogue for language `code`; English (the message ids) when there is none."""
-    mo = package_file("locale", code, "LC_MESSAGES", f"{DOMAIN}.mo")
+    return load(mo_file(code))
+
+
+def load(mo: Traversable) -> gettext.NullTranslations:
+    """A compiled catalogue; English when it is missing or damaged."""
     try:
         with mo.open("rb") as fp:
             return gettext.GNUTranslations(fp)
     except FileNotFoundError:
         return gettext.NullTranslations()
-    except (OSError, ValueError, UnicodeDecodeError, LookupError) as exc:  # a damaged .mo: English
-        log.warning("the %s message catalogue is unusable (%s); messages stay in English", code, exc)
+    except (OSError, ValueError, UnicodeDecodeError, LookupError, IndexError, struct.error) as exc:  # damaged: English
+        log.warning("the message catalogue %s is unusable (%s); messages stay in English", mo, exc)
         return gettext.NullTranslations()
 
 

@@ -30,7 +30,7 @@ def check(*, text: str, language: str | None, start: int, end: int, node_type: s
     if len(new) > budget:
         return _("the fix is too large ({chars} characters for a {old}-character {kind}; the limit is {limit})",
                  chars=len(new), old=len(old), kind=kind, limit=budget)
-    for e_start, e_end, _ in edits:
+    for e_start, e_end, _text in edits:
         if not (0 <= e_start <= e_end <= len(old)):
             return _("the fix would change text outside the code it was asked to fix")
     parser = new_parser(language) if language else None

@@ -5,13 +5,15 @@ when it is not in Latin script, into the user's language when it is not in their
 `plan_translate` finds the comment, lays it out and builds the chat messages with the code in it
 protected by placeholders; `finish_translate` turns the model's answer into one edit of the
 comment, or a reason to refuse: a lost placeholder, a different number of paragraphs, an answer
-not in the target language's script, or a document that would not parse as before (new syntax
-errors, code tokens outside the comment changed, or the comment no longer one comment in place).
+not in the target language's script (or noise: a 41-letter word), or a document that would not
+parse as before (new syntax errors, code tokens outside the comment changed, or the comment no
+longer one comment in place).
 Pure: the caller snapshots the document and checks its version after the model call.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter
@@ -21,7 +23,7 @@ from lsp_server.fixes.prompts import fence_for, fill, template
 from lsp_server.fixes.scopes import Offsets, count_errors
 from lsp_server.i18n.locales import UserLanguage, english
 from lsp_server.i18n.messages import _
-from lsp_server.i18n.scripts import written_in
+from lsp_server.i18n.scripts import without_code, written_in
 from lsp_server.syntax.comments import CommentBlock, code_tokens, comment_at
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.lines import line_bounds
@@ -31,6 +33,7 @@ from lsp_server.translation.protect import protect, restore
 from lsp_server.translation.wrap import join_lines
 
 MAX_COMMENT_CHARS = 6000
+_NOISE = re.compile(r"[A-Za-z]{41,}")  # a "word" no language has: a small model's noise
 
 
 @dataclass
@@ -114,6 +117,8 @@ def finish_translate(plan: TranslatePlan, *, text: str, language: str | None, an
             return TranslateOutcome(reason=_("the model's answer lost or changed code inside the comment"))
         restored.append(back)
         first += len(spans)
+    if _NOISE.search(without_code("\n".join(restored))):
+        return TranslateOutcome(reason=_("the model's answer is not a translation"))
     if not written_in("\n".join(restored), plan.target.code):
         return TranslateOutcome(reason=_("the model's answer is not in {language}", language=plan.target.name))
     new = rebuild(plan.layout, restored)

@@ -89,6 +89,7 @@ async def start_server(
     env: dict[str, str] | None = None,
     root: Path | None = ROOT,
     workspace_folders: list[Path] | None = None,
+    locale: str | None = None,
 ):
     lsp = make_test_lsp_client()
     session = Session(lsp)
@@ -112,6 +113,7 @@ async def start_server(
             types.InitializeParams(
                 capabilities=capabilities or client_capabilities(client),
                 initialization_options=init_options,
+                locale=locale,
                 root_uri=root.as_uri() if root is not None else None,
                 workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in workspace_folders]
                 if workspace_folders is not None else None,

@@ -170,3 +170,21 @@ def test_a_translation_with_a_wrong_placeholder_gives_the_english_one(monkeypatc
 
     monkeypatch.setattr(messages, "_current", Wrong())
     assert messages._("no fix: {reason}", reason="x") == "no fix: x"
+
+
+# -- prompts: the language is data, one template --------------------------------------------------
+
+def test_explanations_and_fixes_are_asked_for_in_the_users_language():
+    from lsp_server.fixes.plan import plan_explain, plan_fix
+    from lsp_server.syntax.languages import new_parser
+
+    text = "def add(a, b):\n    return a - b\n"
+    tree = new_parser("python").parse(text.encode())
+    for answer_language in ("Japanese", "English"):
+        explain = plan_explain(text=text, tree=tree, language="python", path="a.py", start=20, end=20,
+                               answer_language=answer_language)
+        fix = plan_fix(text=text, tree=tree, language="python", path="a.py", start=20, end=20, problem=None,
+                       answer_language=answer_language)
+        for messages in (explain.messages, fix.messages):
+            assert answer_language in messages[0]["content"]
+            assert "{answer_language}" not in messages[0]["content"] + messages[1]["content"]

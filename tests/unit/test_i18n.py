@@ -10,9 +10,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from lsp_server.fixes.plan import plan_explain, plan_fix
 from lsp_server.i18n import messages
 from lsp_server.i18n.locales import UserLanguage, choose, display_name, english, parse_locale
 from lsp_server.i18n.scripts import script_of, share_in, without_code, written_in
+from lsp_server.syntax.languages import new_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "lsp_server" / "locale"
@@ -175,9 +177,6 @@ def test_a_translation_with_a_wrong_placeholder_gives_the_english_one(monkeypatc
 # -- prompts: the language is data, one template --------------------------------------------------
 
 def test_explanations_and_fixes_are_asked_for_in_the_users_language():
-    from lsp_server.fixes.plan import plan_explain, plan_fix
-    from lsp_server.syntax.languages import new_parser
-
     text = "def add(a, b):\n    return a - b\n"
     tree = new_parser("python").parse(text.encode())
     for answer_language in ("Japanese", "English"):

@@ -20,7 +20,6 @@ Rows (`explain-lang-<model>.jsonl`) and the summary go to benchmarks/work/result
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from benchmarks import output
+from benchmarks.language import server
 from lsp_server.i18n.scripts import share_in, written_in
 
 INPUTS = Path(__file__).resolve().parent / "explain_inputs.jsonl"
@@ -49,8 +48,8 @@ def score(answer: str, code: str) -> dict:
 def summary(rows: list[dict]) -> dict:
     """Per requested language: answers, the share written in it, the mean letter share, the median time."""
     out = {}
-    for code in sorted({r["requested"] for r in rows}):
-        mine = [r for r in rows if r["requested"] == code]
+    for code in sorted({r.get("requested", r.get("pass")) for r in rows}):
+        mine = [r for r in rows if r.get("requested", r.get("pass")) == code]
         answered = [r for r in mine if "in_language" in r]
         shares = [r["share"] for r in answered if r["share"] is not None]
         times = [r["seconds"] for r in answered]
@@ -79,49 +78,20 @@ async def explain_one(client, row: dict, n: int) -> str:
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
 
 
-async def main() -> None:
-    from benchmarks.language.server import model_path, start, stop, use_language  # deferred: loads pygls' client
+async def explain_row(client, item: dict, requested: str, n: int) -> dict:
+    row = {"id": item["id"], "language": item["language"], "requested": requested}
+    t0 = time.monotonic()
+    answer = await explain_one(client, item, n)
+    return row | {"seconds": round(time.monotonic() - t0, 2), "answer": answer, **score(answer, requested)}
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="default", help='"default", "small" or a GGUF path')
+
+def main() -> None:
+    ap = server.options(__doc__.split("\n")[0])
     ap.add_argument("--languages", default="ja,en")
-    ap.add_argument("--limit", type=int, help="only the first N inputs (a smoke test)")
-    ap.add_argument("--out", type=Path)
-    output.add_record_option(ap)
-    ap.add_argument("--summarize", type=Path, help="only summarize a results .jsonl")
     args = ap.parse_args()
-    if args.summarize:
-        rows = [json.loads(line) for line in args.summarize.read_text().splitlines() if line.strip()]
-        print(json.dumps(summary(rows), indent=2))
-        return
-    inputs = load_inputs()[:args.limit]
-    out = args.out or output.results_dir(args.record) / f"explain-lang-{Path(args.model).stem}.jsonl"
-    client, _messages = await start(model_path(args.model), "explain-lang-bench")
-    rows = []
-    try:
-        with out.open("w", encoding="utf-8") as fh:
-            for code in args.languages.split(","):
-                use_language(client, code)
-                for i, item in enumerate(inputs, 1):
-                    row = {"id": item["id"], "language": item["language"], "requested": code}
-                    t0 = time.monotonic()
-                    try:
-                        answer = await explain_one(client, item, i)
-                        row.update(seconds=round(time.monotonic() - t0, 2), answer=answer, **score(answer, code))
-                    except Exception as exc:  # one bad case must not end the run
-                        row["error"] = repr(exc)
-                    rows.append(row)
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    fh.flush()
-                    print(f"[{code} {i}/{len(inputs)}] {item['id']}: {row.get('in_language', 'error')} "
-                          f"{row.get('share', '')} {row.get('seconds', '')}s", flush=True)
-    finally:
-        await stop(client)
-    s = summary(rows)
-    print(json.dumps(s, indent=2))
-    out.with_suffix(".summary.json").write_text(json.dumps(s, indent=2) + "\n")
-    print("rows:", output.shown(out))
+    codes = args.languages.split(",")
+    asyncio.run(server.run(args, "explain-lang", [(c, c) for c in codes], load_inputs(), explain_row, summary))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

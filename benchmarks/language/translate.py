@@ -27,7 +27,6 @@ Rows (`translate-<model>.jsonl`) and the summary go to benchmarks/work/results/,
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from benchmarks import output
+from benchmarks.language import server
 from lsp_server.fixes.scopes import count_errors
 from lsp_server.syntax.comments import code_tokens
 from lsp_server.syntax.languages import new_parser
@@ -98,8 +97,8 @@ def chrf(hypotheses: list[str], references: list[str]) -> float | None:
 def summary(rows: list[dict]) -> dict:
     """Per direction: chrF (all rows, edited rows), offered, edits, refusals by reason, broken, median time."""
     out = {}
-    for direction in sorted({r["direction"] for r in rows}):
-        mine = [r for r in rows if r["direction"] == direction]
+    for direction in sorted({r.get("direction", r.get("pass")) for r in rows}):
+        mine = [r for r in rows if r.get("direction", r.get("pass")) == direction]
         edited = [r for r in mine if r.get("outcome") in ("edit", "broke")]
         times = [r["seconds"] for r in mine if "seconds" in r]
         out[direction] = {
@@ -109,7 +108,9 @@ def summary(rows: list[dict]) -> dict:
             "broke": sum(r.get("outcome") == "broke" for r in mine),
             "broke_rate": round(sum(r.get("outcome") == "broke" for r in mine) / len(edited), 4) if edited else 0.0,
             "refused": dict(Counter(r.get("reason", "") for r in mine if r.get("outcome") == "refused")),
-            "chrf_all": chrf([r.get("hypothesis") or "" for r in mine], [r["reference"] for r in mine]),
+            "errors": sum(r.get("outcome") == "error" for r in mine),
+            "chrf_all": chrf([r.get("hypothesis") or "" for r in mine if "reference" in r],
+                             [r["reference"] for r in mine if "reference" in r]),
             "chrf_edited": chrf([r["hypothesis"] or "" for r in edited], [r["reference"] for r in edited]),
             "median_s": round(statistics.median(times), 2) if times else None,
         }
@@ -153,46 +154,16 @@ async def translate_one(client, row: dict, source: str, target: str, n: int) -> 
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
 
 
-async def main() -> None:
-    from benchmarks.language.server import model_path, start, stop, use_language  # deferred: loads pygls' client
+async def translate_row(client, pair: dict, direction: str, n: int) -> dict:
+    source, target = direction.split("-")
+    return await translate_one(client, pair, source, target, n)
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="default", help='"default", "small" or a GGUF path')
-    ap.add_argument("--limit", type=int, help="only the first N pairs (a smoke test)")
-    ap.add_argument("--out", type=Path)
-    output.add_record_option(ap)
-    ap.add_argument("--summarize", type=Path, help="only summarize a results .jsonl")
-    args = ap.parse_args()
-    if args.summarize:
-        rows = [json.loads(line) for line in args.summarize.read_text().splitlines() if line.strip()]
-        print(json.dumps(summary(rows), indent=2, ensure_ascii=False))
-        return
-    pairs = load_pairs()[:args.limit]
-    out = args.out or output.results_dir(args.record) / f"translate-{Path(args.model).stem}.jsonl"
-    client, _messages = await start(model_path(args.model), "translate-bench")
-    rows = []
-    try:
-        with out.open("w", encoding="utf-8") as fh:
-            for source, target in DIRECTIONS:
-                use_language(client, target)  # the user's language: the target, so the action is offered
-                for i, pair in enumerate(pairs, 1):
-                    try:
-                        row = await translate_one(client, pair, source, target, i)
-                    except Exception as exc:  # one bad case must not end the run
-                        row = {"id": pair["id"], "direction": f"{source}-{target}", "reference": pair[target],
-                               "outcome": "error", "reason": repr(exc)}
-                    rows.append(row)
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    fh.flush()
-                    print(f"[{source}->{target} {i}/{len(pairs)}] {pair['id']}: {row['outcome']} "
-                          f"{row.get('reason', row.get('hypothesis', ''))}", flush=True)
-    finally:
-        await stop(client)
-    s = summary(rows)
-    print(json.dumps(s, indent=2, ensure_ascii=False))
-    out.with_suffix(".summary.json").write_text(json.dumps(s, indent=2, ensure_ascii=False) + "\n")
-    print("rows:", output.shown(out))
+
+def main() -> None:
+    args = server.options(__doc__.split("\n")[0]).parse_args()
+    passes = [(target, f"{source}-{target}") for source, target in DIRECTIONS]  # the user's language: the target
+    asyncio.run(server.run(args, "translate", passes, load_pairs(), translate_row, summary))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

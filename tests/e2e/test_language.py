@@ -67,13 +67,7 @@ async def test_the_fix_command_path_translates_too(tiny_model_path):
     caps = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
     async with start_server(tiny_model_path, capabilities=caps) as s:
         await s.wait_status("ready")
-        applied: list = []
-
-        @s.client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(ls, params):
-            applied.append(params)
-            return types.ApplyWorkspaceEditResult(applied=True)
-
+        applied = s.record_applied_edits()
         s.open(PY_URI, PY)
         data = {"uri": PY_URI, "version": 1, "action": "translate", "target": "en",
                 "range": {"start": {"line": COMMENT_LINE, "character": 4}, "end": {"line": COMMENT_LINE, "character": 4}}}

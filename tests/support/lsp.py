@@ -72,6 +72,18 @@ class Session:
             return []
         return list(result.items if isinstance(result, types.InlineCompletionList) else result)
 
+    def record_applied_edits(self) -> list[types.ApplyWorkspaceEditParams]:
+        """Answer the server's `workspace/applyEdit` requests with applied=True; returns the list
+        they are recorded in."""
+        applied: list[types.ApplyWorkspaceEditParams] = []
+
+        @self.client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(ls, params):
+            applied.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        return applied
+
     async def status(self) -> dict:
         return await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="localLlm.status", arguments=[])

@@ -89,7 +89,7 @@ def test_translation_summary():
         {"direction": "en-ja", "reference": "合計を返す。", "hypothesis": "x", "outcome": "broke", "seconds": 2.0},
     ]
     s = translate.summary(rows)
-    assert s["ja-en"] | {"chrf_all": None} == {"pairs": 3, "offered": 2, "edits": 1, "broke": 0, "broke_rate": 0.0,
+    assert s["ja-en"] | {"chrf_all": None} == {"pairs": 3, "offered": 2, "edits": 1, "broke": 0, "broke_rate": 0.0, "errors": 0,
                                                "refused": {"lost": 1}, "chrf_all": None, "chrf_edited": 100.0, "median_s": 2.0}
     assert 0 < s["ja-en"]["chrf_all"] < 100
     assert s["en-ja"]["broke"] == 1 and s["en-ja"]["broke_rate"] == 1.0

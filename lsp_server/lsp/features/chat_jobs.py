@@ -1,7 +1,7 @@
 """Running one chat job for a feature: progress, cancellation, and what the user is told.
 
-Shared by `code_actions` and `explain` (not a feature itself: it registers nothing). Owns
-`run_chat`: server-initiated `$/progress` (cancellable) when the client supports it, and the
+Shared by `code_actions`, `translate` and `explain` (not a feature itself: it registers nothing).
+Owns `run_chat` (and `chat_or_reason`, its outcome in words for the user): server-initiated `$/progress` (cancellable) when the client supports it, and the
 wiring that turns a progress cancel into cancelling the awaiting task (the model client then
 cancels the job in the worker, between tokens; `$/cancelRequest` cancels that task directly, see
 `server.Protocol`). Must not build prompts.
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from lsp_server.i18n.messages import _
+from lsp_server.lsp.model.client import RequestCancelled, WorkerError
+from lsp_server.lsp.model.manager import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,19 @@ async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=ended))
             ls.work_done_progress.tokens.pop(token, None)
+
+
+async def chat_or_reason(ls, title: str, messages: list[dict], max_tokens: int, cancelled: str) -> tuple[str | None, str]:
+    """`run_chat`'s answer, or None and why there is none in words for the user (`cancelled` when
+    the job was cancelled in the worker)."""
+    try:
+        return await run_chat(ls, title, messages, max_tokens), ""
+    except ModelUnavailable as exc:
+        return None, _("the model is not ready ({error})", error=exc)
+    except RequestCancelled:
+        return None, cancelled
+    except WorkerError as exc:
+        return None, _("the model failed: {error}", error=exc)
 
 
 async def _begin_progress(ls, title: str) -> str | None:

@@ -20,13 +20,11 @@ from lsprotocol import converters, types
 from lsp_server.lsp.documents import document_path
 from lsp_server.i18n.messages import N_, _
 from lsp_server.lsp.features import translate
-from lsp_server.lsp.features.chat_jobs import run_chat
+from lsp_server.lsp.features.chat_jobs import chat_or_reason
 from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.lsp.features.explain import EXPLAIN_COMMAND
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
-from lsp_server.lsp.model.client import RequestCancelled, WorkerError
-from lsp_server.lsp.model.manager import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +164,10 @@ async def compute_fix(ls, data: dict) -> tuple[types.WorkspaceEdit | None, str]:
                     prompts_dir=ls.settings.prompts_dir, answer_language=ls.user_language.name)
     if isinstance(plan, str):
         return None, plan
-    try:
-        answer = await run_chat(ls, _("Fixing with the local model"), plan.messages, plan.max_tokens)
-    except ModelUnavailable as exc:
-        return None, _("the model is not ready ({error})", error=exc)
-    except RequestCancelled:
-        return None, _("the fix was cancelled")
-    except WorkerError as exc:
-        return None, _("the model failed: {error}", error=exc)
+    answer, why_not = await chat_or_reason(ls, _("Fixing with the local model"), plan.messages, plan.max_tokens,
+                                           _("the fix was cancelled"))
+    if answer is None:
+        return None, why_not
     current = ls.docs.get(uri)
     if current is None or current.version != snap_version:
         return None, _("the document changed while the fix was computed; ask for it again")

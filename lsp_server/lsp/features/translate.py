@@ -12,9 +12,7 @@ from __future__ import annotations
 from lsp_server.i18n.locales import UserLanguage, display_name, parse_locale
 from lsp_server.i18n.messages import _
 from lsp_server.lsp.documents import document_path
-from lsp_server.lsp.features.chat_jobs import run_chat
-from lsp_server.lsp.model.client import RequestCancelled, WorkerError
-from lsp_server.lsp.model.manager import ModelUnavailable
+from lsp_server.lsp.features.chat_jobs import chat_or_reason
 from lsp_server.translation.plan import find, finish_translate, offers as languages_for, plan_translate
 
 ACTION = "translate"
@@ -40,14 +38,10 @@ async def compute(ls, doc, data: dict, start: int, end: int) -> tuple[tuple[int,
                           target=target, prompts_dir=ls.settings.prompts_dir)
     if isinstance(plan, str):
         return None, plan
-    try:
-        answer = await run_chat(ls, _("Translating with the local model"), plan.messages, plan.max_tokens)
-    except ModelUnavailable as exc:
-        return None, _("the model is not ready ({error})", error=exc)
-    except RequestCancelled:
-        return None, _("the translation was cancelled")
-    except WorkerError as exc:
-        return None, _("the model failed: {error}", error=exc)
+    answer, why_not = await chat_or_reason(ls, _("Translating with the local model"), plan.messages, plan.max_tokens,
+                                           _("the translation was cancelled"))
+    if answer is None:
+        return None, why_not
     current = ls.docs.get(doc.uri)
     if current is None or current.version != version:
         return None, _("the document changed while the translation was computed; ask for it again")

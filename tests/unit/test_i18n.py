@@ -184,6 +184,6 @@ def test_explanations_and_fixes_are_asked_for_in_the_users_language():
                                answer_language=answer_language)
         fix = plan_fix(text=text, tree=tree, language="python", path="a.py", start=20, end=20, problem=None,
                        answer_language=answer_language)
-        for messages in (explain.messages, fix.messages):
-            assert answer_language in messages[0]["content"]
-            assert "{answer_language}" not in messages[0]["content"] + messages[1]["content"]
+        for chat in (explain.messages, fix.messages):
+            assert answer_language in chat[0]["content"]
+            assert "{answer_language}" not in chat[0]["content"] + chat[1]["content"]

@@ -143,10 +143,9 @@ def _framed(block: str, opening: str, closing: str, column: int, indent: str, st
     if star:
         prefixes = [_STAR_PREFIX.match(x).group(0) for x in rest if x.strip()]
         prefix = prefixes[0] if prefixes else indent + (" * " if "*" in last_prefix else "   ")
-        texts = ([lines[0]] if first_has_text else []) + [x[len(_STAR_PREFIX.match(x).group(0)):] for x in rest]
-        # a line indented beyond the star keeps its extra indentation
-        texts = [t if not x.startswith(prefix) else x[len(prefix):] for t, x in
-                 zip(texts, ([lines[0]] if first_has_text else []) + rest)] if prefixes else texts
+        # after the common prefix: a line indented beyond it keeps its extra indentation
+        texts = ([lines[0]] if first_has_text else []) + [
+            x[len(prefix):] if x.startswith(prefix) else x[len(_STAR_PREFIX.match(x).group(0)):] for x in rest]
     else:
         indents = [len(x) - len(x.lstrip(" \t")) for x in rest if x.strip()]
         n = min(indents) if indents else len(indent)
@@ -191,7 +190,7 @@ def rebuild(layout: Layout, prose: list[str]) -> str:
     texts = iter(prose)
     out: list[str] = []
     head_alone = layout.head.endswith(layout.eol)
-    for i, para in enumerate(layout.paras):
+    for para in layout.paras:
         if para.verbatim:
             out.extend(para.lines)
         else:
@@ -207,8 +206,7 @@ def rebuild(layout: Layout, prose: list[str]) -> str:
                 wrapped = wrap(text, max(room, 20), max(rest, 20))
             out.append(lead + wrapped[0])
             out.extend(hang + w for w in wrapped[1:])
-        if i < len(layout.paras) - 1 or not layout.tail.startswith(layout.eol) or para.blank_after:
-            out.extend([""] * para.blank_after)
+        out.extend([""] * para.blank_after)
     blank = layout.line_prefix.rstrip()
     body = [out[0] if not head_alone else (layout.line_prefix + out[0] if out[0] else blank)]
     body += [layout.line_prefix + line if line else blank for line in out[1:]]

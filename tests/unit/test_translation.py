@@ -98,6 +98,8 @@ LAYOUTS = [
     ("block", "\t", "/* first line\n\t   second line */", ["first line second line"]),
     ("block", "", "/*\n  Plain block\n  more\n*/", ["Plain block more"]),
     ("line", "", "# Example:\n#\n# ```\n# x = 1\n# ```", ["Example:"]),
+    ("docstring", "    ", '"""Summary.\r\n\r\n    Details here.\r\n    """', ["Summary.", "Details here."]),  # CRLF
+    ("block", "", "/**\n * Summary.\n *\n *     indented()\n */", ["Summary.", "indented()"]),
 ]
 
 

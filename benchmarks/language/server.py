@@ -44,7 +44,7 @@ async def run(args: argparse.Namespace, name: str, passes: list[tuple[str, str]]
               one: Callable[[Any, Row, str, int], Awaitable[Row]], summary: Callable[[list[Row]], dict]) -> None:
     """For each (language to set, pass label) in `passes`, `one(client, item, label, i)` per item;
     a row that raised is recorded as an error and the run goes on."""
-    from benchmarks.fix.run import model_path, start  # deferred: loads pygls' client and the bundled models
+    from benchmarks.fix.run import model_path, start, stop  # deferred: loads pygls' client and the bundled models
 
     if args.summarize:
         print(json.dumps(summary(read_rows(args.summarize)), indent=2, ensure_ascii=False))
@@ -68,9 +68,7 @@ async def run(args: argparse.Namespace, name: str, passes: list[tuple[str, str]]
                     shown = {k: row[k] for k in ("outcome", "share", "seconds", "reason", "hypothesis") if k in row}
                     print(f"[{label} {i}/{len(items)}] {item['id']}: {shown}", flush=True)
     finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        await stop(client)
     s = summary(rows)
     print(json.dumps(s, indent=2, ensure_ascii=False))
     out.with_suffix(".summary.json").write_text(json.dumps(s, indent=2, ensure_ascii=False) + "\n")

@@ -78,17 +78,23 @@ async def run_chat(ls, title: str, messages: list[dict], max_tokens: int) -> str
             ls.work_done_progress.tokens.pop(token, None)
 
 
-async def chat_or_reason(ls, title: str, messages: list[dict], max_tokens: int, cancelled: str) -> tuple[str | None, str]:
-    """`run_chat`'s answer, or None and why there is none in words for the user (`cancelled` when
-    the job was cancelled in the worker)."""
+async def chat_or_reason(ls, title: str, messages: list[dict], max_tokens: int, *, uri: str, version: int,
+                         cancelled: str, changed: str) -> tuple[str | None, str]:
+    """`run_chat`'s answer about document `uri` at `version`, or None and why there is none in
+    words for the user: `cancelled` when the job was cancelled in the worker, `changed` when the
+    document is no longer at `version` once the model answered."""
     try:
-        return await run_chat(ls, title, messages, max_tokens), ""
+        answer = await run_chat(ls, title, messages, max_tokens)
     except ModelUnavailable as exc:
         return None, _("the model is not ready ({error})", error=exc)
     except RequestCancelled:
         return None, cancelled
     except WorkerError as exc:
         return None, _("the model failed: {error}", error=exc)
+    current = ls.docs.get(uri)
+    if current is None or current.version != version:
+        return None, changed
+    return answer, ""
 
 
 async def _begin_progress(ls, title: str) -> str | None:

@@ -164,13 +164,12 @@ async def compute_fix(ls, data: dict) -> tuple[types.WorkspaceEdit | None, str]:
                     prompts_dir=ls.settings.prompts_dir, answer_language=ls.user_language.name)
     if isinstance(plan, str):
         return None, plan
-    answer, why_not = await chat_or_reason(ls, _("Fixing with the local model"), plan.messages, plan.max_tokens,
-                                           _("the fix was cancelled"))
-    if answer is None:
-        return None, why_not
+    answer, why_not = await chat_or_reason(
+        ls, _("Fixing with the local model"), plan.messages, plan.max_tokens, uri=uri, version=snap_version,
+        cancelled=_("the fix was cancelled"), changed=_("the document changed while the fix was computed; ask for it again"))
     current = ls.docs.get(uri)
-    if current is None or current.version != snap_version:
-        return None, _("the document changed while the fix was computed; ask for it again")
+    if answer is None or current is None:
+        return None, why_not
     outcome = finish_fix(plan, text=text, language=language, answer=answer)
     if outcome.reason is not None:
         return None, outcome.reason

@@ -38,13 +38,12 @@ async def compute(ls, doc, data: dict, start: int, end: int) -> tuple[tuple[int,
                           target=target, prompts_dir=ls.settings.prompts_dir)
     if isinstance(plan, str):
         return None, plan
-    answer, why_not = await chat_or_reason(ls, _("Translating with the local model"), plan.messages, plan.max_tokens,
-                                           _("the translation was cancelled"))
+    answer, why_not = await chat_or_reason(
+        ls, _("Translating with the local model"), plan.messages, plan.max_tokens, uri=doc.uri, version=version,
+        cancelled=_("the translation was cancelled"),
+        changed=_("the document changed while the translation was computed; ask for it again"))
     if answer is None:
         return None, why_not
-    current = ls.docs.get(doc.uri)
-    if current is None or current.version != version:
-        return None, _("the document changed while the translation was computed; ask for it again")
     outcome = finish_translate(plan, text=text, language=language, answer=answer)
     if outcome.edit is None:
         return None, outcome.reason or _("the model proposed no change")

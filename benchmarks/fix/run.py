@@ -76,6 +76,12 @@ async def start(model: str, root: Path | None = None, init_options: dict | None 
     return client, ready, messages
 
 
+async def stop(client: LanguageClient) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
 def edits_of(edit: types.WorkspaceEdit, text: str) -> list[tuple[int, int, str]]:
     from lsp_server.lsp.documents import line_starts, position_to_offset
 
@@ -168,9 +174,7 @@ async def main() -> None:
                 fh.flush()
                 print(f"[{i}/{len(bugs)}] {row['task']} {row['kind']}: {row['outcome']} {row.get('edit_s', '')}s {row.get('reason', '')}", flush=True)
     finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        await stop(client)
     s = summary(rows)
     print(json.dumps(s, indent=2))
     (out.with_suffix(".summary.json")).write_text(json.dumps(s, indent=2) + "\n")

@@ -9,6 +9,7 @@ its place. Pure: the caller checks the document version.
 from __future__ import annotations
 
 from lsp_server.fixes.scopes import Offsets, count_errors
+from lsp_server.i18n.messages import _
 from lsp_server.syntax.languages import new_parser
 
 MAX_LINES = 400
@@ -21,19 +22,20 @@ def check(*, text: str, language: str | None, start: int, end: int, node_type: s
     """None if replacing text[start:end] by `new` through `edits` is acceptable, else the reason."""
     old = text[start:end]
     if new == old or not edits:
-        return "the model proposed no change"
+        return _("the model proposed no change")
     lines = new.count("\n") + 1
     if lines > MAX_LINES:
-        return f"the fix is too large ({lines} lines; the limit is {MAX_LINES})"
+        return _("the fix is too large ({lines} lines; the limit is {limit})", lines=lines, limit=MAX_LINES)
     budget = max(MAX_GROWTH * len(old), MIN_BUDGET)
     if len(new) > budget:
-        return f"the fix is too large ({len(new)} characters for a {len(old)}-character {kind}; the limit is {budget})"
-    for e_start, e_end, _ in edits:
+        return _("the fix is too large ({chars} characters for a {old}-character {kind}; the limit is {limit})",
+                 chars=len(new), old=len(old), kind=kind, limit=budget)
+    for e_start, e_end, _text in edits:
         if not (0 <= e_start <= e_end <= len(old)):
-            return "the fix would change text outside the code it was asked to fix"
+            return _("the fix would change text outside the code it was asked to fix")
     parser = new_parser(language) if language else None
     if parser is None:
-        return f"no parser for {language or 'this language'}: the fix cannot be checked, so it is not offered"
+        return _("no parser for {language}: the fix cannot be checked, so it is not offered", language=language or "this language")
     before = Offsets(text)
     after_text = text[:start] + new + text[end:]
     after = Offsets(after_text)
@@ -47,14 +49,16 @@ def check(*, text: str, language: str | None, start: int, end: int, node_type: s
     if inside_new > inside_old or total_new > total_old:
         added = max(inside_new - inside_old, total_new - total_old)
         line = _first_error_line(new_tree.root_node, s_new, e_new, after.data)
-        where = f" (first at line {line})" if line else ""
-        return f"the model's code does not parse: it would add {added} syntax error(s){where}"
+        if line:
+            return _("the model's code does not parse: it would add {count} syntax error(s) (first at line {line})",
+                     count=added, line=line)
+        return _("the model's code does not parse: it would add {count} syntax error(s)", count=added)
     if kind in ("function", "class"):
         node = new_tree.root_node.descendant_for_byte_range(s_new, max(s_new, e_new - 1))
         while node is not None and not (node.type == node_type and node.start_byte == s_new):
             node = node.parent
         if node is None:
-            return f"the model's answer is not a {kind} (`{node_type}`) in place of the original"
+            return _("the model's answer is not a {kind} (`{node_type}`) in place of the original", kind=kind, node_type=node_type)
     return None
 
 

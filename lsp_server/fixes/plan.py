@@ -17,6 +17,7 @@ from lsp_server.fixes.answer import replacement
 from lsp_server.fixes.checks import MAX_LINES, check
 from lsp_server.fixes.edits import apply_edits, minimal_edits
 from lsp_server.fixes.scopes import Region, enclosing_scope, target_region
+from lsp_server.i18n.messages import _
 from lsp_server.syntax.lines import eol_of, leading_ws, line_bounds, start_of_line
 
 CONTEXT_LINES = 20  # lines before the node sent as context
@@ -53,17 +54,18 @@ def _kind_word(region: Region) -> str:
 
 
 def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-             start: int, end: int, problem: str | None, prompts_dir: str = "") -> FixPlan | str:
+             start: int, end: int, problem: str | None, prompts_dir: str = "",
+             answer_language: str = "English") -> FixPlan | str:
     """The plan for fixing the code at [start, end) (a diagnostic's range), or why there is none."""
     if tree is None:
-        return "fixes need a language the server parses (its syntax is checked before an edit is offered)"
+        return _("fixes need a language the server parses (its syntax is checked before an edit is offered)")
     region = target_region(tree, text, language, start, end)
     if region is None:
-        return "there is no code here to fix"
+        return _("there is no code here to fix")
     original = text[region.start:region.end]
     lines = original.count("\n") + 1
     if len(original) > MAX_NODE_CHARS or lines > MAX_LINES:
-        return f"the {_kind_word(region)} is too large for the local model ({lines} lines)"
+        return _("the {kind} is too large for the local model ({lines} lines)", kind=_kind_word(region), lines=lines)
     line_start, line_end = line_bounds(text, region.start)
     indent = leading_ws(text[line_start:line_end])
     focus_start, focus_end = line_bounds(text, min(max(start, region.start), region.end))
@@ -71,6 +73,7 @@ def plan_fix(*, text: str, tree: tree_sitter.Tree | None, language: str | None, 
     messages = prompts.fix_messages(
         language=language or "", path=path, kind=_kind_word(region), code=_dedent_tail(original, indent),
         before=_before(text, region.start), problem=problem, focus_line=focus, prompts_dir=prompts_dir,
+        answer_language=answer_language,
     )
     max_tokens = min(2048, max(128, len(original) // 3 + 96))
     return FixPlan(region, original, indent, eol_of(text), messages, max_tokens)
@@ -89,7 +92,7 @@ def finish_fix(plan: FixPlan, *, text: str, language: str | None, answer: str) -
     new = replacement(answer, original=plan.original, language=language, node_type=region.node_type,
                       name=region.name, indent=plan.indent, eol=plan.eol)
     if new is None:
-        return FixOutcome(reason="the model's answer has no code")
+        return FixOutcome(reason=_("the model's answer has no code"))
     edits = minimal_edits(plan.original, new)
     new = apply_edits(plan.original, edits)  # what the editor will have: blank-line churn left out
     reason = check(text=text, language=language, start=region.start, end=region.end, node_type=region.node_type,
@@ -108,7 +111,7 @@ class ExplainPlan:
 
 
 def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-                 start: int, end: int, prompts_dir: str = "") -> ExplainPlan | str:
+                 start: int, end: int, prompts_dir: str = "", answer_language: str = "English") -> ExplainPlan | str:
     """The selection when there is one, else the enclosing function or class, else the line."""
     kind = "code"
     if end <= start or not text[start:end].strip():
@@ -119,12 +122,12 @@ def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | No
             start, end = line_bounds(text, start)
     code = text[start:end]
     if not code.strip():
-        return "there is no code here to explain"
+        return _("there is no code here to explain")
     if len(code) > MAX_NODE_CHARS:
-        return f"the code is too large to explain with the local model ({code.count(chr(10)) + 1} lines)"
+        return _("the code is too large to explain with the local model ({lines} lines)", lines=code.count("\n") + 1)
     line_start, line_end = line_bounds(text, start)
     indent = leading_ws(text[line_start:line_end])
     messages = prompts.explain_messages(language=language or "text", path=path, kind=kind,
                                         code=_dedent_tail(code, indent), before=_before(text, start),
-                                        prompts_dir=prompts_dir)
+                                        prompts_dir=prompts_dir, answer_language=answer_language)
     return ExplainPlan(start, end, messages, EXPLAIN_TOKENS)

@@ -19,7 +19,7 @@ from lsp_server.data import Chosen, Versions, first_usable, load_toml, override_
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-NAMES = ("fix", "explain", "ask")
+NAMES = ("fix", "explain", "ask", "translate")
 
 
 def _chosen(name: str, prompts_dir: str) -> Chosen[dict[str, str]]:
@@ -40,7 +40,7 @@ def _chosen(name: str, prompts_dir: str) -> Chosen[dict[str, str]]:
 
 
 def template(name: str, prompts_dir: str = "") -> dict[str, str]:
-    """The chat template `name` ("fix", "explain" or "ask"); read each time, so an edit takes effect at once."""
+    """The chat template `name` (one of NAMES); read each time, so an edit takes effect at once."""
     chosen = _chosen(name, prompts_dir)
     for warning in chosen.warnings:
         log.warning("%s", warning)
@@ -63,9 +63,11 @@ def fence_for(*texts: str) -> str:
 
 
 def fix_messages(*, language: str, path: str, kind: str, code: str, before: str,
-                 problem: str | None, focus_line: str | None, prompts_dir: str = "") -> list[dict]:
+                 problem: str | None, focus_line: str | None, prompts_dir: str = "",
+                 answer_language: str = "English") -> list[dict]:
     t = template("fix", prompts_dir)
-    values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before)}
+    values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before),
+              "answer_language": answer_language}
     values["problem"] = problem.strip() if problem and problem.strip() else fill(t["rewrite_problem"], values)
     values["focus"] = fill(t["focus"], {"line": f"`{focus_line.strip()}`"}) + "\n" if focus_line and focus_line.strip() else ""
     values["before"] = before
@@ -74,9 +76,10 @@ def fix_messages(*, language: str, path: str, kind: str, code: str, before: str,
 
 
 def explain_messages(*, language: str, path: str, kind: str, code: str, before: str,
-                     prompts_dir: str = "") -> list[dict]:
+                     prompts_dir: str = "", answer_language: str = "English") -> list[dict]:
     t = template("explain", prompts_dir)
-    values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before), "before": before, "code": code}
+    values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before), "before": before, "code": code,
+              "answer_language": answer_language}
     return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]
 
 

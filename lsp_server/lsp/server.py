@@ -28,6 +28,8 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from lsp_server import __version__
 from lsp_server.context.templates import fim_templates
 from lsp_server.fixes.prompts import template_warnings
+from lsp_server.i18n import locales, messages
+from lsp_server.i18n.messages import _
 from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.settings import Settings, parse_settings
 from lsp_server.lsp.documents import DocumentStore
@@ -113,6 +115,8 @@ class LocalLlmServer(LanguageServer):
         self._shown_errors: set[str] = set()
         self._prompts_checked: str | None = None  # the promptsDir whose templates were checked
         self._progress_token: str | None = None
+        self.client_locale: str | None = None  # `initialize`'s `locale`
+        self.user_language = locales.english()  # the `language` setting, else client_locale
 
     def _context_for(self, uri: str, offset: int) -> tuple[list[tuple[ContextFile, str]], str] | None:
         """The workspace index's context at a position, as the completer puts it into requests."""
@@ -155,8 +159,8 @@ class LocalLlmServer(LanguageServer):
         stage, done, total = event.get("stage", ""), int(event.get("done", 0)), max(1, int(event.get("total", 1)))
         if stage == "preempted":
             return
-        titles = {"assemble": "Assembling the bundled model (first use)", "load": "Loading the model",
-                  "connect": "Connecting to the remote engine"}
+        titles = {"assemble": _("Assembling the bundled model (first use)"), "load": _("Loading the model"),
+                  "connect": _("Connecting to the remote engine")}
         message = titles.get(stage, stage)
         percent = min(100, done * 100 // total)
         if self._progress_token is None:
@@ -199,12 +203,16 @@ class LocalLlmServer(LanguageServer):
 
     def apply_settings(self, raw) -> None:
         settings, warnings = parse_settings(raw, self.settings)
+        self.user_language = locales.choose(settings.language, self.client_locale)
+        messages.use(self.user_language.code)
+        if settings.language and locales.parse_locale(settings.language) is None:
+            warnings.append(f"setting 'language' = {settings.language!r} is not a locale; using {self.user_language.name}")
         for warning in warnings:
-            self.show_message(f"settings: {warning}", types.MessageType.Warning)
+            self.show_message(_("settings: {warning}", warning=warning), types.MessageType.Warning)
         if settings.prompts_dir != self._prompts_checked:
             self._prompts_checked = settings.prompts_dir
             for warning in prompt_warnings(settings.prompts_dir):
-                self.show_message(f"prompt templates: {warning}", types.MessageType.Warning)
+                self.show_message(_("prompt templates: {warning}", warning=warning), types.MessageType.Warning)
 
         def load_key(x: Settings) -> tuple:
             return (x.model_path, x.model, x.context_size, x.threads, x.fim_template, x.reuse_shifted_cache, x.prompts_dir,

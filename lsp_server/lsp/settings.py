@@ -149,6 +149,10 @@ class Settings:
     backend_timeout_ms: int = setting(
         10000, "how long a remote engine may take to connect, or between two pieces of an answer, in milliseconds",
         minimum=100, maximum=600000)
+    language: str = setting(
+        "", "the language of explanations, fix descriptions, comment translations and the server's messages, as "
+        "a locale tag (`ja`, `ja-JP`, `en`); empty: the editor's locale (`initialize`'s `locale`), else English. "
+        "Messages are translated into English and Japanese; the model answers in any language it knows")
 
 
 def _camel(name: str) -> str:

@@ -181,13 +181,7 @@ async def test_a_fix_for_an_old_version_is_refused(tiny_model_path):
 async def test_clients_without_resolve_get_the_fix_command(tiny_model_path):
     async with start_server(tiny_model_path, capabilities=caps_without_resolve()) as s:
         await s.wait_status("ready")
-        applied: list = []
-
-        @s.client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(ls, params):
-            applied.append(params)
-            return types.ApplyWorkspaceEditResult(applied=True)
-
+        applied = s.record_applied_edits()
         s.open(JAVA_URI, JAVA, language_id="java")
         bug = rng(2, 8, 2, 21)
         result = await s.client.text_document_code_action_async(types.CodeActionParams(

@@ -72,6 +72,18 @@ class Session:
             return []
         return list(result.items if isinstance(result, types.InlineCompletionList) else result)
 
+    def record_applied_edits(self) -> list[types.ApplyWorkspaceEditParams]:
+        """Answer the server's `workspace/applyEdit` requests with applied=True; returns the list
+        they are recorded in."""
+        applied: list[types.ApplyWorkspaceEditParams] = []
+
+        @self.client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(ls, params):
+            applied.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        return applied
+
     async def status(self) -> dict:
         return await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="localLlm.status", arguments=[])
@@ -89,6 +101,7 @@ async def start_server(
     env: dict[str, str] | None = None,
     root: Path | None = ROOT,
     workspace_folders: list[Path] | None = None,
+    locale: str | None = None,
 ):
     lsp = make_test_lsp_client()
     session = Session(lsp)
@@ -112,6 +125,7 @@ async def start_server(
             types.InitializeParams(
                 capabilities=capabilities or client_capabilities(client),
                 initialization_options=init_options,
+                locale=locale,
                 root_uri=root.as_uri() if root is not None else None,
                 workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in workspace_folders]
                 if workspace_folders is not None else None,

@@ -55,7 +55,7 @@ describe('toInitializationOptions', () => {
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
       'backend', 'backendApiKeyEnv', 'backendApiKeyFile', 'backendCaBundle', 'backendModel', 'backendTimeoutMs', 'backendUrl',
       'contextSize', 'contextTokens', 'crossFileContext', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
-      'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
+      'language', 'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
       'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',
     ]);
   });

@@ -21,6 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from lsp_server.fixes import ask as asking
+from lsp_server.i18n.messages import N_
 from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError
@@ -29,7 +30,7 @@ from lsp_server.syntax.truncation import clean
 
 ASK_COMMAND = "localLlm.ask"
 TEXT_NOTIFICATION = "localLlm/askText"
-ASK_TITLE = "Ask about this code…"
+ASK_TITLE = N_("Ask about this code…")
 MAX_QUESTION_CHARS = 2000
 NOTHING_TO_SEARCH = ("Nothing to search: the workspace has no indexed source or documentation files "
                      "(open a folder, or check the workspaceIndex setting).")

@@ -1,7 +1,7 @@
 """Running one chat job for a feature: progress, cancellation, and what the user is told.
 
-Shared by `code_actions` and `explain` (not a feature itself: it registers nothing). Owns
-`run_chat`: server-initiated `$/progress` (cancellable) when the client supports it, and the
+Shared by `code_actions`, `translate` and `explain` (not a feature itself: it registers nothing).
+Owns `run_chat` (and `chat_or_reason`, its outcome in words for the user): server-initiated `$/progress` (cancellable) when the client supports it, and the
 wiring that turns a progress cancel into cancelling the awaiting task (the model client then
 cancels the job in the worker, between tokens; `$/cancelRequest` cancels that task directly, see
 `server.Protocol`), and streaming: with `on_text`, the text so far is passed on as the model
@@ -18,6 +18,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from lsprotocol import types
+
+from lsp_server.i18n.messages import _
+from lsp_server.lsp.model.client import RequestCancelled, WorkerError
+from lsp_server.lsp.model.manager import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,25 @@ def progress_line(text: str, width: int = PROGRESS_CHARS) -> str:
     return flat if len(flat) <= width else "…" + flat[-(width - 1):]
 
 
+async def chat_or_reason(ls, title: str, messages: list[dict], max_tokens: int, *, uri: str, version: int,
+                         cancelled: str, changed: str) -> tuple[str | None, str]:
+    """`run_chat`'s answer about document `uri` at `version`, or None and why there is none in
+    words for the user: `cancelled` when the job was cancelled in the worker, `changed` when the
+    document is no longer at `version` once the model answered."""
+    try:
+        answer = await run_chat(ls, title, messages, max_tokens)
+    except ModelUnavailable as exc:
+        return None, _("the model is not ready ({error})", error=exc)
+    except RequestCancelled:
+        return None, cancelled
+    except WorkerError as exc:
+        return None, _("the model failed: {error}", error=exc)
+    current = ls.docs.get(uri)
+    if current is None or current.version != version:
+        return None, changed
+    return answer, ""
+
+
 async def _begin_progress(ls, title: str) -> str | None:
     if not ls._supports_progress():
         return None
@@ -100,5 +123,5 @@ async def _begin_progress(ls, title: str) -> str | None:
         log.debug("no progress for %s: %s", title, exc)
         return None
     ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True,
-                                                                    message="waiting for the model"))
+                                                                    message=_("waiting for the model")))
     return token

@@ -20,20 +20,21 @@ from lsprotocol import converters, types
 
 from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.ask import ASK_COMMAND, ASK_TITLE
-from lsp_server.lsp.features.chat_jobs import run_chat
+from lsp_server.i18n.messages import N_, _
+from lsp_server.lsp.features import translate
+from lsp_server.lsp.features.chat_jobs import chat_or_reason
 from lsp_server.lsp.features.common import syntax_diagnostic
 from lsp_server.lsp.features.explain import EXPLAIN_COMMAND
 from lsp_server.fixes.plan import FixPlan, finish_fix, plan_fix
 from lsp_server.fixes.scopes import enclosing_scope, syntax_errors
-from lsp_server.lsp.model.client import RequestCancelled, WorkerError
-from lsp_server.lsp.model.manager import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
 FIX_COMMAND = "localLlm.fix"
-FIX_TITLE = "Fix with local model"
-REWRITE_TITLE = "Fix this function"
-EXPLAIN_TITLE = "Explain this code"
+FIX_TITLE = N_("Fix with local model")
+REWRITE_TITLE = N_("Fix this function")
+EXPLAIN_TITLE = N_("Explain this code")
+MODEL_ACTIONS = ("fix", "rewrite", translate.ACTION)
 MAX_SYNTAX_ACTIONS = 3
 
 _converter = converters.get_converter()
@@ -73,9 +74,10 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     resolve = _supports_resolve_edit(ls)
     actions: list[types.CodeAction] = []
 
-    def fix_action(title: str, kind: str, r: types.Range, diagnostic: types.Diagnostic | None, action: str) -> types.CodeAction:
+    def fix_action(title: str, kind: str, r: types.Range, diagnostic: types.Diagnostic | None, action: str,
+                   **extra: str) -> types.CodeAction:
         data = {"uri": uri, "version": doc.version, "range": _range_dict(r), "action": action,
-                "diagnostic": _converter.unstructure(diagnostic) if diagnostic is not None else None}
+                "diagnostic": _converter.unstructure(diagnostic) if diagnostic is not None else None, **extra}
         ca = types.CodeAction(title=title, kind=kind, diagnostics=[diagnostic] if diagnostic else None)
         if resolve:
             ca.data = data
@@ -85,7 +87,7 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
 
     if doc.tree is not None and _wants(only, types.CodeActionKind.QuickFix):
         for d in params.context.diagnostics:
-            actions.append(fix_action(FIX_TITLE, types.CodeActionKind.QuickFix, d.range, d, "fix"))
+            actions.append(fix_action(_(FIX_TITLE), types.CodeActionKind.QuickFix, d.range, d, "fix"))
         seen = {(d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character) for d in params.context.diagnostics}
         r = params.range
         line_start = doc.offset_at(r.start.line, 0, ls.encoding)
@@ -95,7 +97,7 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
             r0 = diag.range
             if (r0.start.line, r0.start.character, r0.end.line, r0.end.character) in seen:
                 continue
-            actions.append(fix_action(FIX_TITLE, types.CodeActionKind.QuickFix, diag.range, diag, "fix"))
+            actions.append(fix_action(_(FIX_TITLE), types.CodeActionKind.QuickFix, diag.range, diag, "fix"))
 
     start = doc.offset_at(params.range.start.line, params.range.start.character, ls.encoding)
     end = doc.offset_at(params.range.end.line, params.range.end.character, ls.encoding)
@@ -103,22 +105,28 @@ def list_actions(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
     if scope is not None and _wants(only, types.CodeActionKind.RefactorRewrite):
         scope_range = types.Range(types.Position(*doc.position_at(scope.start, ls.encoding)),
                                   types.Position(*doc.position_at(scope.end, ls.encoding)))
-        title = REWRITE_TITLE if scope.kind == "function" else f"Fix this {scope.kind}"
+        title = _(REWRITE_TITLE) if scope.kind == "function" else _("Fix this {kind}", kind=scope.kind)
         actions.append(fix_action(title, types.CodeActionKind.RefactorRewrite, scope_range, None, "rewrite"))
+    if doc.tree is not None and _wants(only, types.CodeActionKind.RefactorRewrite):
+        for title, target, (c_start, c_end) in translate.offers(ls, doc, start, end):
+            comment_range = types.Range(types.Position(*doc.position_at(c_start, ls.encoding)),
+                                        types.Position(*doc.position_at(c_end, ls.encoding)))
+            actions.append(fix_action(title, types.CodeActionKind.RefactorRewrite, comment_range, None, translate.ACTION,
+                                      target=target.code if target.script is None else f"{target.code}-{target.script}"))
 
     if _wants(only, None) and (end > start or scope is not None or doc.text.strip()):
         explain_range = params.range if end > start else (
             types.Range(types.Position(*doc.position_at(scope.start, ls.encoding)), types.Position(*doc.position_at(scope.end, ls.encoding)))
             if scope is not None else params.range)
         actions.append(types.CodeAction(
-            title=EXPLAIN_TITLE,
-            command=types.Command(title=EXPLAIN_TITLE, command=EXPLAIN_COMMAND,
+            title=_(EXPLAIN_TITLE),
+            command=types.Command(title=_(EXPLAIN_TITLE), command=EXPLAIN_COMMAND,
                                   arguments=[{"uri": uri, "range": _range_dict(explain_range)}]),
         ))
     if _wants(only, None) and end > start and doc.text[start:end].strip():
         # no question: the client asks the user for one and adds it to the arguments
-        actions.append(types.CodeAction(title=ASK_TITLE, command=types.Command(
-            title=ASK_TITLE, command=ASK_COMMAND, arguments=[{"uri": uri, "range": _range_dict(params.range)}])))
+        actions.append(types.CodeAction(title=_(ASK_TITLE), command=types.Command(
+            title=_(ASK_TITLE), command=ASK_COMMAND, arguments=[{"uri": uri, "range": _range_dict(params.range)}])))
     return actions
 
 
@@ -143,30 +151,31 @@ async def compute_fix(ls, data: dict) -> tuple[types.WorkspaceEdit | None, str]:
         (sl, sc), (el, ec) = _position(data["range"]["start"]), _position(data["range"]["end"])
         version = data.get("version")
     except (KeyError, TypeError, ValueError):
-        return None, "the fix request is malformed (it needs uri and range)"
+        return None, _("the fix request is malformed (it needs uri and range)")
     doc = ls.docs.get(uri)
     if doc is None:
-        return None, "the document is not open"
+        return None, _("the document is not open")
     if version is not None and doc.version != version:
-        return None, "the document changed since the fix was offered; ask for it again"
+        return None, _("the document changed since the fix was offered; ask for it again")
     text, tree, language, snap_version = doc.text, doc.tree, doc.language, doc.version
     start, end = doc.offset_at(sl, sc, ls.encoding), doc.offset_at(el, ec, ls.encoding)
+    if data.get("action") == translate.ACTION:
+        edit, message = await translate.compute(ls, doc, data, start, end)
+        current = ls.docs.get(uri)
+        if edit is None or current is None:
+            return None, message
+        return _workspace_edit(ls, uri, snap_version, current, [edit]), message
     problem = _problem_text(data.get("diagnostic")) if data.get("action") != "rewrite" else None
     plan = plan_fix(text=text, tree=tree, language=language, path=document_path(uri), start=start, end=end, problem=problem,
-                    prompts_dir=ls.settings.prompts_dir)
+                    prompts_dir=ls.settings.prompts_dir, answer_language=ls.user_language.name)
     if isinstance(plan, str):
         return None, plan
-    try:
-        answer = await run_chat(ls, "Fixing with the local model", plan.messages, plan.max_tokens)
-    except ModelUnavailable as exc:
-        return None, f"the model is not ready ({exc})"
-    except RequestCancelled:
-        return None, "the fix was cancelled"
-    except WorkerError as exc:
-        return None, f"the model failed: {exc}"
+    answer, why_not = await chat_or_reason(
+        ls, _("Fixing with the local model"), plan.messages, plan.max_tokens, uri=uri, version=snap_version,
+        cancelled=_("the fix was cancelled"), changed=_("the document changed while the fix was computed; ask for it again"))
     current = ls.docs.get(uri)
-    if current is None or current.version != snap_version:
-        return None, "the document changed while the fix was computed; ask for it again"
+    if answer is None or current is None:
+        return None, why_not
     outcome = finish_fix(plan, text=text, language=language, answer=answer)
     if outcome.reason is not None:
         return None, outcome.reason
@@ -175,7 +184,7 @@ async def compute_fix(ls, data: dict) -> tuple[types.WorkspaceEdit | None, str]:
 
 def _summary(plan: FixPlan, edits: list[tuple[int, int, str]]) -> str:
     what = plan.region.name or plan.region.kind
-    return f"fix ready for {what}: {len(edits)} change(s)"
+    return _("fix ready for {what}: {count} change(s)", what=what, count=len(edits))
 
 
 def _workspace_edit(ls, uri: str, version: int, doc, edits: list[tuple[int, int, str]]) -> types.WorkspaceEdit:
@@ -189,6 +198,12 @@ def _workspace_edit(ls, uri: str, version: int, doc, edits: list[tuple[int, int,
             types.TextDocumentEdit(text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=text_edits)
         ])
     return types.WorkspaceEdit(changes={uri: text_edits})
+
+
+def _no_edit(data: dict, message: str) -> str:
+    if data.get("action") == translate.ACTION:
+        return _("no translation: {reason}", reason=message)
+    return _("no fix: {reason}", reason=message)
 
 
 def _tell(ls, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
@@ -209,12 +224,12 @@ def register(server) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls, action: types.CodeAction) -> types.CodeAction:
         data = action.data
-        if not isinstance(data, dict) or data.get("action") not in ("fix", "rewrite"):
+        if not isinstance(data, dict) or data.get("action") not in MODEL_ACTIONS:
             return action
         edit, message = await compute_fix(ls, data)
         if edit is None:
             action.disabled = types.CodeActionDisabled(reason=message)
-            _tell(ls, f"no fix: {message}")
+            _tell(ls, _no_edit(data, message))
         else:
             action.edit = edit
         return action
@@ -226,11 +241,11 @@ def register(server) -> None:
             return {"applied": False, "message": "localLlm.fix needs [{uri, range, version, diagnostic}]"}
         edit, message = await compute_fix(ls, data)
         if edit is None:
-            _tell(ls, f"no fix: {message}")
+            _tell(ls, _no_edit(data, message))
             return {"applied": False, "message": message}
-        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=FIX_TITLE))
+        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=_(FIX_TITLE)))
         if not result.applied:
-            reason = result.failure_reason or "the editor did not apply the edit"
-            _tell(ls, f"the fix was not applied: {reason}")
+            reason = result.failure_reason or _("the editor did not apply the edit")
+            _tell(ls, _("the fix was not applied: {reason}", reason=reason))
             return {"applied": False, "message": reason}
         return {"applied": True, "message": message}

@@ -19,6 +19,7 @@ STATUS_COMMAND = "localLlm.status"
 def register(server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls, params: types.InitializeParams) -> None:
+        ls.client_locale = params.locale
         ls.apply_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)

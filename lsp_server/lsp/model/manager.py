@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lsp_server.i18n.messages import _
 from lsp_server.lsp.settings import Settings
 from lsp_server.bundled import BUNDLED
 from lsp_server.lsp.model.client import RequestCancelled, WorkerClient, WorkerCrashed, WorkerError
@@ -116,7 +117,7 @@ class ModelManager:
     async def _load(self) -> None:
         self._ready.clear()
         source = self.model_source()
-        self._set_status(LOADING, f"loading {source['label']}")
+        self._set_status(LOADING, _("loading {model}", model=source["label"]))
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             if self.client is not None:
                 await self.client.stop()
@@ -142,7 +143,7 @@ class ModelManager:
                 ))
                 break
             except WorkerError as exc:
-                self._set_status(ERROR, f"cannot load the model: {exc}")
+                self._set_status(ERROR, _("cannot load the model: {error}", error=exc))
                 return
             except WorkerCrashed as exc:
                 # Killed from outside (out of memory, a user) or crashed on the file: once more, and
@@ -150,15 +151,13 @@ class ModelManager:
                 if attempt < LOAD_ATTEMPTS:
                     log.warning("the model worker died while loading %s (%s); loading it once more", source["label"], exc)
                     continue
-                self._set_status(
-                    ERROR,
-                    f"llama.cpp crashed while loading {source['label']} ({exc}, {LOAD_ATTEMPTS} times); the file is "
-                    "probably corrupt or not a supported model. Check it with `local-llm-lsp model verify`, or set "
-                    "modelPath to another GGUF.",
-                )
+                self._set_status(ERROR, _(
+                    "llama.cpp crashed while loading {model} ({error}, {attempts} times); the file is probably "
+                    "corrupt or not a supported model. Check it with `local-llm-lsp model verify`, or set modelPath "
+                    "to another GGUF.", model=source["label"], error=exc, attempts=LOAD_ATTEMPTS))
                 return
         if isinstance(event, LoadFailed):
-            self._set_status(ERROR, f"cannot load the model: {event.message}")
+            self._set_status(ERROR, _("cannot load the model: {error}", error=event.message))
             if event.retry:  # a remote engine that does not answer yet: try again, less and less often
                 self._retry_in = min(self._retry_in * 2, RETRY_MAX_S) if self._retry_in else RETRY_FIRST_S
                 self._retry = asyncio.get_running_loop().call_later(self._retry_in, self._load_again)
@@ -166,14 +165,14 @@ class ModelManager:
         self._retry_in = 0.0
         self.info = event.info
         if not self.info.get("fim_ok", False):
-            self._set_status(
-                ERROR,
-                f"{self.info.get('name')} has no fill-in-the-middle tokens (template {self.info.get('template')!r} "
-                f"needs them), so it cannot complete code; use a FIM code model such as Qwen2.5-Coder.",
-            )
+            self._set_status(ERROR, _(
+                "{model} has no fill-in-the-middle tokens (template {template} needs them), so it cannot complete "
+                "code; use a FIM code model such as Qwen2.5-Coder.", model=self.info.get("name"),
+                template=repr(self.info.get("template"))))
             return
         self._ready.set()
-        self._set_status(READY, f"{self.info.get('name')} ready ({self.info.get('template')} template)")
+        self._set_status(READY, _("{model} ready ({template} template)", model=self.info.get("name"),
+                                 template=self.info.get("template")))
 
     def _load_again(self) -> None:
         if self.status.state == ERROR and (self._loading is None or self._loading.done()):
@@ -207,8 +206,8 @@ class ModelManager:
         self._crashes = [t for t in self._crashes if now - t < RESTART_WINDOW] + [now]
         if len(self._crashes) > MAX_RESTARTS:
             self._ready.clear()
-            self._set_status(ERROR, f"the model worker crashed {len(self._crashes)} times in a row ({exc}); not restarting. "
-                             "Restart the server after checking the log.")
+            self._set_status(ERROR, _("the model worker crashed {count} times in a row ({error}); not restarting. "
+                                      "Restart the server after checking the log.", count=len(self._crashes), error=exc))
             return
         log.error("model worker crashed (%s); restarting", exc)
         self.start()

@@ -83,7 +83,7 @@ async def test_locale_ja_gives_japanese_messages(tiny_model_path):
         bug = rng(CODE_LINE, 4, CODE_LINE, 16)
         actions = await code_actions(s, PY_URI, bug, [failing_test(bug)])
         titles = [a.title for a in actions]
-        assert titles[:2] == ["ローカルモデルで修正", "この関数を修正"] and titles[-1] == "このコードを説明"
+        assert titles[:2] == ["ローカルモデルで修正", "この関数を修正"] and titles[-2:] == ["このコードを説明", "このコードについて質問…"]
         # the Japanese comment for a Japanese user: into English only; the English one: into Japanese
         on_comment = translations(await code_actions(s, PY_URI, rng(COMMENT_LINE, 6, COMMENT_LINE, 6)))
         assert [a.title for a in on_comment] == ["コメントを英語に翻訳"]

@@ -111,7 +111,8 @@ class ExplainPlan:
 
 
 def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | None, path: str,
-                 start: int, end: int, prompts_dir: str = "", answer_language: str = "English") -> ExplainPlan | str:
+                 start: int, end: int, prompts_dir: str = "", answer_language: str = "English",
+                 answer_note: str = "") -> ExplainPlan | str:
     """The selection when there is one, else the enclosing function or class, else the line."""
     kind = "code"
     if end <= start or not text[start:end].strip():
@@ -129,5 +130,6 @@ def plan_explain(*, text: str, tree: tree_sitter.Tree | None, language: str | No
     indent = leading_ws(text[line_start:line_end])
     messages = prompts.explain_messages(language=language or "text", path=path, kind=kind,
                                         code=_dedent_tail(code, indent), before=_before(text, start),
-                                        prompts_dir=prompts_dir, answer_language=answer_language)
+                                        prompts_dir=prompts_dir, answer_language=answer_language,
+                                        answer_note=answer_note)
     return ExplainPlan(start, end, messages, EXPLAIN_TOKENS)

@@ -76,10 +76,11 @@ def fix_messages(*, language: str, path: str, kind: str, code: str, before: str,
 
 
 def explain_messages(*, language: str, path: str, kind: str, code: str, before: str,
-                     prompts_dir: str = "", answer_language: str = "English") -> list[dict]:
+                     prompts_dir: str = "", answer_language: str = "English", answer_note: str = "") -> list[dict]:
+    """`answer_note` asks for the answer's language in that language (`messages.answer_note`)."""
     t = template("explain", prompts_dir)
     values = {"language": language, "path": path, "kind": kind, "fence": fence_for(code, before), "before": before, "code": code,
-              "answer_language": answer_language}
+              "answer_language": answer_language, "answer_note": answer_note}
     return [{"role": "system", "content": fill(t["system"], values)}, {"role": "user", "content": fill(t["user"], values)}]
 
 

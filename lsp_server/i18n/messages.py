@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib.resources.abc import Traversable
 
 from lsp_server.data import package_file
+from lsp_server.i18n.locales import UserLanguage, display_name
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +67,19 @@ def _(message: str, **values: object) -> str:
 def N_(message: str) -> str:
     """Mark `message` for the catalogue; it is translated where it is shown (`_(message)`)."""
     return message
+
+
+ANSWER_NOTE = N_("Write the whole answer in {language}.")
+
+
+def answer_note(language: UserLanguage) -> str:
+    """The request to answer in `language`, written in that language itself when it has a catalogue
+    ("回答はすべて日本語で書いてください。"), else in English with the language's own name
+    ("Write the whole answer in français."). Models follow an instruction in the answer's language
+    far more often than the English one alone (benchmarks/language/explain_lang.py)."""
+    text = catalogue(language.code).gettext(ANSWER_NOTE)
+    name = display_name(language, language)
+    try:
+        return text.format(language=name)
+    except (KeyError, IndexError, ValueError):
+        return ANSWER_NOTE.format(language=name)

@@ -187,3 +187,23 @@ def test_explanations_and_fixes_are_asked_for_in_the_users_language():
         for chat in (explain.messages, fix.messages):
             assert answer_language in chat[0]["content"]
             assert "{answer_language}" not in chat[0]["content"] + chat[1]["content"]
+
+
+@pytest.mark.parametrize("tag, note", [
+    ("ja", "回答はすべて日本語で書いてください。"),  # from the Japanese catalogue
+    ("en", "Write the whole answer in English."),
+    ("fr", "Write the whole answer in français."),  # no catalogue: English, with the language's own name
+    ("zh-Hant", "Write the whole answer in 中文 (繁体)."),
+])
+def test_the_answer_note_is_written_in_the_answers_language(tag, note):
+    assert messages.answer_note(parse_locale(tag)) == note
+
+
+def test_the_explain_prompt_ends_with_the_note_in_the_users_language():
+    text = "def add(a, b):\n    return a - b\n"
+    tree = new_parser("python").parse(text.encode())
+    note = messages.answer_note(parse_locale("ja"))
+    plan = plan_explain(text=text, tree=tree, language="python", path="a.py", start=20, end=20,
+                        answer_language="Japanese", answer_note=note)
+    assert plan.messages[1]["content"].endswith("\n\n" + note)
+    assert "{answer_note}" not in plan.messages[1]["content"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
+from lsp_server.i18n import messages
 from lsp_server.i18n.messages import _
 from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.chat_jobs import run_chat
@@ -37,7 +38,8 @@ def register(server) -> None:
             raise JsonRpcInvalidParams(_("{uri} is not open", uri=uri))
         start, end = doc.offset_at(sl, sc, ls.encoding), doc.offset_at(el, ec, ls.encoding)
         plan = plan_explain(text=doc.text, tree=doc.tree, language=doc.language, path=document_path(uri), start=start, end=end,
-                            prompts_dir=ls.settings.prompts_dir, answer_language=ls.user_language.name)
+                            prompts_dir=ls.settings.prompts_dir, answer_language=ls.user_language.name,
+                            answer_note=messages.answer_note(ls.user_language))
         if isinstance(plan, str):
             raise JsonRpcInternalError(plan)
         try:

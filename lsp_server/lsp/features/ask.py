@@ -21,7 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from lsp_server.fixes import ask as asking
-from lsp_server.i18n.messages import N_
+from lsp_server.i18n.messages import N_, _
 from lsp_server.lsp.documents import document_path
 from lsp_server.lsp.features.chat_jobs import run_chat
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError
@@ -32,9 +32,9 @@ ASK_COMMAND = "localLlm.ask"
 TEXT_NOTIFICATION = "localLlm/askText"
 ASK_TITLE = N_("Ask about this code…")
 MAX_QUESTION_CHARS = 2000
-NOTHING_TO_SEARCH = ("Nothing to search: the workspace has no indexed source or documentation files "
-                     "(open a folder, or check the workspaceIndex setting).")
-NO_MATCH = "No passage of the workspace matches the question; try the names of the code or documents it is about."
+NOTHING_TO_SEARCH = N_("Nothing to search: the workspace has no indexed source or documentation files "
+                        "(open a folder, or check the workspaceIndex setting).")
+NO_MATCH = N_("No passage of the workspace matches the question; try the names of the code or documents it is about.")
 
 
 def _location(root: str, passage, line: int | None = None) -> dict:
@@ -59,7 +59,7 @@ def _arguments(args: tuple) -> tuple[str, str | None, dict | None, str]:
     except (KeyError, TypeError, ValueError, AttributeError):
         raise JsonRpcInvalidParams(f"{ASK_COMMAND} needs [{{question, uri?, range?, language?}}]") from None
     if not question.strip():
-        raise JsonRpcInvalidParams(f"{ASK_COMMAND}: the question is empty")
+        raise JsonRpcInvalidParams(_("the question is empty"))
     return question.strip()[:MAX_QUESTION_CHARS], uri, r, language
 
 
@@ -70,7 +70,7 @@ def register(server) -> None:
         selection = None
         doc = ls.docs.get(uri) if uri else None
         if uri and doc is None:
-            raise JsonRpcInvalidParams(f"{uri} is not open")
+            raise JsonRpcInvalidParams(_("{uri} is not open", uri=uri))
         if doc is not None and r is not None:
             start, end = doc.offset_at(*r["start"], ls.encoding), doc.offset_at(*r["end"], ls.encoding)
             if doc.text[start:end].strip():
@@ -79,20 +79,20 @@ def register(server) -> None:
         hits = await asyncio.to_thread(ls.indexing.passages, query, asking.TOP_PASSAGES)
         result = {"question": question, "citations": [], "passages": []}
         if not hits:
-            answer = NOTHING_TO_SEARCH if hits is None else NO_MATCH
+            answer = _(NOTHING_TO_SEARCH if hits is None else NO_MATCH)
             _show(ls, answer)
             return {**result, "answer": answer}
         sources = asking.select_sources([(h.root, h.passage) for h in hits])
         messages = asking.messages(question, sources, selection=selection, answer_language=language,
                                    prompts_dir=ls.settings.prompts_dir)
         try:
-            text = await run_chat(ls, "Asking the workspace with the local model", messages, asking.ANSWER_TOKENS,
+            text = await run_chat(ls, _("Asking the workspace with the local model"), messages, asking.ANSWER_TOKENS,
                                   on_text=lambda so_far: ls.protocol.notify(TEXT_NOTIFICATION, {"question": question, "text": clean(so_far)}))
         except ModelUnavailable as exc:
-            raise JsonRpcInternalError(f"the model is not ready ({exc})") from None
+            raise JsonRpcInternalError(_("the model is not ready ({error})", error=exc)) from None
         except (RequestCancelled, WorkerError) as exc:
-            raise JsonRpcInternalError(f"the question failed: {exc}") from None
-        answer = clean(text).strip() or "_The model returned no answer._"
+            raise JsonRpcInternalError(_("the question failed: {error}", error=exc)) from None
+        answer = clean(text).strip() or _("_The model returned no answer._")
         cited = asking.citations(answer, sources)
         result["citations"] = [_location(c.source.root, c.source.passage, c.line) for c in cited]
         result["passages"] = [_location(s.root, s.passage) for s in sources]

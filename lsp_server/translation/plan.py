@@ -21,7 +21,7 @@ import tree_sitter
 from lsp_server.fixes.answer import code_blocks
 from lsp_server.fixes.prompts import fence_for, fill, template
 from lsp_server.fixes.scopes import Offsets, count_errors
-from lsp_server.i18n.locales import UserLanguage, english
+from lsp_server.i18n.locales import UserLanguage, display_name, english
 from lsp_server.i18n.messages import _
 from lsp_server.i18n.scripts import without_code, written_in
 from lsp_server.syntax.comments import CommentBlock, code_tokens, comment_at
@@ -103,7 +103,9 @@ def answer_lines(answer: str) -> list[str]:
     return [line.strip() for line in body.split("\n") if line.strip()]
 
 
-def finish_translate(plan: TranslatePlan, *, text: str, language: str | None, answer: str) -> TranslateOutcome:
+def finish_translate(plan: TranslatePlan, *, text: str, language: str | None, answer: str,
+                     ui: UserLanguage | None = None) -> TranslateOutcome:
+    """`ui` is the language the reasons are shown in (names the target in it: "日本語", not "Japanese")."""
     lines = answer_lines(answer)
     if len(plan.spans) == 1 and lines:
         lines = [join_lines(lines)]
@@ -120,7 +122,8 @@ def finish_translate(plan: TranslatePlan, *, text: str, language: str | None, an
     if _NOISE.search(without_code("\n".join(restored))):
         return TranslateOutcome(reason=_("the model's answer is not a translation"))
     if not written_in("\n".join(restored), plan.target.code):
-        return TranslateOutcome(reason=_("the model's answer is not in {language}", language=plan.target.name))
+        return TranslateOutcome(reason=_("the model's answer is not in {language}",
+                                                language=display_name(plan.target, ui or english())))
     new = rebuild(plan.layout, restored)
     reason = check(text=text, language=language, block=plan.block, new=new)
     if reason is not None:

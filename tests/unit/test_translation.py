@@ -259,3 +259,12 @@ def test_find_skips_comments_it_cannot_lay_out():
     source = "x = 1\n"
     tree = new_parser("python").parse(source.encode())
     assert find(tree, source, 0, 0) is None
+
+
+def test_the_refusal_names_the_target_language_in_the_users_language():
+    from lsp_server.i18n.locales import parse_locale
+
+    _tree, plan = _plan()
+    answer = "⟦0⟧ と ⟦1⟧ の合計を返す。"
+    assert "English" in finish_translate(plan, text=SOURCE, language="python", answer=answer).reason
+    assert "英語" in finish_translate(plan, text=SOURCE, language="python", answer=answer, ui=parse_locale("ja")).reason

@@ -44,7 +44,7 @@ async def compute(ls, doc, data: dict, start: int, end: int) -> tuple[tuple[int,
         changed=_("the document changed while the translation was computed; ask for it again"))
     if answer is None:
         return None, why_not
-    outcome = finish_translate(plan, text=text, language=language, answer=answer)
+    outcome = finish_translate(plan, text=text, language=language, answer=answer, ui=ls.user_language)
     if outcome.edit is None:
         return None, outcome.reason or _("the model proposed no change")
     return outcome.edit, _("translation ready")

@@ -2,9 +2,9 @@
 
 `offers` says which translations make sense for a comment (by script detection: into English
 when it is not in Latin script, into the user's language when it is not in theirs);
-`plan_translate` finds the comment, lays it out and builds the chat messages with the code in it
-protected by placeholders; `finish_translate` turns the model's answer into one edit of the
-comment, or a reason to refuse: a lost placeholder, a different number of paragraphs, an answer
+`plan_translate` finds the comment, lays it out, notes the code in it (`protect.code_spans`) and
+builds the chat messages; `finish_translate` turns the model's answer into one edit of the
+comment, or a reason to refuse: code lost or changed, a different number of paragraphs, an answer
 not in the target language's script (or noise: a 41-letter word), or a document that would not
 parse as before (new syntax errors, code tokens outside the comment changed, or the comment no
 longer one comment in place).
@@ -22,14 +22,14 @@ from lsp_server.fixes.answer import code_blocks
 from lsp_server.fixes.prompts import fence_for, fill, template
 from lsp_server.fixes.scopes import Offsets, count_errors
 from lsp_server.i18n.locales import UserLanguage, display_name, english
-from lsp_server.i18n.messages import _
+from lsp_server.i18n.messages import _, answer_note
 from lsp_server.i18n.scripts import without_code, written_in
 from lsp_server.syntax.comments import CommentBlock, code_tokens, comment_at
 from lsp_server.syntax.languages import new_parser
 from lsp_server.syntax.lines import line_bounds
 from lsp_server.syntax.truncation import clean
 from lsp_server.translation.layout import Layout, parse, rebuild
-from lsp_server.translation.protect import protect, restore
+from lsp_server.translation.protect import code_spans, keep_code
 from lsp_server.translation.wrap import join_lines
 
 MAX_COMMENT_CHARS = 6000
@@ -40,7 +40,7 @@ _NOISE = re.compile(r"[A-Za-z]{41,}")  # a "word" no language has: a small model
 class TranslatePlan:
     block: CommentBlock
     layout: Layout
-    spans: list[list[str]]  # the protected code of each paragraph
+    spans: list[list[str]]  # the code of each paragraph, to come back byte for byte
     target: UserLanguage
     messages: list[dict]
     max_tokens: int
@@ -80,16 +80,11 @@ def plan_translate(*, text: str, tree: tree_sitter.Tree | None, language: str | 
     if block.end - block.start > MAX_COMMENT_CHARS:
         return _("the comment is too long to translate with the local model ({chars} characters)",
                  chars=block.end - block.start)
-    masked, spans, n = [], [], 0
-    for para in layout.prose:
-        m, s = protect(para, first=n)
-        masked.append(m)
-        spans.append(s)
-        n += len(s)
-    joined = "\n".join(masked)
+    spans = [code_spans(para) for para in layout.prose]
+    joined = "\n".join(layout.prose)
     t = template("translate", prompts_dir)
-    values = {"language": language or "text", "path": path, "target": target.name, "count": str(len(masked)),
-              "text": joined, "fence": fence_for(joined)}
+    values = {"language": language or "text", "path": path, "target": target.name, "count": str(len(layout.prose)),
+              "text": joined, "fence": fence_for(joined), "answer_note": answer_note(target)}
     messages = [{"role": "system", "content": fill(t["system"], values)},
                 {"role": "user", "content": fill(t["user"], values)}]
     return TranslatePlan(block, layout, spans, target, messages, min(2048, 64 + 2 * len(joined)))
@@ -112,13 +107,12 @@ def finish_translate(plan: TranslatePlan, *, text: str, language: str | None, an
     if len(lines) != len(plan.spans):
         return TranslateOutcome(reason=_("the model's answer does not keep the comment's {count} paragraph(s)",
                                          count=len(plan.spans)))
-    restored, first = [], 0
+    restored = []
     for line, spans in zip(lines, plan.spans):
-        back = restore(line, spans, first)
+        back = keep_code(line, spans)
         if back is None:
             return TranslateOutcome(reason=_("the model's answer lost or changed code inside the comment"))
         restored.append(back)
-        first += len(spans)
     if _NOISE.search(without_code("\n".join(restored))):
         return TranslateOutcome(reason=_("the model's answer is not a translation"))
     if not written_in("\n".join(restored), plan.target.code):

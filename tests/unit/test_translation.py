@@ -10,44 +10,51 @@ from lsp_server.syntax.comments import comment_at
 from lsp_server.syntax.languages import new_parser
 from lsp_server.translation.layout import parse, rebuild
 from lsp_server.translation.plan import answer_lines, finish_translate, find, offers, plan_translate
-from lsp_server.translation.protect import protect, restore
+from lsp_server.translation.protect import code_spans, keep_code
 from lsp_server.translation.wrap import join_lines, width, wrap
 
 
-# -- protect / restore ------------------------------------------------------------------------------
+# -- code spans / keep_code ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, masked, spans", [
-    ("Return `x` plus one.", "Return ⟦0⟧ plus one.", ["`x`"]),
-    ("Use ``a `b`` here", "Use ⟦0⟧ here", ["``a `b``"]),
-    ("See https://example.org/a_b.", "See ⟦0⟧.", ["https://example.org/a_b"]),
-    ("@param {string} name the name", "⟦0⟧ the name", ["@param {string} name"]),
-    (":param count: how many", "⟦0⟧ how many", [":param count:"]),
-    ("Calls os.path.join() with max_len", "Calls ⟦0⟧ with ⟦1⟧", ["os.path.join()", "max_len"]),
-    ("A HashMap of myValue", "A ⟦0⟧ of ⟦1⟧", ["HashMap", "myValue"]),
-    ("値 `n` を返す。", "値 ⟦0⟧ を返す。", ["`n`"]),
-    ("e.g. the U.S. and i.e. this", "e.g. the U.S. and i.e. this", []),
-    ("See :class:`Foo` and std::vec::Vec", "See ⟦0⟧ and ⟦1⟧", [":class:`Foo`", "std::vec::Vec"]),
+@pytest.mark.parametrize("text, spans", [
+    ("Return `x` plus one.", ["`x`"]),
+    ("Use ``a `b`` here", ["``a `b``"]),
+    ("See https://example.org/a_b.", ["https://example.org/a_b"]),
+    ("@param {string} name the name", ["@param {string} name"]),
+    (":param count: how many", [":param count:"]),
+    ("Calls os.path.join() with max_len", ["os.path.join()", "max_len"]),
+    ("A HashMap of myValue", ["HashMap", "myValue"]),
+    ("値 `n` を返す。", ["`n`"]),
+    ("e.g. the U.S. and i.e. this", []),
+    ("See :class:`Foo` and std::vec::Vec", [":class:`Foo`", "std::vec::Vec"]),
 ])
-def test_protect(text, masked, spans):
-    assert protect(text) == (masked, spans)
-    assert restore(masked, spans) == text
+def test_code_spans(text, spans):
+    assert code_spans(text) == spans
+    assert keep_code(text, spans) == text
 
 
 @pytest.mark.parametrize("answer, result", [
-    ("Gibt ⟦0⟧ und ⟦1⟧ zurück", "Gibt `a` und `b` zurück"),
-    ("⟦1⟧ then ⟦0⟧", "`b` then `a`"),  # reordered: fine
-    ("only ⟦0⟧", None),  # lost
-    ("⟦0⟧ ⟦0⟧ ⟦1⟧", None),  # repeated
-    ("⟦0⟧ ⟦1⟧ ⟦2⟧", None),  # invented
+    ("Gibt `a` und `b` zurück", "Gibt `a` und `b` zurück"),
+    ("`b` then `a`", "`b` then `a`"),  # reordered: fine
+    ("only `a`", None),  # lost
+    ("`a` and `bb`", None),  # changed
+    ("`a` and b", "`a` and `b`"),  # written without its backticks, once: they come back
+    ("`a` and b, b", None),  # twice without: which one is the code?
+    ("`a` and `b` and `c`", "`a` and `b` and `c`"),  # more code than the source: prose, allowed
 ])
-def test_restore_refuses_lost_placeholders(answer, result):
-    assert restore(answer, ["`a`", "`b`"]) == result
+def test_keep_code_refuses_lost_or_changed_code(answer, result):
+    assert keep_code(answer, ["`a`", "`b`"]) == result
 
 
-def test_placeholders_numbered_from_an_offset():
-    assert protect("a `x`", first=3) == ("a ⟦3⟧", ["`x`"])
-    assert restore("a ⟦3⟧", ["`x`"], first=3) == "a `x`"
-    assert restore("a ⟦0⟧", ["`x`"], first=3) is None
+@pytest.mark.parametrize("answer, spans, result", [
+    ("uses max_len2", ["max_len"], None),  # inside a longer identifier: not the same code
+    ("uses max_len.", ["max_len"], "uses max_len."),
+    ("`n` and `n`", ["`n`", "`n`"], "`n` and `n`"),
+    ("`n` only", ["`n`", "`n`"], None),  # the source has it twice
+    ("``x``", ["`x`"], None),  # a longer backtick run is other markup
+])
+def test_keep_code_counts_whole_spans(answer, spans, result):
+    assert keep_code(answer, spans) == result
 
 
 # -- wrap ----------------------------------------------------------------------------------------------
@@ -207,10 +214,11 @@ def _plan(source=SOURCE, language="python", probe="合計", target="en"):
                                 target=parse_locale(target))
 
 
-def test_the_prompt_holds_placeholders_not_code():
+def test_the_prompt_holds_the_comment_as_written():
     _tree, plan = _plan()
     user = plan.messages[1]["content"]
-    assert "⟦0⟧ と ⟦1⟧ の合計を返す。" in user and "`a`" not in user and "English" in user
+    assert "`a` と `b` の合計を返す。" in user and "English" in user
+    assert plan.spans == [["`a`", "`b`"]]
 
 
 def test_no_comment_no_plan():
@@ -221,12 +229,13 @@ def test_no_comment_no_plan():
 
 
 @pytest.mark.parametrize("answer, edit, reason", [
-    ("```text\nReturn the sum of ⟦0⟧ and ⟦1⟧.\n```", "# Return the sum of `a` and `b`.", None),
-    ("Return the sum of ⟦0⟧ and ⟦1⟧.", "# Return the sum of `a` and `b`.", None),
-    ("Return the sum of ⟦0⟧.", None, "lost or changed code"),
-    ("Return the sum of a and b.", None, "lost or changed code"),
-    ("⟦0⟧ と ⟦1⟧ の合計を返す。", None, "not in English"),
-    ("⟦0⟧ ⟦1⟧ " + "x" * 60, None, "not a translation"),
+    ("```text\nReturn the sum of `a` and `b`.\n```", "# Return the sum of `a` and `b`.", None),
+    ("Return the sum of `a` and `b`.", "# Return the sum of `a` and `b`.", None),
+    ("Return the sum of `a`.", None, "lost or changed code"),
+    ("Return the sum of a and b.", "# Return the sum of `a` and `b`.", None),  # backticks put back
+    ("Return the sum of `a` and `c`.", None, "lost or changed code"),
+    ("`a` と `b` の合計を返す。", None, "not in English"),
+    ("`a` `b` " + "x" * 60, None, "not a translation"),
     ("", None, "paragraph"),
 ])
 def test_finish(answer, edit, reason):
@@ -237,9 +246,9 @@ def test_finish(answer, edit, reason):
 
 
 @pytest.mark.parametrize("language, source, probe, answer, reason", [
-    ("c", "/* 値を返す `x` */\nint f(void) { return 1; }\n", "値", "returns ⟦0⟧ */ int y; /* the value", "code around it"),
-    ("python", 'def f():\n    """値 `x` を返す。"""\n', "値", 'returns ⟦0⟧ """; import os; """', "code around it"),
-    ("python", "x = 1  # 値 `x`\n", "値", "value ⟦0⟧\nsecond", None),  # one paragraph: the lines are joined
+    ("c", "/* 値を返す `x` */\nint f(void) { return 1; }\n", "値", "returns `x` */ int y; /* the value", "code around it"),
+    ("python", 'def f():\n    """値 `x` を返す。"""\n', "値", 'returns `x` """; import os; """', "code around it"),
+    ("python", "x = 1  # 値 `x`\n", "値", "value `x`\nsecond", None),  # one paragraph: the lines are joined
 ])
 def test_an_answer_that_would_break_the_file_is_refused(language, source, probe, answer, reason):
     _tree, plan = _plan(source, language, probe)
@@ -265,6 +274,6 @@ def test_the_refusal_names_the_target_language_in_the_users_language():
     from lsp_server.i18n.locales import parse_locale
 
     _tree, plan = _plan()
-    answer = "⟦0⟧ と ⟦1⟧ の合計を返す。"
+    answer = "`a` と `b` の合計を返す。"
     assert "English" in finish_translate(plan, text=SOURCE, language="python", answer=answer).reason
     assert "英語" in finish_translate(plan, text=SOURCE, language="python", answer=answer, ui=parse_locale("ja")).reason

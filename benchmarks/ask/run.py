@@ -135,8 +135,16 @@ async def answers(questions: list[dict], scratch: Path, model: str) -> list[dict
     for workspace in dict.fromkeys(q["workspace"] for q in questions):
         root = prepare(workspace, scratch)
         client, _, _ = await start(model, root, {"clientShowsExplanations": True}, name="ask-bench")
+        first_text: list[float] = []  # when the first streamed piece of the current answer came
+
+        @client.feature("localLlm/askText")
+        def streamed(params) -> None:
+            if not first_text:
+                first_text.append(time.monotonic())
+
         try:
             for q in [q for q in questions if q["workspace"] == workspace]:
+                first_text.clear()
                 t0 = time.monotonic()
                 result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
                     command="localLlm.ask", arguments=[{"question": q["question"]}]))
@@ -144,7 +152,8 @@ async def answers(questions: list[dict], scratch: Path, model: str) -> list[dict
                 files = [p["path"] for p in result["passages"]]
                 cited = [c["path"] for c in result["citations"]]
                 rows.append({"workspace": workspace, "question": q["question"], "file": q["file"], "fact": q["fact"],
-                             "seconds": round(seconds, 2), "correct": has_fact(result["answer"], q["fact"]),
+                             "seconds": round(seconds, 2),
+                             "first_text_s": round(first_text[0] - t0, 2) if first_text else None, "correct": has_fact(result["answer"], q["fact"]),
                              "cites_file": q["file"] in cited, "citations": len(cited),
                              "rank": files.index(q["file"]) + 1 if q["file"] in files else None,
                              "answer": result["answer"]})
@@ -184,10 +193,12 @@ def main() -> None:
 
             rows = asyncio.run(answers(questions, Path(scratch), model_path(args.model)))
             times = [r["seconds"] for r in rows]
+            firsts = [r["first_text_s"] for r in rows if r.get("first_text_s") is not None]
             summary = {"model": name, "versions": pins, "version_problems": problems, **summarize(rows),
                        "correct": round(sum(r["correct"] for r in rows) / len(rows), 3),
                        "cites_right_file": round(sum(r["cites_file"] for r in rows) / len(rows), 3),
-                       "median_s": round(statistics.median(times), 2), "p90_s": round(sorted(times)[int(0.9 * (len(times) - 1))], 2)}
+                       "median_s": round(statistics.median(times), 2),
+                       "median_first_text_s": round(statistics.median(firsts), 2) if firsts else None, "p90_s": round(sorted(times)[int(0.9 * (len(times) - 1))], 2)}
             path = folder / f"ask-{name}.json"
             path.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(summary, indent=1))

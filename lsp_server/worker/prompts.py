@@ -90,12 +90,14 @@ def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest,
     on whose full prompt is cold (it would compute more than COLD_FACTOR times the small window's
     tokens) is answered, in this order, from its windows with the cross-file context the cache
     holds (`held`: the context changed, and the cache has the old one), or from the small window.
+    Only an engine with spare sequences does (`has_spares`): growing the full window into the
+    cache in use would throw away the small one at every keystroke.
     `held` is updated to the context of the prompt chosen."""
     held = held if held is not None else Held()
     full = fim_prompt(engine, template, req)
     engine.adopt(full.tokens)
     chosen, grow = full, None
-    if live and req.latency_target_ms > 0:
+    if live and req.latency_target_ms > 0 and engine.has_spares:
         limit = COLD_FACTOR * (SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS)
         if engine.uncached(full.tokens) > limit:
             older = None

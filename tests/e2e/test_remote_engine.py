@@ -105,3 +105,26 @@ def test_the_key_is_sent_but_never_logged(caplog, monkeypatch):
         fake.close()
     assert "POST" in caplog.text or "completion" in caplog.text  # the requests were logged
     assert "s3cret-key-value" not in caplog.text
+
+
+@pytest.mark.parametrize("prompt_tokens, answered", [
+    (30, True),  # 30 tokens at no less than 20 a second: 1.5 s more than the 0.3 s between pieces
+    (2, False),  # 0.1 s more: the engine's 0.5 s per event is too slow
+])
+def test_the_wait_for_the_first_piece_includes_the_prompts_time(fake, prompt_tokens, answered):
+    fake.delay_s = 0.5
+    engine = RemoteEngine(fake.url, "llama-server", timeout_s=0.3)
+    stats = EvalStats()
+    pieces = engine.generate([1] * (prompt_tokens - 1) + [1001], max_tokens=2, cancelled=lambda: False, stats=stats)
+    if answered:
+        assert "".join(pieces)
+    else:
+        with pytest.raises(Unreachable):
+            "".join(pieces)
+
+
+@pytest.mark.parametrize("seen_tps, tokens, wait_s", [(0.0, 200, 10.0), (100.0, 200, 2.0), (5.0, 200, 10.0)])
+def test_prompt_wait(fake, seen_tps, tokens, wait_s):
+    engine = RemoteEngine(fake.url, "llama-server")
+    engine.rates.prompt_tps = seen_tps
+    assert engine.prompt_wait_s(tokens) == pytest.approx(wait_s)

@@ -146,3 +146,30 @@ async def test_a_model_without_fim_tokens(server_bin, nofim_model_path, tmp_path
 async def test_explain_goes_to_the_engines_chat_endpoint(tiny_server):
     answer = await explain(tiny_server.url)
     assert isinstance(answer, str) and answer.strip()  # the tiny model's noise, but an answer
+
+
+def test_a_cold_prompt_gets_the_full_window_remotely(tiny_server, tiny_model_path, tmp_path):
+    """No small first window on a remote engine: growing the full one while idle would replace the
+    small one in the slot, and every keystroke would compute its prompt again. The full window is
+    computed once; the next keystroke reuses it (llama-server's `cache_prompt`)."""
+    from lsp_server.worker.prompts import SMALL_PREFIX_TOKENS
+    from lsp_server.worker_protocol import Complete, Load, Loaded, Progress, Shutdown, encode
+    from tests.e2e.test_worker_prefill import BODY, answer as done, request
+    from tests.e2e.test_worker_protocol import RawWorker
+
+    w = RawWorker(tmp_path / "worker.log")
+    try:
+        w.send(encode(Load(path=str(tiny_model_path), backend="llama-server", url=tiny_server.url)))
+        while isinstance(event := w.event(), Progress):
+            pass
+        assert isinstance(event, Loaded), event
+        w.send(encode(Complete(id="cold", request=request(BODY + "def h(x):\n    "))))
+        first = done(w, "cold").result.stats
+        assert not first.get("small_window") and first["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+        w.send(encode(Complete(id="next", request=request(BODY + "def h(x):\n    r"))))
+        stats = done(w, "next").result.stats
+        assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+        assert stats["evaluated_tokens"] < stats["prompt_tokens"] // 2, stats  # the slot's cache served the rest
+        w.send(encode(Shutdown()))
+    finally:
+        w.close()

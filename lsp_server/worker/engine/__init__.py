@@ -40,6 +40,8 @@ class Engine:
     """A loaded model. `chunk` is the prompt batch size between cancellation checks;
     `reuse_shifted=False` computes the FIM suffix again after every edit instead of moving it."""
 
+    has_spares = True  # spare KV sequences: prompts computed ahead beside the one in use
+
     def __init__(
         self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = 32, reuse_shifted: bool = True
     ) -> None:

@@ -20,6 +20,12 @@ What cannot exist remotely degrades, as follows:
   is code, is not enforced (it needs the logits of every token).
 - `avoid_first` (a retry's barred first tokens): one token is asked for with them barred by
   `logit_bias`, then the rest after it (the slot's cache makes the second request cheap).
+- The small first window of a cold prompt (`worker.prompts.choose_prompt`): never. Its full
+  window would be grown while idle into the one slot, replacing the small one the user is typing
+  in, so that every keystroke computed its prompt again (measured: 4.6 s a keystroke against
+  1.2 s embedded on 2 cores). The first request computes the full window.
+- Timeouts: `backendTimeoutMs` bounds the connection and the wait between two pieces; the wait
+  for the first piece also gets the prompt's predicted time (`prompt_wait_s`).
 Not thread-safe: only the worker's engine thread may call it, as `Engine`.
 """
 
@@ -37,6 +43,9 @@ from lsp_server.worker.remote.dialects import (
 )
 from lsp_server.worker.remote.http import Connection, Failed, Malformed, Refused, RemoteError, Unreachable, read_key
 from lsp_server.worker.remote.tokens import LocalVocabulary, ServerTokenizer, find_roles
+
+PROMPT_TPS_FLOOR = 20.0  # prompt tokens a second: slower than the 1.5B on 2 CPU cores (about 60)
+CHARS_PER_TOKEN = 3  # a chat prompt's length in tokens, estimated from its text (not tokenized here)
 
 __all__ = ["Failed", "Malformed", "Refused", "RemoteEngine", "RemoteError", "Unreachable", "open_remote"]
 
@@ -149,6 +158,14 @@ class RemoteEngine:
 
     needs_refresh = False
     can_shift = False
+    has_spares = False  # one cache per slot: no small first window grown in a spare (`choose_prompt`)
+
+    def prompt_wait_s(self, tokens: int) -> float:
+        """How long the engine may take to compute `tokens` prompt tokens before it sends anything:
+        at the prompt speed seen so far, never assumed faster than PROMPT_TPS_FLOOR (an unknown
+        engine may be a CPU)."""
+        tps = max(self.rates.prompt_tps, PROMPT_TPS_FLOOR)
+        return tokens / tps
 
     def refresh(self, cancelled: Cancelled) -> int:
         return 0
@@ -197,7 +214,8 @@ class RemoteEngine:
         generated: list[int] = []
         last = Chunk()
         try:
-            for data in self.conn.stream(COMPLETION_PATH[self.dialect], body, cancelled):
+            for data in self.conn.stream(COMPLETION_PATH[self.dialect], body, cancelled,
+                                         wait_s=self.prompt_wait_s(self.uncached(prompt))):
                 chunk = read_chunk(self.dialect, data)
                 if chunk.timings:
                     last.timings = chunk.timings
@@ -239,7 +257,8 @@ class RemoteEngine:
         body = chat_body(self.dialect, messages, max_tokens=max_tokens, model=self.model)
         t0, first_at = time.perf_counter(), None
         try:
-            for data in self.conn.stream(CHAT_PATH, body, cancelled):
+            chars = sum(len(str(m.get("content", ""))) for m in messages)
+            for data in self.conn.stream(CHAT_PATH, body, cancelled, wait_s=self.prompt_wait_s(chars // CHARS_PER_TOKEN)):
                 chunk = read_chunk(self.dialect, data, chat=True)
                 if chunk.text:
                     first_at = first_at or time.perf_counter()

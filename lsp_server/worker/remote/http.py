@@ -152,14 +152,16 @@ class Connection:
                                "CA that signed it")
         return Unreachable(f"{self.url} is not reachable ({type(exc).__name__}: {exc})")
 
-    def stream(self, path: str, body: dict, cancelled: Callable[[], bool]) -> Iterator[dict]:
+    def stream(self, path: str, body: dict, cancelled: Callable[[], bool], wait_s: float = 0.0) -> Iterator[dict]:
         """The JSON objects of a server-sent event stream, until `[DONE]` or its end. Returns
-        (ends) early once `cancelled()` is true; closing the generator closes the stream."""
+        (ends) early once `cancelled()` is true; closing the generator closes the stream. `wait_s`
+        is added to the timeout of this request's reads: the time the engine may need to compute
+        the prompt before its first piece (a cold prompt on a CPU engine takes tens of seconds)."""
         from httpx_sse import EventSource, SSEError  # deferred, as httpx
 
         watch = None
         try:
-            with self._open_stream(path, body) as response:
+            with self._open_stream(path, body, wait_s) as response:
                 if response.status_code != 200:
                     response.read()
                     raise http_error(response.status_code, response.text, self.url + path)
@@ -186,14 +188,15 @@ class Connection:
                 watch.stop()
 
 
-    def _open_stream(self, path: str, body: dict):
+    def _open_stream(self, path: str, body: dict, wait_s: float = 0.0):
         """The streaming response (a context manager), sent once more if the connection was found
         closed before any answer."""
-        request = self.client.build_request("POST", path, json=body)
+        base = self.client.timeout
+        timeout = self._httpx.Timeout(base.read + max(0.0, wait_s), connect=base.connect) if wait_s > 0 else base
         try:
-            response = self.client.send(request, stream=True)
+            response = self.client.send(self.client.build_request("POST", path, json=body, timeout=timeout), stream=True)
         except self._httpx.RemoteProtocolError:
-            response = self.client.send(self.client.build_request("POST", path, json=body), stream=True)
+            response = self.client.send(self.client.build_request("POST", path, json=body, timeout=timeout), stream=True)
         return contextlib.closing(response)
 
 

@@ -3,7 +3,7 @@
 Owns the display width of a text (East Asian wide and full-width characters count 2 columns:
 `unicodedata.east_asian_width`), joining wrapped lines back into one paragraph (no space where
 two CJK characters meet), and a greedy wrap that breaks at spaces and between CJK characters,
-never inside a backtick span or a placeholder, and never puts closing punctuation (、。」) at the
+never inside a backtick span, and never puts closing punctuation (、。」) at the
 start of a line. Pure.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# The units a line can break around: a code span, a placeholder, spaces, one wide character, a word.
-_UNIT = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|⟦\d+⟧|\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef`⟦]+|.", re.S)
+# The units a line can break around: a code span, spaces, one wide character, a word.
+_UNIT = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef`]+|.", re.S)
 _NO_LINE_START = set("、。，．,.!?！？)]}」』】〕）：；:;ーぁぃぅぇぉっゃゅょァィゥェォッャュョ々…")
 
 

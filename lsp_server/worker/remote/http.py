@@ -192,7 +192,7 @@ class Connection:
         """The streaming response (a context manager), sent once more if the connection was found
         closed before any answer."""
         base = self.client.timeout
-        timeout = self._httpx.Timeout(base.read + max(0.0, wait_s), connect=base.connect) if wait_s > 0 else base
+        timeout = self._httpx.Timeout(base.read + wait_s, connect=base.connect) if wait_s > 0 else base
         try:
             response = self.client.send(self.client.build_request("POST", path, json=body, timeout=timeout), stream=True)
         except self._httpx.RemoteProtocolError:

@@ -76,3 +76,15 @@ async def test_without_prefill_the_first_suggestion_uses_the_small_window(tiny_m
         assert stats["small_window"] and stats["prefix_window_tokens"] <= SMALL_PREFIX_TOKENS
         # and the full window is computed after it, while idle
         assert await warmed(s) > SMALL_PREFIX_TOKENS
+
+
+async def test_a_place_shown_while_the_model_loads_is_prefilled_however_long_the_load(tiny_model_path):
+    # waitForModelMs bounds how long a *request* waits for the model; the cursor resting somewhere
+    # while the model loads is not a request, and says nothing again once the model is ready
+    async with start_server(tiny_model_path, init_options={"waitForModelMs": 0}) as s:
+        s.open(URI, TEXT)
+        s.client.protocol.notify("localLlm/cursor", {"textDocument": {"uri": URI}, "position": {"line": LINE, "character": 4}})
+        await asyncio.sleep(0)
+        assert [st["state"] for st in s.statuses] in ([], ["loading"]), "the model was ready too soon to test this"
+        await s.wait_status("ready")
+        assert await warmed(s) > SMALL_PREFIX_TOKENS

@@ -88,8 +88,9 @@ class FakeModelManager:
         job.first.add_done_callback(_retrieved)
         return job.id, job.future, job.first
 
-    async def until_ready(self, timeout: float) -> bool:
-        """Ready when `available`; while `loading` is an unfinished future, wait for it (bounded)."""
+    async def until_ready(self, timeout: float | None) -> bool:
+        """Ready when `available`; while `loading` is an unfinished future, wait for it (bounded
+        unless `timeout` is None)."""
         if self.loading is not None and not self.loading.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self.loading), timeout)

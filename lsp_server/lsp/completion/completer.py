@@ -98,20 +98,21 @@ class Completer:
         if snap is None or snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
             return False
         if not self.manager.prefill(make_request(snap, None, settings, *self._context(snap, settings))):
-            self._reveal_once_ready((uri, line, character, encoding), settings)
+            self._reveal_once_ready((uri, line, character, encoding))
             return False
         self._revealed = (uri, line)
         log.debug("prefill at %s:%d:%d", uri, line, character)
         return True
 
-    def _reveal_once_ready(self, where: tuple[str, int, int, str], settings: Settings) -> None:
-        """The model is not ready: the newest place shown is prefilled once it is."""
+    def _reveal_once_ready(self, where: tuple[str, int, int, str]) -> None:
+        """The model is not ready: the newest place shown is prefilled once it is, however long the
+        load takes (no one waits for a prefill, and the cursor resting there says nothing again)."""
         self._pending_reveal = where
         if self._reveal_task is not None and not self._reveal_task.done():
             return
 
         async def later() -> None:
-            if await self.manager.until_ready(settings.wait_for_model_ms / 1000) and self._pending_reveal:
+            if await self.manager.until_ready(None) and self._pending_reveal:
                 where, self._pending_reveal = self._pending_reveal, None
                 self.reveal(*where)
 

@@ -93,11 +93,15 @@ class ModelManager:
         self._state_changed = asyncio.Event()
         self.on_status(self.status)
 
-    async def until_ready(self, timeout: float) -> bool:
-        """Whether the model is ready, waiting up to `timeout` seconds while it loads (or the worker
-        restarts after a crash). An error state answers at once. Cancelling the caller ends the wait."""
-        deadline = time.monotonic() + timeout
-        while self.status.state == LOADING and (left := deadline - time.monotonic()) > 0:
+    async def until_ready(self, timeout: float | None) -> bool:
+        """Whether the model is ready, waiting up to `timeout` seconds (None: as long as it takes)
+        while it loads (or the worker restarts after a crash). An error state answers at once.
+        Cancelling the caller ends the wait."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.status.state == LOADING:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
             try:
                 await asyncio.wait_for(self._state_changed.wait(), left)
             except asyncio.TimeoutError:

@@ -25,7 +25,12 @@ from lsp_server.worker_protocol import CompletionRequest, ContextFile
 SMALL_PREFIX_TOKENS = 256
 SMALL_SUFFIX_TOKENS = 64
 SMALL_ANCHOR_LINES = 8  # the small prefix window's start moves in steps of this many lines
-COLD_FACTOR = 2  # "cold": the prompt would compute more than this many times the small window's tokens
+COLD_FACTOR = 2  # the small window answers only when the full prompt costs more than this many times it
+# A live request computes its full prompt when that takes at most this share of its latency target
+# (the rest is the suggestion's); more, and it is answered from a cheaper prompt while the full one
+# is computed ahead.
+PROMPT_SHARE = 0.5
+MIN_AFFORDABLE_TOKENS = 64
 
 
 @dataclass
@@ -76,41 +81,58 @@ def prefill_prompts(engine: Engine, template: FimTemplate, req: CompletionReques
     if not _small_applies(req):
         return [full.tokens]
     small = fim_prompt(engine, template, req, small=True)
-    if len(full.tokens) - engine.held(full.tokens) <= COLD_FACTOR * len(small.tokens):
+    full_cost = cost(engine, full.tokens)
+    if full_cost <= max(affordable_tokens(req.latency_target_ms, engine.rates.prompt_tps), COLD_FACTOR * len(small.tokens)):
         return [full.tokens]
     return [small.tokens, full.tokens]
+
+
+def affordable_tokens(target_ms: int, prompt_tps: float) -> int:
+    """How many prompt tokens a live request computes before answering rather than answer from a
+    cheaper prompt: what PROMPT_SHARE of the latency target buys at this machine's measured prompt
+    speed, so that a fast machine never gets the small window and a slow one never waits seconds
+    for the rest of a full one; never fewer than MIN_AFFORDABLE_TOKENS (a keystroke's prompt on a
+    warm cache is always computed). Before any speed is measured: COLD_FACTOR small windows."""
+    if prompt_tps <= 0:
+        return COLD_FACTOR * (SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS)
+    return max(MIN_AFFORDABLE_TOKENS, int(target_ms / 1000 * PROMPT_SHARE * prompt_tps))
+
+
+def cost(engine: Engine, tokens: list[int]) -> int:
+    """The tokens a prompt would compute now, from the prompt in use or the best spare."""
+    return len(tokens) - engine.held(tokens)
 
 
 def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, live: bool,
                   held: Held | None = None) -> tuple[FimPrompt, FimPrompt | None]:
     """(the prompt to answer with, the full prompt to compute while idle or None).
 
-    The prompt in use is first swapped for a spare that holds more of it (`Engine.adopt`: one
-    computed ahead, or the file the user was in before). A `live` request with the latency budget
-    on whose full prompt is cold (it would compute more than COLD_FACTOR times the small window's
-    tokens) is answered, in this order, from its windows with the cross-file context the cache
-    holds (`held`: the context changed, and the cache has the old one), or from the small window.
-    Only an engine with spare sequences does (`has_spares`): growing the full window into the
-    cache in use would throw away the small one at every keystroke.
-    `held` is updated to the context of the prompt chosen."""
+    A `live` request with the latency budget on whose full prompt costs more than it can afford
+    (`affordable_tokens`, counting what the prompt in use or a spare holds of it) is answered, in
+    this order, from its windows with the cross-file context the cache holds (`held`: the context
+    changed, and the cache has the old one), or from the small window when that costs less than
+    1/COLD_FACTOR of the full one. Only an engine with spare sequences does (`has_spares`):
+    growing the full window into the cache in use would throw away the small one at every
+    keystroke. The prompt chosen is then swapped for a spare that holds more of it
+    (`Engine.adopt`: one computed ahead, or the file the user was in before); the others are
+    left where they are. `held` is updated to the context of the prompt chosen."""
     held = held if held is not None else Held()
     full = fim_prompt(engine, template, req)
-    engine.adopt(full.tokens)
     chosen, grow = full, None
     if live and req.latency_target_ms > 0 and engine.has_spares:
-        limit = COLD_FACTOR * (SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS)
-        if engine.uncached(full.tokens) > limit:
+        limit = affordable_tokens(req.latency_target_ms, engine.rates.prompt_tps)
+        full_cost = cost(engine, full.tokens)
+        if full_cost > limit:
             older = None
             if held.context is not None and held.context != req.context:
                 older = fim_prompt(engine, template, req, context=held.context)
-                engine.adopt(older.tokens)
-            if older is not None and engine.uncached(older.tokens) <= limit:
+            if older is not None and cost(engine, older.tokens) <= limit:
                 chosen, grow = older, full
             elif _small_applies(req):
                 small = fim_prompt(engine, template, req, small=True)
-                if engine.uncached(full.tokens) > COLD_FACTOR * len(small.tokens):
-                    engine.adopt(small.tokens)
+                if COLD_FACTOR * cost(engine, small.tokens) < full_cost:
                     chosen, grow = small, full
+    engine.adopt(chosen.tokens)
     if chosen is full:
         held.context = req.context
     elif chosen.prefix_tokens < full.prefix_tokens:  # the small window: no context

@@ -58,6 +58,10 @@ class Job:
         return "load" if isinstance(self.command, Load) else self.command.id  # one load at a time: no id
 
 
+# A prompt that the prompt in use or a spare serves computing at most this many tokens (a few
+# keystrokes typed since it was computed, and its suffix's fresh head) is not computed ahead again:
+# that would throw away the spare's end, which adopting it moves instead.
+WARM_ENOUGH = 32
 RANK = {Load: 0, Complete: 1, Chat: 2}  # loads first, then completions (newest last: each was asked for), then chats
 
 
@@ -76,6 +80,9 @@ class Worker:
         self.prefill: CompletionRequest | None = None  # the newest prefill not yet turned into prompts
         self.warm_targets: list[list[int]] = []  # prompts to compute ahead while idle, in order
         self.held = Held()  # the cross-file context of the prompt in use
+        # Until then (time.monotonic()) the full prompt of a request answered from a cheaper one is
+        # computed even when a job waits: what was left of that request's latency target.
+        self.grow_until = 0.0
         self.health: HealthWatch | None = None  # a remote engine's failures and recovery
 
     # -- output --------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ class Worker:
     def _next_job(self) -> Job | None:
         """The next job to run; None when closing. With no job waiting, idle work runs first."""
         with self.cond:
-            while not self.jobs and not self.closing:
+            while (not self.jobs or self._growing()) and not self.closing:
                 if self.engine is not None and (self.prefill is not None or self.warm_targets):
                     self.cond.release()
                     try:
@@ -179,8 +186,12 @@ class Worker:
         stats["prompt_ms"] = (time.perf_counter() - t0) * 1000
         self.emit(Refreshed(complete=not engine.needs_refresh, stats=stats))
 
+    def _growing(self) -> bool:
+        """Within the time left of a request answered from a cheaper prompt than its full one."""
+        return self.engine is not None and bool(self.warm_targets) and time.monotonic() < self.grow_until
+
     def _interrupts_idle(self) -> bool:
-        return bool(self.jobs) or self.closing or self.prefill is not None
+        return bool(self.jobs) and not self._growing() or self.closing or self.prefill is not None
 
     def _warm_while_idle(self) -> None:
         """Compute the prompts expected next into spare sequences (`Engine.warm`), the newest
@@ -204,8 +215,8 @@ class Worker:
         try:
             while self.warm_targets and not self._interrupts_idle():
                 tokens = self.warm_targets[0]
-                if engine.held(tokens) >= len(tokens) - 1:
-                    self.warm_targets.pop(0)  # the prompt in use or a spare has it already
+                if len(tokens) - engine.held(tokens) <= WARM_ENOUGH:
+                    self.warm_targets.pop(0)  # the prompt in use or a spare has it already (all but a few tokens)
                     continue
                 done, finished = engine.warm(tokens, self._interrupts_idle)
                 stats["evaluated_tokens"] += done
@@ -327,6 +338,7 @@ class Worker:
                     job.typed = ""
             self.emit(Partial(id=job.id, result=partial))
 
+        started = time.monotonic()
         result = self._on_engine(job, lambda: run_completion(
             self.engine, self.template, req, lambda: self._is_cancelled(job), lambda: job.typed, answer_early,
             self._warm_later, self.held), MissingFimTokens)
@@ -338,6 +350,11 @@ class Worker:
             self.emit(Cancelled(id=job.id, stats=result.stats, raw=result.raw))
         else:
             self.emit(Done(id=job.id, result=result))
+            if req.latency_target_ms > 0 and (result.stats.get("small_window") or result.stats.get("older_context")):
+                # what is left of the target goes to the full prompt, even if the next keystroke's
+                # request waits: typing leaves the worker too little idle time to ever finish it
+                with self.cond:
+                    self.grow_until = started + req.latency_target_ms / 1000
 
     def _on_engine(self, job: Job, work: Callable[[], T], told: type[Exception]) -> T | None:
         """`work()`, the job's run on the engine; None when the job ended with `error` instead: an

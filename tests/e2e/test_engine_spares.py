@@ -143,3 +143,17 @@ def test_two_prompts_that_share_only_a_header_are_warmed_side_by_side(engine):
     assert engine.warm(small, lambda: False)[1] and engine.warm(full, lambda: False)[1]
     # the second did not overwrite the first (they share the header only): both are held
     assert engine.held(small) == len(small) - 1 and engine.held(full) == len(full) - 1
+
+
+def test_a_spare_of_an_older_keystroke_is_adopted_with_its_suffix_moved(engine):
+    # the user typed on after the spare was computed: adopting it computes the typed tokens and the
+    # suffix's fresh head, and moves the rest of its suffix, as sequence 0 would
+    engine.reset()
+    evaluate(engine, fim(engine, A))
+    suffix = "\n\n" + "print(total([1, 2, 3]))\n" * 12
+    older, newer = fim(engine, B + "        ", suffix), fim(engine, B + "        self.z = 0", suffix)
+    assert engine.warm(older, lambda: False)[1]
+    cost = len(newer) - engine.held(newer)
+    assert cost < 24, cost  # not the whole suffix after the cursor
+    assert engine.adopt(newer)
+    assert evaluate(engine, newer).evaluated_tokens == cost

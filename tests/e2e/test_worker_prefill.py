@@ -20,9 +20,14 @@ from tests.e2e.test_worker_protocol import RawWorker
 BODY = "".join(f"def f{i}(x):\n    y = x * {i} + {i * 7}\n    return y - {i}\n\n\n" for i in range(60))
 
 
-def request(prefix: str, **kw) -> CompletionRequest:
+# The tiny model computes any of these prompts well within a real latency target (so a request
+# would compute its full prompt itself): 1 ms affords only a keystroke's prompt (MIN_AFFORDABLE_TOKENS).
+TARGET_MS = 1
+
+
+def request(prefix: str, target_ms: int = TARGET_MS, **kw) -> CompletionRequest:
     return CompletionRequest(prefix=prefix, suffix="\n\nprint(f1(2))\n" * 20, path="m.py", language="python",
-                             max_tokens=4, latency_target_ms=2000, **kw)
+                             max_tokens=4, latency_target_ms=target_ms, **kw)
 
 
 @pytest.fixture
@@ -116,3 +121,15 @@ def test_a_new_cross_file_context_is_computed_while_idle_and_the_held_one_answer
     new = answer(worker, "k4").result.stats
     assert not new.get("older_context") and new["context_tokens"] != with_c1["context_tokens"]
     assert new["evaluated_tokens"] < 40
+
+
+def test_the_rest_of_a_cold_requests_target_grows_the_full_window_before_the_next_request(worker):
+    # a user typing on leaves the worker no idle time; what is left of the cold request's latency
+    # target is spent on the full window even though the next keystroke's request waits for it
+    worker.send(encode(Complete(id="g1", request=request(BODY + "def h(x):\n    ", target_ms=30000))))
+    first = answer(worker, "g1").result.stats
+    assert first["small_window"]
+    worker.send(encode(Complete(id="g2", request=request(BODY + "def h(x):\n    r", target_ms=30000))))
+    stats = answer(worker, "g2").result.stats
+    assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+    assert stats["evaluated_tokens"] < 40

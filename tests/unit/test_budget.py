@@ -6,6 +6,9 @@ import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
+from lsp_server.worker.prompts import (
+    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS, affordable_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,17 @@ def test_rates_average_measurements():
 )
 def test_ending_evidence(stop_reason, budget, requested, expected):
     assert ending_evidence(stop_reason, budget, requested) is expected
+
+
+@pytest.mark.parametrize(
+    "target_ms, prompt_tps, expected",
+    [
+        (2000, 0, COLD_FACTOR * (SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS)),  # no speed measured yet
+        (2000, 52, MIN_AFFORDABLE_TOKENS),  # 2 cores, the 1.5B: 52 tokens in half the target, but a keystroke's prompt always
+        (2000, 200, 200),  # half the target at 200 tokens a second
+        (2000, 2000, 2000),  # a GPU: the full window, never the small one
+        (1, 100000, MIN_AFFORDABLE_TOKENS),
+    ],
+)
+def test_affordable_tokens(target_ms, prompt_tps, expected):
+    assert affordable_tokens(target_ms, prompt_tps) == expected

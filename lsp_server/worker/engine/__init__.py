@@ -109,8 +109,9 @@ class Engine:
         return self.kv.warm(tokens, cancelled)
 
     def held(self, tokens: list[int]) -> int:
-        """How many of a prompt's tokens the cache would not compute, in the prompt in use or a spare."""
-        return max(self.kv.reusable(tokens), self.kv.spare_for(tokens)[1])
+        """How many of a prompt's tokens the cache would not compute, from the prompt in use or a
+        spare once adopted (kept or moved)."""
+        return len(tokens) - min(self.kv.plan(tokens).computed, self.kv.cheapest_spare(tokens)[1])
 
     def adopt(self, tokens: list[int]) -> bool:
         """Make a spare the prompt in use if it holds more of `tokens` (`KVCache.adopt`)."""

@@ -89,15 +89,23 @@ class KVCache:
         self.spares = {seq: [] for seq in SPARES}
 
     # -- spare prompts ----------------------------------------------------------------------------
-    def reusable(self, tokens: list[int]) -> int:
-        """How many of `tokens` sequence 0 would not compute (kept or moved)."""
-        p = self.plan(tokens)
-        return p.size - p.computed
-
     def spare_for(self, tokens: list[int]) -> tuple[int, int]:
         """(the spare sequence holding most of `tokens`, how many of their first tokens it holds)."""
         best = max(SPARES, key=lambda seq: (common_prefix(self.spares[seq], tokens), -self._spare_use.index(seq)))
         return best, min(common_prefix(self.spares[best], tokens), max(0, len(tokens) - 1))
+
+    def _spare_plan(self, seq: int, tokens: list[int]) -> Plan:
+        """The plan for `tokens` once spare `seq` is adopted (its prompt then moves, as sequence 0's)."""
+        held = self.spares[seq]
+        return make_plan(held, len(held), tokens, can_shift=self.can_shift, fim_suf=self.fim_suf)
+
+    def cheapest_spare(self, tokens: list[int]) -> tuple[int, int]:
+        """(the spare from which `tokens` would compute the fewest tokens once adopted, that many).
+        A spare holding an older version of the prompt (the user typed since it was computed)
+        counts its end as movable, as sequence 0's would be."""
+        costs = {seq: self._spare_plan(seq, tokens).computed for seq in SPARES}
+        best = min(SPARES, key=lambda seq: (costs[seq], self._spare_use.index(seq)))
+        return best, costs[best]
 
     def warm(self, tokens: list[int], cancelled: Cancelled) -> tuple[int, bool]:
         """Compute `tokens` into a spare sequence (the one holding most of them, when at least half
@@ -131,11 +139,12 @@ class KVCache:
         return done, len(held) >= len(tokens)
 
     def adopt(self, tokens: list[int]) -> bool:
-        """Swap the spare holding most of `tokens` into sequence 0 when it holds more of them than
-        sequence 0 would reuse (by ADOPT_MARGIN); sequence 0's prompt becomes that spare (its exact
-        entries: moved ones and generated tokens are dropped). Returns whether it swapped."""
-        seq, have = self.spare_for(tokens)
-        if have < self.reusable(tokens) + ADOPT_MARGIN:
+        """Swap the spare from which `tokens` compute the fewest (`cheapest_spare`) into sequence 0
+        when that saves at least ADOPT_MARGIN tokens over sequence 0; sequence 0's prompt becomes
+        that spare (its exact entries: moved ones and generated tokens are dropped). Returns
+        whether it swapped."""
+        seq, cost = self.cheapest_spare(tokens)
+        if cost + ADOPT_MARGIN > self.plan(tokens).computed:
             return False
         lib, mem = self._lib, self.memory
         exact = min(self.prompt_len, len(self.cached), self.moved.at if self.moved.at is not None else len(self.cached))

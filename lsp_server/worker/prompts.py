@@ -17,6 +17,7 @@ from lsp_server.context.templates import FimTemplate
 from lsp_server.syntax.languages import spec_for
 from lsp_server.syntax.lines import start_of_line
 from lsp_server.worker.engine import Engine
+from lsp_server.worker.engine.layout import plan
 from lsp_server.worker_protocol import CompletionRequest, ContextFile
 
 # A cold prompt is answered from a small window around the cursor (no cross-file context) while
@@ -96,6 +97,15 @@ def affordable_tokens(target_ms: int, prompt_tps: float) -> int:
     if prompt_tps <= 0:
         return COLD_FACTOR * (SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS)
     return max(MIN_AFFORDABLE_TOKENS, int(target_ms / 1000 * PROMPT_SHARE * prompt_tps))
+
+
+def serves(engine: Engine, target: list[int], tokens: list[int]) -> bool:
+    """Whether `target`, once computed, serves the prompt `tokens` affordably (MIN_AFFORDABLE_TOKENS):
+    it is the same place a few keystrokes before, and its suffix moves rather than being computed
+    again. A prompt being computed ahead is then finished rather than restarted at every keystroke
+    (a user typing on would otherwise never let its suffix be finished)."""
+    p = plan(target, len(target), tokens, can_shift=engine.can_shift, fim_suf=engine.info.roles.get("fim_suf"))
+    return p.computed <= MIN_AFFORDABLE_TOKENS
 
 
 def cost(engine: Engine, tokens: list[int]) -> int:

@@ -33,7 +33,7 @@ from lsp_server.context.templates import choose_template
 from lsp_server.worker.engine import ChatTemplateError, Engine, EvalStats
 from lsp_server.worker.gguf_header import gguf_string
 from lsp_server.worker.pipeline import run_completion
-from lsp_server.worker.prompts import Held, prefill_prompts
+from lsp_server.worker.prompts import Held, prefill_prompts, serves
 from lsp_server.worker.remote import RemoteError, Unreachable, open_remote
 from lsp_server.worker.remote.health import HealthWatch
 from lsp_server.worker_protocol import (
@@ -174,8 +174,8 @@ class Worker:
         """With no job waiting, recompute the KV entries the last completion moved instead of
         computing (`Engine.refresh`); any new job interrupts it after one small batch."""
         engine = self.engine
-        if engine is None or not engine.needs_refresh or self.jobs or self.closing:
-            return
+        if engine is None or not engine.needs_refresh or self.jobs or self.closing or self._growing():
+            return  # (growing the full window comes first: the prompt in use may soon be replaced)
         stats = {"evaluated_tokens": 0, "prompt_ms": 0.0}
         t0 = time.perf_counter()
         try:
@@ -233,10 +233,13 @@ class Worker:
             self.emit(Warmed(complete=not self.warm_targets, stats=stats))
 
     def _warm_later(self, tokens: list[int]) -> None:
-        """A cold request was answered from the small window: its full window is computed next."""
+        """A cold request was answered from the small window: its full window is computed next,
+        unless the one being computed is that of a few keystrokes before (`serves`): finished, it
+        serves this one too."""
         with self.cond:
             self.prefill = None  # the user is here now: an older prefill is out of date
-            self.warm_targets = [tokens]
+            if not (len(self.warm_targets) == 1 and serves(self.engine, self.warm_targets[0], tokens)):
+                self.warm_targets = [tokens]
 
     # -- ops ----------------------------------------------------------------------------------------
     def op_load(self, job: Job) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
 from lsp_server.worker.prompts import (
-    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS, affordable_tokens,
+    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS, affordable_tokens, serves,
 )
 
 
@@ -85,3 +87,27 @@ def test_ending_evidence(stop_reason, budget, requested, expected):
 )
 def test_affordable_tokens(target_ms, prompt_tps, expected):
     assert affordable_tokens(target_ms, prompt_tps) == expected
+
+
+PRE, SUF, MID = 1, 2, 3  # FIM marker tokens of the stand-in vocabulary below
+BODY_TOKENS = list(range(100, 900))  # the text before the cursor
+AFTER_TOKENS = list(range(1000, 1250))  # the text after it
+
+
+def fim_tokens(typed: list[int], before: list[int] = BODY_TOKENS) -> list[int]:
+    return [PRE, *before, *typed, SUF, *AFTER_TOKENS, MID]
+
+
+@pytest.mark.parametrize(
+    "target, tokens, can_shift, expected",
+    [
+        (fim_tokens([]), fim_tokens([5, 6, 7]), True, True),  # three tokens typed since: its suffix moves
+        (fim_tokens([]), fim_tokens(list(range(5, 85))), True, False),  # typed on too far
+        (fim_tokens([]), fim_tokens([5]), False, False),  # no shifting: the whole suffix again
+        (fim_tokens([]), fim_tokens([], before=list(range(100, 500))), True, False),  # another place
+    ],
+)
+def test_a_prompt_computed_ahead_serves_later_keystrokes_at_the_same_place(target, tokens, can_shift, expected):
+    # `serves` reads only these attributes of an engine (a stand-in, not a model)
+    engine = SimpleNamespace(can_shift=can_shift, info=SimpleNamespace(roles={"fim_pre": PRE, "fim_suf": SUF, "fim_mid": MID}))
+    assert serves(engine, target, tokens) is expected

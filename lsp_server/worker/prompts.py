@@ -1,11 +1,14 @@
 """Which prompt a completion is answered from, given what the KV cache holds.
 
 Owns the choice between a request's own full prompt (its windows and its cross-file context) and
-the cheaper ones that keep the first suggestion from waiting for a cold prompt: the prompt with
-the cross-file context the cache already holds (while the new context is computed when the
-worker is idle), and the small window around the cursor of a cold start (a newly opened file, a
-jump elsewhere), whose full prompt is likewise computed while idle. Also what a prefill computes
-ahead. Builds prompts (`context.fim`) and asks the engine what its cache holds; never generates.
+the cheaper ones that keep a suggestion from waiting for a cold prompt: the prompt with the
+cross-file context the cache already holds (while the new context is computed when the worker is
+idle), and the small window around the cursor of a cold start (a newly opened file, a jump
+elsewhere), whose full prompt is likewise computed ahead (the worker also spends what is left of
+that request's latency target on it). Whether a prompt is cold follows from the latency target and
+this machine's measured prompt speed (`affordable_tokens`). Also what a prefill computes ahead,
+and whether a prompt being computed ahead still serves a later keystroke (`serves`). Builds
+prompts (`context.fim`) and asks the engine what its cache holds; never generates.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ class Engine:
         return len(tokens) - min(self.kv.plan(tokens).computed, self.kv.cheapest_spare(tokens)[1])
 
     def adopt(self, tokens: list[int]) -> bool:
-        """Make a spare the prompt in use if it holds more of `tokens` (`KVCache.adopt`)."""
+        """Make a spare the prompt in use if `tokens` compute fewer from it (`KVCache.adopt`)."""
         return self.kv.adopt(tokens)
 
     @property

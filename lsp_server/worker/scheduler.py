@@ -63,7 +63,15 @@ class Job:
 # keystrokes typed since it was computed, and its suffix's fresh head) is not computed ahead again:
 # that would throw away the spare's end, which adopting it moves instead.
 WARM_ENOUGH = 32
-RANK = {Load: 0, Complete: 1, Chat: 2}  # loads first, then completions (newest last: each was asked for), then chats
+RANK = {Load: 0, Complete: 1, Chat: 2}
+
+
+def _held_enough(size: int, held: int) -> bool:
+    """Whether a prompt of `size` tokens, `held` of which the cache would not compute, needs no
+    computing ahead: at most WARM_ENOUGH left, and the cache holds most of it (a short prompt in a
+    cold cache is computed, however few its tokens)."""
+    left = size - held
+    return left <= 1 or left <= WARM_ENOUGH and held > left  # loads first, then completions (newest last: each was asked for), then chats
 
 
 class Worker:
@@ -216,7 +224,7 @@ class Worker:
         try:
             while self.warm_targets and not self._interrupts_idle():
                 tokens = self.warm_targets[0]
-                if len(tokens) - engine.held(tokens) <= WARM_ENOUGH:
+                if _held_enough(len(tokens), engine.held(tokens)):
                     self.warm_targets.pop(0)  # the prompt in use or a spare has it already (all but a few tokens)
                     continue
                 done, finished = engine.warm(tokens, self._interrupts_idle)

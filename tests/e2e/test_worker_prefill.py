@@ -133,3 +133,12 @@ def test_the_rest_of_a_cold_requests_target_grows_the_full_window_before_the_nex
     stats = answer(worker, "g2").result.stats
     assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
     assert stats["evaluated_tokens"] < 40
+
+
+def test_a_short_file_is_prefilled_too(worker):
+    # a prompt of a few dozen tokens in a cold cache costs little, but nothing holds it: it is computed
+    short = CompletionRequest(prefix="def add(a, b):\n    ", suffix="\n", path="s.py", language="python",
+                              max_tokens=4, latency_target_ms=2000)
+    worker.send(encode(Prefill(request=short)))
+    event = worker.event(timeout=60)
+    assert isinstance(event, Warmed) and event.complete and event.stats["evaluated_tokens"] > 0, event

@@ -8,6 +8,7 @@ import pytest
 
 from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
+from lsp_server.worker.scheduler import _held_enough
 from lsp_server.worker.prompts import (
     COLD_FACTOR, MIN_AFFORDABLE_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS, affordable_tokens, serves,
 )
@@ -111,3 +112,17 @@ def test_a_prompt_computed_ahead_serves_later_keystrokes_at_the_same_place(targe
     # `serves` reads only these attributes of an engine (a stand-in, not a model)
     engine = SimpleNamespace(can_shift=can_shift, info=SimpleNamespace(roles={"fim_pre": PRE, "fim_suf": SUF, "fim_mid": MID}))
     assert serves(engine, target, tokens) is expected
+
+
+@pytest.mark.parametrize(
+    "size, held, expected",
+    [
+        (30, 0, False),  # a short prompt, cold cache: computed
+        (30, 29, True),  # all but its last token
+        (1200, 1180, True),  # a few keystrokes since it was computed
+        (1200, 1100, False),  # the suffix after the cursor again
+        (40, 20, False),  # half of a short one
+    ],
+)
+def test_what_is_held_enough_not_to_compute_ahead(size, held, expected):
+    assert _held_enough(size, held) is expected

@@ -85,7 +85,7 @@ def prefill_prompts(engine: Engine, template: FimTemplate, req: CompletionReques
     if not _small_applies(req):
         return [full.tokens]
     small = fim_prompt(engine, template, req, small=True)
-    full_cost = cost(engine, full.tokens)
+    full_cost = engine.uncached(full.tokens)
     if full_cost <= max(affordable_tokens(req.latency_target_ms, engine.rates.prompt_tps), COLD_FACTOR * len(small.tokens)):
         return [full.tokens]
     return [small.tokens, full.tokens]
@@ -111,17 +111,12 @@ def serves(engine: Engine, target: list[int], tokens: list[int]) -> bool:
     return p.computed <= MIN_AFFORDABLE_TOKENS
 
 
-def cost(engine: Engine, tokens: list[int]) -> int:
-    """The tokens a prompt would compute now, from the prompt in use or the best spare."""
-    return len(tokens) - engine.held(tokens)
-
-
 def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, live: bool,
                   held: Held | None = None) -> tuple[FimPrompt, FimPrompt | None]:
     """(the prompt to answer with, the full prompt to compute while idle or None).
 
     A `live` request with the latency budget on whose full prompt costs more than it can afford
-    (`affordable_tokens`, counting what the prompt in use or a spare holds of it) is answered, in
+    (`affordable_tokens`, counting what the prompt in use or a spare holds of it: `Engine.uncached`) is answered, in
     this order, from its windows with the cross-file context the cache holds (`held`: the context
     changed, and the cache has the old one), or from the small window when that costs less than
     1/COLD_FACTOR of the full one. Only an engine with spare sequences does (`has_spares`):
@@ -134,16 +129,16 @@ def choose_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest,
     chosen, grow = full, None
     if live and req.latency_target_ms > 0 and engine.has_spares:
         limit = affordable_tokens(req.latency_target_ms, engine.rates.prompt_tps)
-        full_cost = cost(engine, full.tokens)
+        full_cost = engine.uncached(full.tokens)
         if full_cost > limit:
             older = None
             if held.context is not None and held.context != req.context:
                 older = fim_prompt(engine, template, req, context=held.context)
-            if older is not None and cost(engine, older.tokens) <= limit:
+            if older is not None and engine.uncached(older.tokens) <= limit:
                 chosen, grow = older, full
             elif _small_applies(req):
                 small = fim_prompt(engine, template, req, small=True)
-                if COLD_FACTOR * cost(engine, small.tokens) < full_cost:
+                if COLD_FACTOR * engine.uncached(small.tokens) < full_cost:
                     chosen, grow = small, full
     engine.adopt(chosen.tokens)
     if chosen is full:

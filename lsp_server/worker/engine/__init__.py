@@ -86,8 +86,9 @@ class Engine:
         self.kv.evaluate(tokens, cancelled, stats)
 
     def uncached(self, tokens: list[int]) -> int:
-        """How many tokens of a prompt `evaluate` would compute now."""
-        return self.kv.plan(tokens).computed
+        """How many tokens of a prompt would be computed now, from the prompt in use or the best
+        spare once adopted (`held`)."""
+        return len(tokens) - self.held(tokens)
 
     @property
     def needs_refresh(self) -> bool:

@@ -7,7 +7,8 @@ idle), and the small window around the cursor of a cold start (a newly opened fi
 elsewhere), whose full prompt is likewise computed ahead (the worker also spends what is left of
 that request's latency target on it). Whether a prompt is cold follows from the latency target and
 this machine's measured prompt speed (`affordable_tokens`). Also what a prefill computes ahead,
-and whether a prompt being computed ahead still serves a later keystroke (`serves`). Builds
+whether a prompt being computed ahead still serves a later keystroke (`serves`), and the suffix
+window of an engine that computes it at every keystroke (`shiftless_suffix_tokens`). Builds
 prompts (`context.fim`) and asks the engine what its cache holds; never generates.
 """
 
@@ -35,6 +36,13 @@ COLD_FACTOR = 2  # the small window answers only when the full prompt costs more
 # is computed ahead.
 PROMPT_SHARE = 0.5
 MIN_AFFORDABLE_TOKENS = 64
+# An engine that cannot move KV entries (a remote engine, `reuseShiftedCache` off) computes the
+# whole suffix window again at every keystroke: with the latency budget on, that window gets what a
+# keystroke can afford beside the prefix tokens it computes (KEYSTROKE_TOKENS, about the measured
+# median), in steps of SUFFIX_STEP so that the prompt does not change with every speed measured.
+KEYSTROKE_TOKENS = 16
+SUFFIX_STEP = 32
+MIN_SHIFTLESS_SUFFIX_TOKENS = 32
 
 
 @dataclass
@@ -67,10 +75,29 @@ def fim_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, *,
     return build_fim_prompt(
         template, engine.info.roles, engine.tokenize, split_indent(req.prefix)[0], req.suffix, path=req.path,
         prefix_budget=min(req.prefix_tokens, SMALL_PREFIX_TOKENS) if small else req.prefix_tokens,
-        suffix_budget=min(req.suffix_tokens, SMALL_SUFFIX_TOKENS) if small else req.suffix_tokens,
+        suffix_budget=min(suffix_budget(engine, req), SMALL_SUFFIX_TOKENS) if small else suffix_budget(engine, req),
         bos=engine.bos, anchor=SMALL_ANCHOR_LINES if small else ANCHOR_LINES,
         context=[(c.path, c.text) for c in pieces], repo=req.repo, comment=spec.comment_prefix if spec else "#",
     )
+
+
+def suffix_budget(engine: Engine, req: CompletionRequest) -> int:
+    """The request's suffix window, in tokens (`shiftless_suffix_tokens` for this engine)."""
+    if engine.can_shift:
+        return req.suffix_tokens
+    return shiftless_suffix_tokens(req.suffix_tokens, req.latency_target_ms, engine.rates.prompt_tps)
+
+
+def shiftless_suffix_tokens(suffix_tokens: int, target_ms: int, prompt_tps: float) -> int:
+    """The suffix window for an engine that computes it again at every keystroke: the setting's
+    `suffix_tokens`, or less where the latency target (on) at the engine's measured prompt speed
+    does not afford it (`affordable_tokens` less a keystroke's prefix tokens), in SUFFIX_STEP steps
+    and never below MIN_SHIFTLESS_SUFFIX_TOKENS. A fast engine (a GPU: thousands of tokens a second)
+    keeps the whole window; a CPU one keeps the lines just after the cursor. Unmeasured: the setting."""
+    if target_ms <= 0 or prompt_tps <= 0:
+        return suffix_tokens
+    room = affordable_tokens(target_ms, prompt_tps) - KEYSTROKE_TOKENS
+    return min(suffix_tokens, max(MIN_SHIFTLESS_SUFFIX_TOKENS, room // SUFFIX_STEP * SUFFIX_STEP))
 
 
 def _small_applies(req: CompletionRequest) -> bool:

@@ -151,8 +151,10 @@ async def test_explain_goes_to_the_engines_chat_endpoint(tiny_server):
 def test_a_cold_prompt_gets_the_full_window_remotely(tiny_server, tiny_model_path, tmp_path):
     """No small first window on a remote engine: growing the full one while idle would replace the
     small one in the slot, and every keystroke would compute its prompt again. The full window is
-    computed once; the next keystroke reuses it (llama-server's `cache_prompt`)."""
-    from lsp_server.worker.prompts import SMALL_PREFIX_TOKENS
+    computed once; the next keystroke reuses it (llama-server's `cache_prompt`). The engine cannot
+    move the suffix's KV entries, so once its prompt speed is measured the suffix window is what the
+    latency target affords (1 ms here: the floor), and the slot still serves the prefix."""
+    from lsp_server.worker.prompts import MIN_SHIFTLESS_SUFFIX_TOKENS, SMALL_PREFIX_TOKENS
     from lsp_server.worker_protocol import Complete, Load, Loaded, Progress, Shutdown, encode
     from tests.e2e.test_worker_prefill import BODY, answer as done, request
     from tests.e2e.test_worker_protocol import RawWorker
@@ -166,9 +168,11 @@ def test_a_cold_prompt_gets_the_full_window_remotely(tiny_server, tiny_model_pat
         w.send(encode(Complete(id="cold", request=request(BODY + "def h(x):\n    "))))
         first = done(w, "cold").result.stats
         assert not first.get("small_window") and first["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+        assert first["suffix_window_tokens"] > 2 * MIN_SHIFTLESS_SUFFIX_TOKENS  # no speed measured yet: the setting
         w.send(encode(Complete(id="next", request=request(BODY + "def h(x):\n    r"))))
         stats = done(w, "next").result.stats
         assert not stats.get("small_window") and stats["prefix_window_tokens"] > SMALL_PREFIX_TOKENS
+        assert stats["suffix_window_tokens"] <= MIN_SHIFTLESS_SUFFIX_TOKENS, stats
         assert stats["evaluated_tokens"] < stats["prompt_tokens"] // 2, stats  # the slot's cache served the rest
         w.send(encode(Shutdown()))
     finally:

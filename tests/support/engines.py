@@ -11,7 +11,9 @@ ROLES = {"fim_pre": 1, "fim_suf": 2, "fim_mid": 3}
 
 class EngineDouble:
     """What `run_completion` needs of an engine besides `generate`: FIM roles, a tokenizer (one
-    token per character) and an empty KV cache."""
+    token per character) and an empty KV cache that moves KV entries as the embedded one does."""
+
+    can_shift = True
 
     def __init__(self, generate_tps: float = 0.0) -> None:
         self.rates = Rates(generate_tps=generate_tps)

@@ -10,7 +10,8 @@ from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
 from lsp_server.worker.scheduler import _held_enough
 from lsp_server.worker.prompts import (
-    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS, affordable_tokens, serves,
+    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, MIN_SHIFTLESS_SUFFIX_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS,
+    affordable_tokens, serves, shiftless_suffix_tokens,
 )
 
 
@@ -74,6 +75,23 @@ def test_rates_average_measurements():
 )
 def test_ending_evidence(stop_reason, budget, requested, expected):
     assert ending_evidence(stop_reason, budget, requested) is expected
+
+
+@pytest.mark.parametrize(
+    "suffix_tokens, target_ms, prompt_tps, expected",
+    [
+        (256, 0, 60, 256),  # budget off: the setting
+        (256, 2000, 0, 256),  # no speed measured yet: the setting
+        (256, 2000, 3000, 256),  # a GPU engine affords all of it
+        (256, 2000, 200, 160),  # 200 tokens a second: 200 less a keystroke's 16, in steps of 32
+        (256, 2000, 60, MIN_SHIFTLESS_SUFFIX_TOKENS),  # 2 CPU cores: the next few lines
+        (256, 2000, 5, MIN_SHIFTLESS_SUFFIX_TOKENS),  # slower still: never below the floor
+        (16, 2000, 60, 16),  # the setting asks for less than the floor: the setting
+        (100, 10000, 60, 100),  # a patient user's target affords the setting's 100
+    ],
+)
+def test_the_suffix_window_of_an_engine_that_computes_it_at_every_keystroke(suffix_tokens, target_ms, prompt_tps, expected):
+    assert shiftless_suffix_tokens(suffix_tokens, target_ms, prompt_tps) == expected
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,10 @@ What cannot exist remotely degrades, as follows:
   compute a prompt without generating (llama-server `n_predict: 0`; OpenAI: one token), which
   replaces what the slot held; `adopt` never swaps; `held` and `uncached` are estimated from the
   last prompt sent (llama-server's `cache_prompt` reuses the longest common prefix, as ours does).
-- Moved KV entries (`reuse_shifted`): never; `needs_refresh` is False.
+- Moved KV entries (`reuse_shifted`): never; `needs_refresh` is False. So a keystroke computes the
+  whole suffix window again: with the latency budget on, that window is sized to what the engine's
+  measured prompt speed affords (`worker.prompts.shiftless_suffix_tokens`: all of it on a GPU,
+  the next few lines on a CPU).
 - `lead` (the text starts with exactly the indentation the code leaves): its whitespace tokens are
   appended to the prompt (as the embedded engine forces them); the last step, that the next token
   is code, is not enforced (it needs the logits of every token).

@@ -65,21 +65,37 @@ def at_line_end(text: str) -> bool:
     return end >= 0 and not body[end + 1 :].strip(" \t")
 
 
+MEASURE_TOKENS = 4  # with no generation speed measured yet, the budget is decided at this many tokens
+
+
 class _Budget:
     """One completion's generation budget (`generation_budget`), decided at its first token from the
-    time actually spent; `spent` says when to stop: the budget used up, at a line's end."""
+    time actually spent; `spent` says when to stop: the budget used up, at a line's end. The first
+    completion of a model has no measured generation speed: its budget is then decided after
+    MEASURE_TOKENS tokens, at the speed they were generated (else a cold first suggestion would run
+    to the request's token limit: a 128-token block, seconds after the user stopped waiting)."""
 
     def __init__(self, req: CompletionRequest, rates: Rates, started: float) -> None:
         self.req, self.rates, self.started = req, rates, started
         self.tokens: int | None = None
         self.late: bool | None = None  # unknown until the first token
+        self._measuring: tuple[float, int, float] | None = None  # (first token's time, tokens then, elapsed ms)
 
     def spent(self, generated: int, relative: str) -> bool:
+        target = self.req.latency_target_ms
         if self.late is None:
-            elapsed = (time.perf_counter() - self.started) * 1000
-            self.late = self.req.latency_target_ms > 0 and elapsed >= self.req.latency_target_ms
-            self.tokens = generation_budget(self.req.latency_target_ms, elapsed, self.rates.generate_tps,
-                                            self.req.max_tokens)
+            now = time.perf_counter()
+            elapsed = (now - self.started) * 1000
+            self.late = target > 0 and elapsed >= target
+            self.tokens = generation_budget(target, elapsed, self.rates.generate_tps, self.req.max_tokens)
+            if target > 0 and self.rates.generate_tps <= 0:
+                self._measuring = (now, generated, elapsed)
+        elif self._measuring is not None and generated - self._measuring[1] >= MEASURE_TOKENS:
+            first_at, first_count, elapsed = self._measuring
+            self._measuring = None
+            seconds = time.perf_counter() - first_at
+            if seconds > 0:
+                self.tokens = generation_budget(target, elapsed, (generated - first_count) / seconds, self.req.max_tokens)
         return self.tokens is not None and generated >= self.tokens and at_line_end(relative)
 
 

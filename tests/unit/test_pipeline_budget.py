@@ -26,9 +26,9 @@ BLOCK = ["for x ", "in items:", "\n", "        total ", "+= x", "\n", "        t
          "    total ", "-= 1", "\n", "    total ", "+= 5", "\n"]
 
 
-def run(prompt_ms: float, *, target_ms: int = 2000, tps: float = 10.0, pieces=BLOCK):
+def run(prompt_ms: float, *, target_ms: int = 2000, tps: float = 10.0, pieces=BLOCK, measured: bool = True):
     clock = Clock()
-    engine = PacedEngine(pieces, clock, 1000 / tps, prompt_ms=prompt_ms, generate_tps=tps)
+    engine = PacedEngine(pieces, clock, 1000 / tps, prompt_ms=prompt_ms, generate_tps=tps if measured else 0.0)
     req = CompletionRequest(prefix=PREFIX, suffix=SUFFIX, language="python", gate=GATE, max_tokens=128,
                             latency_target_ms=target_ms)
     old = pipeline.time
@@ -65,6 +65,23 @@ def test_budget(prompt_ms, target_ms, generated, stop_reason, late):
     result = run(prompt_ms, target_ms=target_ms)
     assert (result.stats["generated_tokens"], result.stats["stop_reason"], result.stats["late"]) == (
         generated, stop_reason, late)
+
+
+@pytest.mark.parametrize(
+    "prompt_ms, target_ms, generated, stop_reason",
+    [
+        # the model's first completion: no speed measured; 4 tokens after the first (0.4 s) say
+        # 10 tok/s, and the 1 s left at the first token buys 10 tokens: the line they run out in (12)
+        (100, 1200, 12, "budget"),
+        # a cold first prompt of 25 s: the whole block, as with a measured speed
+        (25000, 2000, len(BLOCK), "eos"),
+        # the budget off: nothing to decide
+        (100, 0, len(BLOCK), "eos"),
+    ],
+)
+def test_the_first_completion_decides_its_budget_from_its_own_first_tokens(prompt_ms, target_ms, generated, stop_reason):
+    result = run(prompt_ms, target_ms=target_ms, measured=False)
+    assert (result.stats["generated_tokens"], result.stats["stop_reason"]) == (generated, stop_reason)
 
 
 def test_a_budget_stop_keeps_the_complete_lines_as_the_cut_allows():

@@ -41,6 +41,25 @@ def test_a_plain_completion(fake):
     assert engine.uncached([1, 1001, 1000 + ord("h"), 7]) == 1  # the prompt and what it generated are cached
 
 
+def test_a_stream_closed_before_the_engines_timings_still_measures_the_prompt(fake):
+    """A stop token (or the stop check, or a cancel) closes the stream before the engine sends its
+    timings: the prompt's tokens are those the slot lacked, its time that until the first piece."""
+    fake.delay_s = 0.05
+    engine = RemoteEngine(fake.url, "llama-server")
+    prompt = [1] * 9 + [1001]
+    stats = EvalStats()
+    text = "".join(engine.generate(prompt, max_tokens=8, cancelled=lambda: False, stats=stats,
+                                   stop_tokens=frozenset({1000 + ord("l")})))
+    assert text == "he" and stats.stop_reason == "eos"
+    assert (stats.evaluated_tokens, stats.reused_tokens) == (10, 0) and stats.prompt_ms >= 40
+    engine.rates.update(stats)
+    assert engine.rates.prompt_tps > 0  # what sizes the suffix window of an engine that cannot move it
+    stats = EvalStats()
+    "".join(engine.generate([*prompt, 1000 + ord("h"), 1002], max_tokens=1, cancelled=lambda: False, stats=stats,
+                            stop_tokens=frozenset({1000 + ord("h")})))
+    assert (stats.evaluated_tokens, stats.reused_tokens) == (1, 11)  # the slot held the rest
+
+
 @pytest.mark.parametrize("options, prompts, limits, text", [
     # the lead's whitespace is appended to the prompt (and yielded), all but a final space
     ({"lead": "   "}, [[1, 1001, 1032, 1032]], [6], "  hello"),

@@ -216,9 +216,10 @@ class RemoteEngine:
         first_at: float | None = None
         generated: list[int] = []
         last = Chunk()
+        computed = self.uncached(prompt)
         try:
             for data in self.conn.stream(COMPLETION_PATH[self.dialect], body, cancelled,
-                                         wait_s=self.prompt_wait_s(self.uncached(prompt))):
+                                         wait_s=self.prompt_wait_s(computed)):
                 chunk = read_chunk(self.dialect, data)
                 if chunk.timings:
                     last.timings = chunk.timings
@@ -247,7 +248,7 @@ class RemoteEngine:
             raise Malformed(f"{self.url}: {exc}") from None
         finally:
             end = time.perf_counter()
-            _timings(stats, last.timings, t0, first_at, end)
+            _timings(stats, last.timings, t0, first_at, end, len(prompt), computed)
             # llama-server keeps what it computed of a prompt, and the tokens it generated
             self._last = prompt + generated if first_at is not None else prompt[: common_prefix(self._last, prompt)]
 
@@ -287,9 +288,14 @@ def _merge(total: EvalStats, part: EvalStats) -> None:
     total.first_token = part.first_token if total.first_token is None else total.first_token
 
 
-def _timings(stats: EvalStats, timings: dict, t0: float, first_at: float | None, end: float) -> None:
+def _timings(stats: EvalStats, timings: dict, t0: float, first_at: float | None, end: float,
+             prompt_tokens: int = 0, computed: int = 0) -> None:
     """The engine's own timings (llama-server: prompt_n/prompt_ms/predicted_ms/cache_n) when given,
-    else the times seen here: until the first piece (prompt), after it (generation)."""
+    else the times seen here: until the first piece (prompt), after it (generation), and the
+    prompt tokens the slot's cache was expected to lack (`computed` of `prompt_tokens`: its common
+    prefix with what was sent before). A stream closed early by the stop check or a cancel never
+    gets the engine's timings; without that estimate the engine's prompt speed, which sizes the
+    suffix window (`worker.prompts.shiftless_suffix_tokens`), would never be measured."""
     if timings.get("prompt_ms") is not None:
         stats.evaluated_tokens += int(timings.get("prompt_n", 0))
         stats.reused_tokens += int(timings.get("cache_n", 0))
@@ -298,6 +304,9 @@ def _timings(stats: EvalStats, timings: dict, t0: float, first_at: float | None,
         return
     stats.prompt_ms += ((first_at or end) - t0) * 1000
     stats.generate_ms += (end - first_at) * 1000 if first_at is not None else 0.0
+    if first_at is not None:  # the prompt was computed
+        stats.evaluated_tokens += computed
+        stats.reused_tokens += prompt_tokens - computed
 
 
 def open_remote(backend: str, url: str, *, model: str = "", api_key_env: str = "", api_key_file: str = "",

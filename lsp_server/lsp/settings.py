@@ -62,8 +62,10 @@ class Settings:
         "(0: off, always the full prompt)", minimum=100, off=0)
     prefix_tokens: int = setting(1024, "prompt window before the cursor, in the model's own tokens",
                                  minimum=16, maximum=32768)
-    suffix_tokens: int = setting(256, "prompt window after the cursor, in the model's own tokens",
-                                 minimum=0, maximum=32768)
+    suffix_tokens: int = setting(
+        256, "prompt window after the cursor, in the model's own tokens; an engine that computes it again at every "
+        "keystroke (a remote backend, or `reuseShiftedCache` off) gets only what half of `latencyTargetMs` computes "
+        "at its measured speed (at least 32 tokens)", minimum=0, maximum=32768)
     context_size: int = setting(4096, "the context size llama.cpp allocates, in tokens", minimum=256, maximum=131072)
     disabled_languages: tuple[str, ...] = setting(
         (), "the `languageId`s that get no suggestions, e.g. `[\"markdown\", \"c\"]`")

@@ -183,8 +183,8 @@ class Partial:
 
 @attrs.frozen
 class ChatText:
-    """A streamed chat's text so far (at most one every `STREAM_INTERVAL_S`); the job goes on and
-    ends with `done`, `error` or `cancelled` as any other."""
+    """A streamed chat's text so far (its first piece at once, then at most one every
+    `STREAM_INTERVAL_S`); the job goes on and ends with `done`, `error` or `cancelled` as any other."""
 
     id: str
     text: str

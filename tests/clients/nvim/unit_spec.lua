@@ -47,6 +47,38 @@ case('ask.markdown: answer then sources', function()
   assert(md:find('a.py:10', 1, true), md)
 end)
 
+local function float_texts()
+  local found = {}
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= '' then
+      table.insert(found, table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, true), '\n'))
+    end
+  end
+  return found
+end
+
+-- Streamed pieces, then the answer: one float with the latest text, and the cursor never leaves
+-- the user's window (a float opened again with a focus_id would take the cursor into it).
+for _, t in ipairs({
+  { 'one piece', { 'It' } },
+  { 'three pieces', { 'It', 'It returns', 'It returns a - b' } },
+  { 'an empty piece is ignored', { 'It', '' } },
+}) do
+  case('ask.on_text then the answer: ' .. t[1], function()
+    local user_win = vim.api.nvim_get_current_win()
+    for i, text in ipairs(t[2]) do
+      ask.on_text(nil, { question = 'q', text = text })
+      eq(vim.api.nvim_get_current_win(), user_win)
+      local last = text ~= '' and text or t[2][i - 1]
+      eq(float_texts(), { last .. ' …' })
+    end
+    ask._show({ question = 'q', answer = 'It returns a - b.', citations = {}, passages = {} })
+    eq(vim.api.nvim_get_current_win(), user_win)
+    eq(float_texts(), { 'It returns a - b.' })
+    vim.api.nvim_win_close(ask.win, true)
+  end)
+end
+
 -- remaining(insert_text, line, cursor_col, range_start_col)
 for _, t in ipairs({
   { 'no range: all of it', { 'foo(bar)', 'x = ', 4, nil }, 'foo(bar)' },

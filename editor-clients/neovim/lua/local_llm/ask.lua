@@ -50,15 +50,39 @@ function M.markdown(result)
   return table.concat(lines, '\n')
 end
 
+--- The answer's float, while it is open.
+---@type integer?
+M.win = nil
+
+--- Show `lines` (Markdown) in the answer's float. A float already open is replaced, not focused
+--- (`open_floating_preview` with a `focus_id` would move the cursor into it at every streamed
+--- piece); when the user is reading in it, its text is updated in place.
+---@param lines string[]
+local function open(lines)
+  local win = M.win
+  if win and vim.api.nvim_win_is_valid(win) then
+    if vim.api.nvim_get_current_win() == win then
+      local buf = vim.api.nvim_win_get_buf(win)
+      vim.bo[buf].modifiable = true
+      vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+      vim.bo[buf].modifiable = false
+      return
+    end
+    vim.api.nvim_win_close(win, true)
+  end
+  local explain = require('local_llm.explain')
+  local opts = vim.tbl_extend('force', explain.float_opts, { focus_id = 'local_llm_ask', focus = false })
+  local _, fwin = vim.lsp.util.open_floating_preview(lines, 'markdown', opts)
+  M.win = fwin
+end
+
 local function show(result)
   M.last = result
   local items = M.qf_items(result)
   vim.fn.setqflist({}, ' ', { title = 'local-llm: ' .. (result.question or 'ask'), items = items })
-  local explain = require('local_llm.explain')
-  local lines = vim.split(M.markdown(result), '\n', { plain = true })
-  local opts = vim.tbl_extend('force', { focus_id = 'local_llm_ask' }, explain.float_opts)
-  vim.lsp.util.open_floating_preview(lines, 'markdown', opts)
+  open(vim.split(M.markdown(result), '\n', { plain = true }))
 end
+M._show = show -- for tests
 
 --- The text streamed so far (for tests).
 ---@type string?
@@ -70,10 +94,7 @@ function M.on_text(_, params)
     return
   end
   M.streamed = params.text
-  local explain = require('local_llm.explain')
-  local lines = vim.split(params.text .. ' …', '\n', { plain = true })
-  local opts = vim.tbl_extend('force', { focus_id = 'local_llm_ask' }, explain.float_opts)
-  pcall(vim.lsp.util.open_floating_preview, lines, 'markdown', opts)
+  pcall(open, vim.split(params.text .. ' …', '\n', { plain = true }))
 end
 
 local function on_result(err, result)

@@ -142,6 +142,27 @@ def api_uses(code: str, named: Mapping[str, Binding], wild: Sequence[Binding], o
     return out
 
 
+IMPORT_LINE = re.compile(r"\s*(?:from\s+\S+\s+import\b|import\b|#\s*include\b|export\s+.*\bfrom\b|"
+                         r"(?:const|let|var)\s+[^=]*=\s*require\s*\()")
+
+
+def first_use(text: str, line: int, api: str, language: str) -> bool:
+    """Whether the hole's line is the first of its file to use `api`: no code line before it (its
+    imports, `#include`s and `require`s, comments and strings aside) has the name as a word. On the
+    other holes the file's own earlier uses show the model the name, so in-file context alone can
+    get them right; CrossCodeEval keeps only holes that in-file context does not solve."""
+    word = re.compile(r"(?<![\w$])" + re.escape(api) + r"(?![\w$])")
+    code = blank_code(text, language).split("\n")[:line]
+    depth = 0  # open brackets of an import statement that goes on over lines
+    for c in code:
+        if depth or IMPORT_LINE.match(c):
+            depth = max(0, depth + c.count("(") + c.count("{") - c.count(")") - c.count("}"))
+            continue
+        if word.search(c):
+            return False
+    return True
+
+
 def cuts(line: str, use: Use) -> list[int]:
     """The columns a hole may start at: the line's first non-blank character, and the use's start."""
     first = len(line) - len(line.lstrip())

@@ -5,6 +5,7 @@ workspace context.
 Usage: .venv/bin/python -m benchmarks.context.repo --model tiny|small|default [--settings shipped|budget-off]
            [--modes infile,context,oracle] [--langs python,c] [--limit N] [--record]
        .venv/bin/python -m benchmarks.context.repo --retrieval-only [--record]   (no model needed: the tiny one)
+       .venv/bin/python -m benchmarks.context.repo --summarize RESULTS_JSON   (the summary again, no model)
 
 The holes are benchmarks/context/data/repo-holes.jsonl (`benchmarks.context.holes`); a hole's
 file or defining file whose hash changed is refused. Per project, its files are staged as the
@@ -131,11 +132,17 @@ def limited(rows: list[dict], langs: list[str] | None, limit: int) -> list[dict]
     return out
 
 
+FIRST_USE = "all, first use"  # the summary's rows of the holes whose line is the file's first use of the API
+
+
 def summarize(results: list[dict], modes: list[str]) -> dict:
+    """Per mode, per language, for all holes, and for the holes that are their file's first use of
+    the API (`holes.first_use`: in-file context does not show the model the name)."""
     table: dict = {}
     for mode in modes:
-        for lang in sorted({r["language"] for r in results} | {"all"}):
-            rows = [r[mode] for r in results if mode in r and (lang == "all" or r["language"] == lang)]
+        for lang in [*sorted({r["language"] for r in results} | {"all"}), FIRST_USE]:
+            rows = [r[mode] for r in results if mode in r and (
+                lang == "all" or r["language"] == lang or lang == FIRST_USE and r.get("first_use"))]
             if not rows:
                 continue
             entry = {"n": len(rows)}
@@ -316,8 +323,34 @@ async def run_project(rows: list[dict], mode: str, model: str, options: dict, wo
     return out
 
 
+def with_first_use(r: dict) -> dict:
+    """A results row for hole `r`: what identifies it, and whether it is its file's first use of the API."""
+    text = (holeset.root_path(r["root"]) / r["file"]).read_text(encoding="utf-8")
+    row = {k: r[k] for k in ("project", "language", "file", "line", "cut", "expected", "api", "def_file")}
+    return row | {"first_use": holeset.first_use(text, r["line"], r["api"], r["language"])}
+
+
+def resummarize(path: Path, holes_file: Path) -> str:
+    """Recompute an existing results file's summary (and its .md) with today's `summarize`, adding
+    `first_use` to rows recorded before it existed (from the hole set's files, hash-checked)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    known = {(h["project"], h["file"], h["line"], h["cut"]): h for h in holeset.load(holes_file)}
+    for row in data["holes"]:
+        if "first_use" not in row:
+            hole = known[(row["project"], row["file"], row["line"], row["cut"])]
+            if bad := check_hashes([hole]):
+                raise SystemExit(f"refused: changed since the hole set was built: {bad}")
+            row["first_use"] = with_first_use(hole)["first_use"]
+    modes = [m for m in MODES + ("retrieval",) if m in data["holes"][0]]
+    data["summary"] = summarize(data["holes"], modes)
+    md = markdown(data["meta"] | {"results_file": output.shown(path)}, data["summary"])
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(md + "\n", encoding="utf-8")
+    return md
+
+
 async def run(rows: list[dict], modes: list[str], model: str, options: dict, prefill: bool = True) -> list[dict]:
-    results = [{k: r[k] for k in ("project", "language", "file", "line", "cut", "expected", "api", "def_file")} for r in rows]
+    results = [with_first_use(r) for r in rows]
     by_project = defaultdict(list)
     for i, r in enumerate(rows):
         by_project[r["project"]].append(i)
@@ -340,8 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most this many holes per language (0: all)")
     ap.add_argument("--holes", type=Path, default=holeset.DATA)
     ap.add_argument("--retrieval-only", action="store_true", help="only ask localLlm.context at every hole (no completion)")
+    ap.add_argument("--summarize", type=Path, metavar="RESULTS_JSON",
+                    help="recompute the summary of a results file already recorded (no server, no model)")
     output.add_record_option(ap)
     args = ap.parse_args(argv)
+    if args.summarize:
+        print(resummarize(args.summarize, args.holes))
+        return 0
     rows = limited(holeset.load(args.holes), [x for x in args.langs.split(",") if x], args.limit)
     if bad := check_hashes(rows):
         print("refused: these files changed since the hole set was built (rebuild it with "

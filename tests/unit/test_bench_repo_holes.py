@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from benchmarks.context.holes import Use, allocate, api_uses, cuts, pick
+from benchmarks.context.holes import Use, allocate, api_uses, cuts, first_use, pick
 from lsp_server.workspace.model import WILDCARD
 from lsp_server.workspace.resolve import Binding
 
@@ -76,3 +76,20 @@ def test_pick_takes_one_per_file_per_round_and_is_deterministic():
     assert first == pick(by_file, 4, random.Random(7))
     assert {1, 2, 3} & set(first[:3]) and 4 in first[:3] and {5, 6} & set(first[:3])  # every file once first
     assert len(pick(by_file, 10, random.Random(0))) == 6
+
+
+@pytest.mark.parametrize("text, api, language, expected", [
+    ("from geo import area\n\ndef f(r):\n    return area(r)\n", "area", "python", True),  # only its import before
+    ("from geo import area\nx = area(1)\n\ndef f(r):\n    return area(r)\n", "area", "python", False),  # used above
+    ("from geo import (\n    area,\n    square,\n)\n\ndef f(r):\n    return area(r)\n", "area", "python", True),
+    ("import geo\n# area() is in geo\ndef f(r):\n    s = 'area'\n    return geo.area(r)\n", "area", "python", True),
+    ("def f(r):\n    return 1\n\ndef g(r):\n    return area(r)\n", "area", "python", True),
+    ("def f(r):\n    return area2(r)\n\ndef g(r):\n    return area(r)\n", "area", "python", True),  # another name
+    ("const { area } = require('./geo');\nfunction f(r) {\n  return area(r);\n}\n", "area", "javascript", True),
+    ("import { area } from './geo';\nconst a = area(1);\nfunction f(r) {\n  return area(r);\n}\n", "area", "javascript", False),
+    ("#include \"io.h\"\nint main(void) {\n  read_file(\"a\");\n  read_file(\"b\");\n}\n", "read_file", "c", False),
+    ("#include \"io.h\"\nint main(void) {\n  read_file(\"b\");\n}\n", "read_file", "c", True),
+])
+def test_first_use(text, api, language, expected):
+    line = max(i for i, x in enumerate(text.split("\n")) if api + "(" in x)  # the hole: the last use
+    assert first_use(text, line, api, language) is expected

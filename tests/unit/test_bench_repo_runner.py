@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.context.repo import cut_document, limited, oracle_pieces, retrieval, score, utf16_column
+from benchmarks.context.repo import (
+    FIRST_USE, cut_document, limited, oracle_pieces, retrieval, score, summarize, utf16_column,
+)
 
 
 def test_cut_document_removes_the_rest_of_the_line_from_the_cut():
@@ -62,3 +64,18 @@ def test_limited_takes_projects_in_turn_per_language():
     assert [r["i"] for r in limited(rows, None, 3)] == [1, 4, 2, 5]
     assert [r["i"] for r in limited(rows, ["c"], 0)] == [5]
     assert len(limited(rows, None, 0)) == 5
+
+
+def test_summarize_gives_the_first_use_holes_a_row_of_their_own():
+    def answer(exact):
+        return {"suggestion": "x", "score": {"exact": exact, "edit_sim": 1.0 if exact else 0.0, "api_hit": exact},
+                "stats": {"prompt_tokens": 10, "prompt_ms": 1.0, "generate_ms": 1.0}}
+    results = [
+        {"language": "python", "first_use": True, "infile": answer(False)},
+        {"language": "python", "first_use": False, "infile": answer(True)},
+        {"language": "c", "first_use": True, "infile": answer(True)},
+        {"language": "c", "infile": answer(True)},  # recorded before first_use existed: not a first use
+    ]
+    table = summarize(results, ["infile"])["infile"]
+    assert {k: (v["n"], v["exact"]) for k, v in table.items()} == {
+        "all": (4, 0.75), "c": (2, 1.0), "python": (2, 0.5), FIRST_USE: (2, 0.5)}

@@ -3,7 +3,7 @@ another file of the same project, through the real server over stdio, with and w
 workspace context.
 
 Usage: .venv/bin/python -m benchmarks.context.repo --model tiny|small|default [--settings shipped|budget-off]
-           [--modes infile,context,oracle] [--langs python,c] [--limit N] [--record]
+           [--modes infile,context,oracle] [--langs python,c] [--limit N] [--first-use] [--record]
        .venv/bin/python -m benchmarks.context.repo --retrieval-only [--record]   (no model needed: the tiny one)
        .venv/bin/python -m benchmarks.context.repo --summarize RESULTS_JSON   (the summary again, no model)
 
@@ -371,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--langs", default="", help="comma-separated languages (default: all)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many holes per language (0: all)")
+    ap.add_argument("--first-use", action="store_true",
+                    help="only the holes that are their file's first use of the API (`holes.first_use`)")
     ap.add_argument("--holes", type=Path, default=holeset.DATA)
     ap.add_argument("--retrieval-only", action="store_true", help="only ask localLlm.context at every hole (no completion)")
     ap.add_argument("--summarize", type=Path, metavar="RESULTS_JSON",
@@ -380,7 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.summarize:
         print(resummarize(args.summarize, args.holes))
         return 0
-    rows = limited(holeset.load(args.holes), [x for x in args.langs.split(",") if x], args.limit)
+    langs = [x for x in args.langs.split(",") if x]
+    rows = [r for r in holeset.load(args.holes) if not langs or r["language"] in langs]
+    if args.first_use:  # these read every file of the languages asked for, so they are checked first
+        if bad := check_hashes(rows):
+            print("refused: changed since the hole set was built:\n  " + "\n  ".join(bad), file=sys.stderr)
+            return 2
+        rows = [r for r in rows if with_first_use(r)["first_use"]]
+    rows = limited(rows, langs, args.limit)
     if bad := check_hashes(rows):
         print("refused: these files changed since the hole set was built (rebuild it with "
               "`python -m benchmarks.context.holes`):\n  " + "\n  ".join(bad), file=sys.stderr)
@@ -397,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     table = summarize(results, modes)
     label = Path(args.model).stem if args.model not in ("tiny", "small", "default") else args.model
     name = "repo-retrieval" if args.retrieval_only else f"repo-context-{label}-{args.settings}"
+    name += "-first-use" if args.first_use else ""
     path = output.results_dir(args.record) / f"{name}.json"
     meta = {
         "title": "retrieval only: what `localLlm.context` selects at each hole" if args.retrieval_only

@@ -57,8 +57,8 @@ class Settings:
         "but never less than twice what the prompt took, buys tokens at the speed measured on this machine, and "
         "generation stops at the end of the line in which it runs out; so a suggestion after a cold prompt "
         "is completed rather than cut short. A prompt that would take more than half of it at this machine's "
-        "measured speed (a newly opened file, a jump elsewhere) is answered from a small window around the cursor "
-        "(160-320 tokens: what the target buys at that speed), and the full one is computed ahead, while idle and in what is left of the target after each such answer "
+        "measured speed (a newly opened file, a jump elsewhere) is answered from a small window around the cursor, "
+        "and the full one is computed ahead, while idle and in what is left of the target after each such answer "
         "(0: off, always the full prompt)", minimum=100, off=0)
     prefix_tokens: int = setting(1024, "prompt window before the cursor, in the model's own tokens",
                                  minimum=16, maximum=32768)

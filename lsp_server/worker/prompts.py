@@ -26,13 +26,9 @@ from lsp_server.worker_protocol import CompletionRequest, ContextFile
 
 # A cold prompt is answered from a small window around the cursor (no cross-file context) while
 # the full prompt is computed when the worker is idle; only when that saves most of the work: a
-# file of a few hundred tokens gets its whole text at once. The small window is at most
-# SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS, less on a machine where the latency target does not buy
-# that many prompt tokens (`small_window_tokens`), never below MIN_SMALL_TOKENS.
+# file of a few hundred tokens gets its whole text at once.
 SMALL_PREFIX_TOKENS = 256
 SMALL_SUFFIX_TOKENS = 64
-MIN_SMALL_TOKENS = 160
-SMALL_STEP = 32  # the small window's size moves in steps of this many tokens, not with every speed measured
 SMALL_ANCHOR_LINES = 8  # the small prefix window's start moves in steps of this many lines
 COLD_FACTOR = 2  # the small window answers only when the full prompt costs more than this many times it
 # A live request computes its full prompt when that takes at most this share of its latency target
@@ -75,12 +71,11 @@ def fim_prompt(engine: Engine, template: FimTemplate, req: CompletionRequest, *,
     """The request's FIM prompt: its own windows and context, or the small windows of a cold start
     (no context), or its windows with another `context`."""
     pieces = () if small else req.context if context is None else context
-    small_prefix, small_suffix = small_window_tokens(req.latency_target_ms, engine.rates.prompt_tps)
     spec = spec_for(req.language, req.path or None)
     return build_fim_prompt(
         template, engine.info.roles, engine.tokenize, split_indent(req.prefix)[0], req.suffix, path=req.path,
-        prefix_budget=min(req.prefix_tokens, small_prefix) if small else req.prefix_tokens,
-        suffix_budget=min(suffix_budget(engine, req), small_suffix) if small else suffix_budget(engine, req),
+        prefix_budget=min(req.prefix_tokens, SMALL_PREFIX_TOKENS) if small else req.prefix_tokens,
+        suffix_budget=min(suffix_budget(engine, req), SMALL_SUFFIX_TOKENS) if small else suffix_budget(engine, req),
         bos=engine.bos, anchor=SMALL_ANCHOR_LINES if small else ANCHOR_LINES,
         context=[(c.path, c.text) for c in pieces], repo=req.repo, comment=spec.comment_prefix if spec else "#",
     )
@@ -103,20 +98,6 @@ def shiftless_suffix_tokens(suffix_tokens: int, target_ms: int, prompt_tps: floa
         return suffix_tokens
     room = affordable_tokens(target_ms, prompt_tps) - KEYSTROKE_TOKENS
     return min(suffix_tokens, max(MIN_SHIFTLESS_SUFFIX_TOKENS, room // SUFFIX_STEP * SUFFIX_STEP))
-
-
-def small_window_tokens(target_ms: int, prompt_tps: float) -> tuple[int, int]:
-    """(prefix, suffix) tokens of a cold start's small window: what the latency target buys at this
-    machine's measured prompt speed, so that the first suggestion in a newly opened file comes in
-    about the target plus its generation, in SMALL_STEP steps (a stable prompt while the speed
-    measured varies a little), between MIN_SMALL_TOKENS and SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS,
-    a fifth of it for the suffix. Unmeasured speed, or no target: the largest."""
-    largest = SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS
-    total = largest
-    if target_ms > 0 and prompt_tps > 0:
-        total = max(MIN_SMALL_TOKENS, min(largest, int(target_ms / 1000 * prompt_tps) // SMALL_STEP * SMALL_STEP))
-    suffix = total * SMALL_SUFFIX_TOKENS // largest
-    return total - suffix, suffix
 
 
 def _small_applies(req: CompletionRequest) -> bool:

@@ -10,8 +10,8 @@ from lsp_server.worker.engine import EvalStats, Rates
 from lsp_server.worker.pipeline import MIN_BUDGET_TOKENS, ending_evidence, generation_budget, at_line_end
 from lsp_server.worker.scheduler import _held_enough
 from lsp_server.worker.prompts import (
-    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, MIN_SHIFTLESS_SUFFIX_TOKENS, MIN_SMALL_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS,
-    affordable_tokens, serves, shiftless_suffix_tokens, small_window_tokens,
+    COLD_FACTOR, MIN_AFFORDABLE_TOKENS, MIN_SHIFTLESS_SUFFIX_TOKENS, SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS,
+    affordable_tokens, serves, shiftless_suffix_tokens,
 )
 
 
@@ -106,26 +106,6 @@ def test_the_suffix_window_of_an_engine_that_computes_it_at_every_keystroke(suff
 )
 def test_affordable_tokens(target_ms, prompt_tps, expected):
     assert affordable_tokens(target_ms, prompt_tps) == expected
-
-
-@pytest.mark.parametrize(
-    "target_ms, prompt_tps, expected",
-    [
-        (2000, 0, (SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS)),  # no speed measured yet: the largest
-        (0, 60, (SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS)),  # no latency target
-        (2000, 500, (SMALL_PREFIX_TOKENS, SMALL_SUFFIX_TOKENS)),  # a fast machine: the largest
-        (2000, 60, (128, 32)),  # 2 cores, the 1.5B: 120 tokens in the target, the floor of 160
-        (2000, 5, (128, 32)),  # slower still: never below the floor
-        (2000, 110, (154, 38)),  # 220 tokens in the target: 192 (steps of 32), a fifth of it suffix
-        (2000, 120, (180, 44)),  # 240: 224
-        (2000, 127, (180, 44)),  # 254: a little faster, the same window
-        (4000, 60, (180, 44)),  # a patient user's target buys more of the window
-    ],
-)
-def test_the_small_window_is_what_the_latency_target_buys(target_ms, prompt_tps, expected):
-    prefix, suffix = small_window_tokens(target_ms, prompt_tps)
-    assert (prefix, suffix) == expected
-    assert MIN_SMALL_TOKENS <= prefix + suffix <= SMALL_PREFIX_TOKENS + SMALL_SUFFIX_TOKENS
 
 
 PRE, SUF, MID = 1, 2, 3  # FIM marker tokens of the stand-in vocabulary below

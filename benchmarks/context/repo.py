@@ -20,7 +20,7 @@ budget-off` there is no prefill: without a latency budget the request computes i
 itself (its latency then includes the cold prompt). Modes:
 
   infile   `crossFileContext` false: the file's own windows only
-  context  `crossFileContext` true: the workspace index's selection (the product path)
+  context  `crossFileContext` true in every language: the workspace index's selection (the product path)
   oracle   `crossFileContext` true, and the context is the true definition (the defining file's
            lines of the definition the outline gives, cut to `contextTokens` by the index's own
            token estimate) through `benchmarks.context.oracle_server`, which replaces only the
@@ -267,7 +267,7 @@ async def run_project(rows: list[dict], mode: str, model: str, options: dict, wo
     workspace, inner = holeset.stage(project, work / mode)
     oracle_file = work / f"{project.name}-{mode}-oracle.json"
     env = {"LOCAL_LLM_LSP_BENCH_ORACLE": str(oracle_file)} if mode == "oracle" else {}
-    init = dict(options, crossFileContext=mode in ("context", "oracle"))
+    init = dict(options, crossFileContext=mode in ("context", "oracle"), crossFileContextLanguages=["*"])
     backend = LspBackend(f"{project.name}-{mode}", model, init, work, root=workspace,
                          module="benchmarks.context.oracle_server" if mode == "oracle" else "benchmarks.latency.observed_server",
                          env=env)

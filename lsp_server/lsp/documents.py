@@ -198,6 +198,11 @@ class Snapshot:
     def suffix(self) -> str:
         return self.text[self.offset :]
 
+    def is_one_of(self, languages: tuple[str, ...]) -> bool:
+        """Whether `languages` (a setting's list: the editor's `languageId`s, or ours) names this
+        document's language; `*` names every language."""
+        return "*" in languages or self.language_id in languages or self.language is not None and self.language in languages
+
 
 class DocumentStore:
     """The open documents, by URI. Unopened documents are simply absent."""

@@ -123,12 +123,17 @@ class Settings:
     context_tokens: int = setting(
         1024, "the tokens of the prompt given to definitions from other files and similar code from recent files "
         "(`localLlm.context` shows what a position gets; 0: none)", minimum=0, maximum=32768)
-    # Off until the repository-level benchmark says what it does to the suggestions (issue 19).
     cross_file_context: bool = setting(
-        False, "put the workspace context of the cursor (definitions its code uses from other files, similar code "
-        "from recent files; up to `contextTokens`) into completion prompts, in the model's repository-level form "
-        "where it has one; a changed context is computed while the model is idle, the previous one answering "
-        "meanwhile")
+        True, "put the workspace context of the cursor (definitions its code uses from other files, similar code "
+        "from recent files; up to `contextTokens`) into completion prompts of the languages in "
+        "`crossFileContextLanguages`, in the model's repository-level form where it has one; a changed context is "
+        "computed while the model is idle, the previous one answering meanwhile (false: no language gets it)")
+    # The languages where the repository-level benchmark measured more exact matches with the
+    # context than without it (benchmarks/RESULTS.md, issue 19): Python, not JavaScript, TypeScript or C.
+    cross_file_context_languages: tuple[str, ...] = setting(
+        ("python",), "the `languageId`s whose completions get the workspace context when `crossFileContext` is on "
+        "(`[\"*\"]`: every language); by default those where it was measured to raise exact matches with the "
+        "bundled model (Python; in JavaScript, TypeScript and C it did not)")
     prompts_dir: str = setting(
         "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "

@@ -8,6 +8,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from lsprotocol import types
 
 from tests.support.lsp import start_server
@@ -131,17 +133,21 @@ def report(w, h):
 '''
 
 
-async def test_completions_carry_the_context_when_it_is_on(tiny_model_path, tmp_path):
+@pytest.mark.parametrize("options, on", [
+    ({}, True),  # the default: on in Python
+    ({"crossFileContext": False}, False),
+    ({"crossFileContextLanguages": ["javascript", "c"]}, False),  # on, but not for this language
+    ({"crossFileContextLanguages": ["*"]}, True),
+])
+async def test_completions_carry_the_context_when_it_is_on_for_the_language(tiny_model_path, tmp_path, options, on):
     root = _project(tmp_path / "proj")
-    for on in (True, False):
-        async with start_server(tiny_model_path, root=root, workspace_folders=[root],
-                                init_options={"crossFileContext": on}) as s:
-            await s.wait_status("ready")
-            await _indexed(s, 3)
-            uri = (root / "use.py").as_uri()
-            s.open(uri, USE)
-            await s.inline(uri, 5, 4)
-            entry = next(h for h in reversed((await s.status())["history"]) if h["outcome"] in ("ok", "empty"))
-            # the definition of `area` from pkg/geometry.py went into the prompt (in the template's
-            # repository form where the model has its roles, else commented into the prefix)
-            assert (entry["context_tokens"] > 0) is on, entry
+    async with start_server(tiny_model_path, root=root, workspace_folders=[root], init_options=options) as s:
+        await s.wait_status("ready")
+        await _indexed(s, 3)
+        uri = (root / "use.py").as_uri()
+        s.open(uri, USE)
+        await s.inline(uri, 5, 4)
+        entry = next(h for h in reversed((await s.status())["history"]) if h["outcome"] in ("ok", "empty"))
+        # the definition of `area` from pkg/geometry.py went into the prompt (in the template's
+        # repository form where the model has its roles, else commented into the prefix)
+        assert (entry["context_tokens"] > 0) is on, entry

@@ -124,3 +124,21 @@ def test_unknown_language_has_no_tree():
     assert doc.tree is None and doc.language is None
     doc.apply_change("!", (0, 5, 0, 5))
     assert doc.text == "hello!"
+
+
+@pytest.mark.parametrize("uri, language_id, languages, expected", [
+    ("file:///t.py", "python", ("python",), True),
+    ("file:///t.py", "python", ("javascript", "c"), False),
+    ("file:///t.py", "python", (), False),
+    ("file:///t.py", "python", ("*",), True),
+    ("file:///t.tsx", "typescriptreact", ("typescriptreact",), True),  # the editor's languageId
+    ("file:///t.tsx", "typescriptreact", ("tsx",), True),  # ours
+    ("file:///notes.txt", "plaintext", ("",), False),  # no language of ours: not named by ""
+    ("file:///notes.txt", "plaintext", ("*",), True),
+])
+def test_a_settings_list_of_languages_names_a_document(uri, language_id, languages, expected):
+    from lsp_server.lsp.documents import DocumentStore
+
+    store = DocumentStore()
+    store.open(uri, language_id, 1, "x\n")
+    assert store.snapshot(uri, 0, 0).is_one_of(languages) is expected

@@ -54,7 +54,7 @@ describe('toInitializationOptions', () => {
     // the server's settings table (docs/PROTOCOL.md) minus the one the extension sets itself
     assert.deepEqual(Object.keys(SERVER_SETTINGS).sort(), [
       'backend', 'backendApiKeyEnv', 'backendApiKeyFile', 'backendCaBundle', 'backendModel', 'backendTimeoutMs', 'backendUrl',
-      'contextSize', 'contextTokens', 'crossFileContext', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
+      'contextSize', 'contextTokens', 'crossFileContext', 'crossFileContextLanguages', 'disabledLanguages', 'fimTemplate', 'followTyping', 'indexMaxFileBytes', 'indexMaxFiles',
       'language', 'latencyTargetMs', 'maxTokens', 'model', 'modelPath', 'partialAfterMs', 'precomputeNext', 'prefill', 'prefixTokens', 'promptsDir',
       'publishSyntaxErrors', 'reuseShiftedCache', 'suffixTokens', 'threads', 'waitForModelMs', 'workspaceIndex',
     ]);

@@ -95,7 +95,7 @@ class Completer:
         if not settings.prefill or self._revealed == (uri, line):
             return False
         snap = self.docs.snapshot(uri, line, character, encoding)
-        if snap is None or snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
+        if snap is None or snap.is_one_of(settings.disabled_languages):
             return False
         if not self.manager.prefill(make_request(snap, None, settings, *self._context(snap, settings))):
             self._reveal_once_ready((uri, line, character, encoding))
@@ -128,7 +128,7 @@ class Completer:
         if snap is None:
             return None  # never opened: nothing is read from disk
         settings = self.settings()
-        if snap.language_id in settings.disabled_languages or (snap.language or "") in settings.disabled_languages:
+        if snap.is_one_of(settings.disabled_languages):
             return None
         gate = decide(snap.language, snap.tree, snap.text, snap.offset)
         if not gate.complete:
@@ -189,8 +189,9 @@ class Completer:
 
     def _context(self, snap: Snapshot, settings: Settings) -> tuple[tuple[ContextFile, ...], str]:
         """(the cross-file context of the snapshot's cursor, the workspace folder's name), when the
-        `crossFileContext` setting is on; a failure of the index costs the context, not the request."""
-        if not settings.cross_file_context or self.context_for is None:
+        `crossFileContext` setting is on for its language (`crossFileContextLanguages`); a failure of
+        the index costs the context, not the request."""
+        if not settings.cross_file_context or not snap.is_one_of(settings.cross_file_context_languages) or self.context_for is None:
             return (), ""
         try:
             found = self.context_for(snap.uri, snap.offset)

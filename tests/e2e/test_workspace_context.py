@@ -134,10 +134,11 @@ def report(w, h):
 
 
 @pytest.mark.parametrize("options, on", [
-    ({}, True),  # the default: on in Python
-    ({"crossFileContext": False}, False),
-    ({"crossFileContextLanguages": ["javascript", "c"]}, False),  # on, but not for this language
-    ({"crossFileContextLanguages": ["*"]}, True),
+    ({}, False),  # the default: off
+    ({"crossFileContext": True}, True),  # on: in Python by default
+    ({"crossFileContext": True, "crossFileContextLanguages": ["javascript", "c"]}, False),  # not for this language
+    ({"crossFileContext": True, "crossFileContextLanguages": ["*"]}, True),
+    ({"crossFileContext": False, "crossFileContextLanguages": ["*"]}, False),
 ])
 async def test_completions_carry_the_context_when_it_is_on_for_the_language(tiny_model_path, tmp_path, options, on):
     root = _project(tmp_path / "proj")

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from lsp_server.lsp.completion.follow import CallLater, Follower
 from lsp_server.lsp.completion.request import make_request
 from lsp_server.lsp.completion.reuse import RecentSuggestions
+from lsp_server.lsp.completion.scope_context import ScopeContexts
 from lsp_server.lsp.documents import DocumentStore, Snapshot
 from lsp_server.lsp.model.client import RequestCancelled, WorkerError
 from lsp_server.lsp.model.manager import ModelManager, ModelUnavailable
@@ -82,6 +83,7 @@ class Completer:
         self.follower = Follower(docs, manager, self.recent, self._followed_used, call_later)
         self._speculation: asyncio.Future | None = None
         self.context_for = context_for  # the workspace index's context at a position (None: no index)
+        self.scope_contexts: ScopeContexts[tuple[tuple[ContextFile, ...], str]] = ScopeContexts()
         self._revealed: tuple[str, int] | None = None  # the line the worker last computed a prompt for
         self._pending_reveal: tuple[str, int, int, str] | None = None  # shown while the model loaded
         self._reveal_task: asyncio.Future | None = None
@@ -193,6 +195,10 @@ class Completer:
         the index costs the context, not the request."""
         if not settings.cross_file_context or not snap.is_one_of(settings.cross_file_context_languages) or self.context_for is None:
             return (), ""
+        # held while the cursor stays in one scope: a change would recompute the whole window after it
+        return self.scope_contexts.get(snap, lambda: self._select_context(snap), worth_holding=lambda found: bool(found[0]))
+
+    def _select_context(self, snap: Snapshot) -> tuple[tuple[ContextFile, ...], str]:
         try:
             found = self.context_for(snap.uri, snap.offset)
         except Exception:  # the index is best-effort: complete without it

@@ -134,8 +134,8 @@ def report(w, h):
 
 
 @pytest.mark.parametrize("options, on", [
-    ({}, False),  # the default: off
-    ({"crossFileContext": True}, True),  # on: in Python by default
+    ({}, True),  # the default: on, in Python
+    ({"crossFileContext": True}, True),
     ({"crossFileContext": True, "crossFileContextLanguages": ["javascript", "c"]}, False),  # not for this language
     ({"crossFileContext": True, "crossFileContextLanguages": ["*"]}, True),
     ({"crossFileContext": False, "crossFileContextLanguages": ["*"]}, False),

@@ -189,11 +189,17 @@ class Completer:
         self.history.append(entry)
         log.debug("completion %s", entry)
 
+    @staticmethod
+    def uses_context(snap: Snapshot, settings: Settings) -> bool:
+        """Whether completions in `snap`'s document get the cross-file context (`crossFileContext`,
+        for the languages of `crossFileContextLanguages`)."""
+        return settings.cross_file_context and snap.is_one_of(settings.cross_file_context_languages)
+
     def _context(self, snap: Snapshot, settings: Settings) -> tuple[tuple[ContextFile, ...], str]:
         """(the cross-file context of the snapshot's cursor, the workspace folder's name), when the
         `crossFileContext` setting is on for its language (`crossFileContextLanguages`); a failure of
         the index costs the context, not the request."""
-        if not settings.cross_file_context or not snap.is_one_of(settings.cross_file_context_languages) or self.context_for is None:
+        if not self.uses_context(snap, settings) or self.context_for is None:
             return (), ""
         # held while the cursor stays in one scope: a change would recompute the whole window after it
         return self.scope_contexts.get(snap, lambda: self._select_context(snap), worth_holding=lambda found: bool(found[0]))

@@ -76,6 +76,6 @@ def register(server) -> None:
         for snippet in result["snippets"]:
             log.debug("context for %s:%d:%d: %s (%s, score %s)", uri, line, character, snippet["path"],
                       snippet["reason"], snippet["score"])
-        settings, snap = ls.settings, ls.docs.snapshot(uri, line, character, ls.encoding)
-        used = settings.cross_file_context and snap is not None and snap.is_one_of(settings.cross_file_context_languages)
+        snap = ls.docs.snapshot(uri, line, character, ls.encoding)
+        used = snap is not None and ls.completer.uses_context(snap, ls.settings)
         return {**result, "index": ls.indexing.status(), "inCompletions": used}

@@ -5,7 +5,8 @@ Owns the index's thread (one job at a time: index a folder, re-read a file; a fo
 cancelled when the folder goes or the settings change), the events that feed it (workspace
 folders, saves, watched-file changes, open documents' edits, whose live outlines are brought
 up to date lazily, when a context is asked for), the recent-files list (opens, edits and
-completion requests), and its reports (begin, progress, end, warnings) through one callback
+completion requests), a count of the changes to what contexts are chosen from (`stamp`: the
+completer holds a scope's context until another file changes), and its reports (begin, progress, end, warnings) through one callback
 that the server turns into `$/progress` and `window/showMessage`. Must not know LSP types or
 run the model; the selection itself is `workspace.select`. The passage search of "ask the
 workspace" (`workspace.search`) is fed by the same thread and events: a folder's passages after
@@ -61,6 +62,10 @@ class IndexService:
         self.idle.set()
         self._pending = 0
         self._pending_lock = threading.Lock()
+        # changes to what a context is chosen from, per file ("": to every file), and in all
+        self._changes: dict[str, int] = {}
+        self._changes_total = 0
+        self._changes_lock = threading.Lock()
 
     def _limits(self) -> Limits:
         s = self._settings()
@@ -100,6 +105,21 @@ class IndexService:
         if self._thread is not None:
             self._jobs.put(None)
 
+    # -- what changed -------------------------------------------------------------------------------------
+    def _changed(self, where: str | Path | None = None) -> None:
+        """Count a change to the file `where` (a URI or a path; None: to the whole index)."""
+        key = "" if where is None else _file_key(where)
+        with self._changes_lock:
+            self._changes[key] = self._changes.get(key, 0) + 1
+            self._changes_total += 1
+
+    def stamp(self, uri: str) -> int:
+        """A number that changes when anything a context for `uri` is chosen from changes, except
+        `uri`'s own text: another file's text (open, saved, or changed on disk), or the index as a
+        whole (a folder indexed, the settings). The user typing in `uri` leaves it as it is."""
+        with self._changes_lock:
+            return self._changes_total - self._changes.get(_file_key(uri), 0)
+
     # -- folders -------------------------------------------------------------------------------------------
     def start(self, folders: list[Path]) -> None:
         """Index these folders (the workspace's, at `initialized`)."""
@@ -112,6 +132,7 @@ class IndexService:
             if folder in self.folders:
                 self.folders.remove(folder)
             self.index.remove_folder(folder)
+            self._changed()
             search = self.search
             self._submit(lambda f=folder: search.remove_root(os.path.abspath(f)))
             self.stats.pop(str(folder), None)
@@ -123,6 +144,8 @@ class IndexService:
 
     def settings_changed(self, before: Settings) -> None:
         now = self._settings()
+        if now != before:  # contextTokens and the like: contexts are chosen anew
+            self._changed()
         limits = (now.workspace_index, now.index_max_files, now.index_max_file_bytes)
         if limits == (before.workspace_index, before.index_max_files, before.index_max_file_bytes):
             return
@@ -152,6 +175,7 @@ class IndexService:
                 self.report("end", f"{folder.name}: cancelled")
                 return
             self.stats[str(folder)] = stats.as_dict()
+            self._changed()
             self.report("end", _summary(stats))
             limits = self.index.limits
             index_root(self.search, self.index.add_folder(folder), limits.max_files, limits.max_file_bytes,
@@ -175,10 +199,12 @@ class IndexService:
                 else:
                     index.update_file(path)
                 update_file(search, index, path, deleted)
+                self._changed(path)
         self._submit(job)
 
     def saved(self, uri: str) -> None:
         self._dirty.add(uri)
+        self._changed(uri)
         if (path := uri_to_path(uri)) is not None and self.enabled:
             index, search = self.index, self.search
             self._submit(lambda: update_file(search, index, path))
@@ -186,14 +212,17 @@ class IndexService:
     # -- open documents (event loop) --------------------------------------------------------------------
     def opened(self, uri: str) -> None:
         self._dirty.add(uri)
+        self._changed(uri)
         self.recent.touch(uri)
 
     def changed(self, uri: str, line: int | None) -> None:
         self._dirty.add(uri)
+        self._changed(uri)
         self.recent.touch(uri, line)
 
     def closed(self, uri: str) -> None:
         self._dirty.discard(uri)
+        self._changed(uri)
         if (path := uri_to_path(uri)) is not None and self.enabled:
             index = self.index
             self._submit(lambda: index.drop_live(path))
@@ -254,6 +283,12 @@ class IndexService:
     def status(self) -> dict:
         return {"enabled": self.enabled, "busy": not self.idle.is_set(), **self.index.totals(),
                 "passages": len(self.search), "runs": dict(self.stats)}
+
+
+def _file_key(where: str | Path) -> str:
+    """One key per file, whether it is named by a `file:` URI or a path (other URIs as they are)."""
+    path = uri_to_path(where) if isinstance(where, str) and "://" in where else where
+    return os.path.abspath(path) if path is not None else str(where)
 
 
 def _summary(stats: IndexStats) -> str:

@@ -107,9 +107,10 @@ class LocalLlmServer(LanguageServer):
         self.manager = ModelManager(
             self.settings, cli_model=cli_model, on_status=self._on_status, on_progress=self._on_progress
         )
-        self.completer = Completer(self.docs, self.manager, lambda: self.settings, context_for=self._context_for)
-        self.syntax_diagnostics = SyntaxDiagnostics(self)
         self.indexing = IndexService(self.docs, lambda: self.settings, self._index_report)
+        self.completer = Completer(self.docs, self.manager, lambda: self.settings, context_for=self._context_for,
+                                   context_stamp=self.indexing.stamp)
+        self.syntax_diagnostics = SyntaxDiagnostics(self)
         self.index_loop: asyncio.AbstractEventLoop | None = None  # the loop the index thread reports to (set at initialized)
         self._index_token: str | None = None
         self._shown_errors: set[str] = set()

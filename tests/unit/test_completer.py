@@ -13,6 +13,7 @@ from lsp_server.lsp.completion.completer import Completer
 from lsp_server.lsp.completion.follow import FOLLOW_WAIT_S
 from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.settings import Settings
+from lsp_server.worker_protocol import ContextFile
 from tests.support.models import FakeClock, FakeJob, FakeModelManager
 
 URI = "file:///w/example.py"
@@ -23,13 +24,14 @@ CURSOR = (1, 11)  # after `return `
 class Editor:
     """One open document, the completer over the fake manager, and a user's edits and requests."""
 
-    def __init__(self, **settings) -> None:
+    def __init__(self, context_for=None, context_stamp=None, **settings) -> None:
         self.docs = DocumentStore()
         self.docs.open(URI, "python", 1, TEXT)
         self.manager = FakeModelManager()
         self.clock = FakeClock()
         self.settings = Settings(**settings)
-        self.completer = Completer(self.docs, self.manager, lambda: self.settings, call_later=self.clock.call_later)
+        self.completer = Completer(self.docs, self.manager, lambda: self.settings, call_later=self.clock.call_later,
+                                   context_for=context_for, context_stamp=context_stamp)
 
     def request(self, line: int, character: int) -> asyncio.Task:
         return asyncio.ensure_future(self.completer.suggest(URI, line, character, "utf-32"))
@@ -103,6 +105,30 @@ async def cancelled_while_typing(ed: Editor, typed: str, *, cancel_first: bool =
     with pytest.raises(asyncio.CancelledError):
         await answer(request)
     return job
+
+
+# -- the cross-file context -------------------------------------------------------------------------
+
+
+async def test_the_context_is_held_while_typing_in_a_scope_and_chosen_again_when_another_file_changed():
+    index = {"stamp": 0, "chosen": 0}
+
+    def context_for(uri, offset):  # a stand-in for the workspace index: a new text each time it is asked
+        index["chosen"] += 1
+        return [(ContextFile("lib.py", f"def helper():  # v{index['chosen']}\n"), "imported")], "w"
+
+    ed = Editor(context_for=context_for, context_stamp=lambda uri: index["stamp"])
+    contexts, column = [], CURSOR[1]
+    for typed, stamp in [("", 0), ("a", 0), ("b", 0), ("", 1), ("c", 1)]:
+        index["stamp"] = stamp  # 1: another file of the workspace was edited or saved
+        if typed:
+            ed.edit(typed, CURSOR[0], column)
+            column += len(typed)
+        request, job = await started(ed, (CURSOR[0], column))
+        contexts.append(job.request.context[0].text)
+        job.finish("")
+        await answer(request)
+    assert contexts == ["def helper():  # v1\n"] * 3 + ["def helper():  # v2\n"] * 2
 
 
 # -- a request's own job ----------------------------------------------------------------------------

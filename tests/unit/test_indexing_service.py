@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import pytest
 
 from lsp_server.lsp.documents import DocumentStore
 from lsp_server.lsp.indexing import IndexService, uri_to_path
@@ -71,6 +72,45 @@ def test_file_changes_folder_changes_and_live_edits(tmp_path: Path) -> None:
     assert service.context(uri, APP.index("return")).snippets == ()
     service.folders_changed([], [tmp_path])
     assert service.status()["folders"] == [] and service.folders == []
+
+
+@pytest.mark.parametrize("event, changes_app_context", [
+    (lambda s, app, lib, tmp: s.changed(app, 3), False),  # typing in app.py itself
+    (lambda s, app, lib, tmp: s.saved(app), False),
+    (lambda s, app, lib, tmp: s.cursor(lib, 0), False),  # only looked at
+    (lambda s, app, lib, tmp: s.changed(lib, 0), True),  # another open file edited
+    (lambda s, app, lib, tmp: s.saved(lib), True),
+    (lambda s, app, lib, tmp: s.opened(lib), True),
+    (lambda s, app, lib, tmp: s.closed(lib), True),  # its text on disk counts again
+    (lambda s, app, lib, tmp: s.files_changed([(tmp / "lib.py", False)]), True),
+    (lambda s, app, lib, tmp: s.files_changed([(tmp / "app.py", False)]), False),
+    (lambda s, app, lib, tmp: s.folders_changed([], [tmp]), True),
+])
+def test_the_stamp_changes_with_what_a_context_is_chosen_from(tmp_path: Path, event, changes_app_context) -> None:
+    service, _, _, _ = _service(tmp_path)
+    service.start([tmp_path])
+    _wait(service)
+    app, lib = (tmp_path / "app.py").as_uri(), (tmp_path / "lib.py").as_uri()
+    before = service.stamp(app)
+    event(service, app, lib, tmp_path)
+    _wait(service)
+    assert (service.stamp(app) != before) is changes_app_context
+    service.stop()
+
+
+def test_the_stamp_changes_when_a_folder_is_indexed_or_the_settings_change(tmp_path: Path) -> None:
+    service, _, _, current = _service(tmp_path)
+    app = (tmp_path / "app.py").as_uri()
+    before = service.stamp(app)
+    service.start([tmp_path])
+    _wait(service)
+    indexed = service.stamp(app)
+    assert indexed != before  # a context chosen before the folder was indexed is chosen again
+    old = current["settings"]
+    current["settings"] = attrs.evolve(old, context_tokens=256)
+    service.settings_changed(old)
+    assert service.stamp(app) != indexed
+    service.stop()
 
 
 def test_settings_turn_it_off_and_a_cap_warns(tmp_path: Path) -> None:

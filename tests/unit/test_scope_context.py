@@ -75,3 +75,11 @@ def test_it_holds_a_bounded_number_of_documents():
         held.get(snapshot(FILE, IN_SECOND, uri=f"file:///{i}.py"), lambda i=i: f"v{i}")
     assert held.get(snapshot(FILE, IN_SECOND, uri="file:///0.py"), lambda: "new") == "new"  # the oldest went
     assert held.get(snapshot(FILE, IN_SECOND, uri="file:///2.py"), lambda: "new") == "v2"
+
+
+def test_a_new_stamp_takes_the_context_again():
+    held, snap = ScopeContexts(), snapshot(FILE, IN_SECOND)
+    assert held.get(snap, lambda: "A", stamp=1) == "A"
+    assert held.get(snap, lambda: "B", stamp=1) == "A"  # nothing changed: held
+    assert held.get(snap, lambda: "C", stamp=2) == "C"  # another file changed: chosen again
+    assert held.get(snap, lambda: "D", stamp=2) == "C"

@@ -73,7 +73,8 @@ class Completer:
     """`call_later` schedules the follower's expiry (the running event loop's by default)."""
 
     def __init__(self, docs: DocumentStore, manager: ModelManager, settings: Callable[[], Settings],
-                 *, call_later: CallLater | None = None, context_for: ContextFor | None = None) -> None:
+                 *, call_later: CallLater | None = None, context_for: ContextFor | None = None,
+                 context_stamp: Callable[[str], object] | None = None) -> None:
         self.docs = docs
         self.manager = manager
         self.settings = settings
@@ -83,6 +84,8 @@ class Completer:
         self.follower = Follower(docs, manager, self.recent, self._followed_used, call_later)
         self._speculation: asyncio.Future | None = None
         self.context_for = context_for  # the workspace index's context at a position (None: no index)
+        # changes when what a document's context is chosen from changes (other files, the index)
+        self.context_stamp = context_stamp or (lambda uri: None)
         self.scope_contexts: ScopeContexts[tuple[tuple[ContextFile, ...], str]] = ScopeContexts()
         self._revealed: tuple[str, int] | None = None  # the line the worker last computed a prompt for
         self._pending_reveal: tuple[str, int, int, str] | None = None  # shown while the model loaded
@@ -202,7 +205,8 @@ class Completer:
         if not self.uses_context(snap, settings) or self.context_for is None:
             return (), ""
         # held while the cursor stays in one scope: a change would recompute the whole window after it
-        return self.scope_contexts.get(snap, lambda: self._select_context(snap), worth_holding=lambda found: bool(found[0]))
+        return self.scope_contexts.get(snap, lambda: self._select_context(snap), worth_holding=lambda found: bool(found[0]),
+                                       stamp=self.context_stamp(snap.uri))
 
     def _select_context(self, snap: Snapshot) -> tuple[tuple[ContextFile, ...], str]:
         try:

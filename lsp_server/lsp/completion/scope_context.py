@@ -5,7 +5,8 @@ one scope (the enclosing function, else the top-level block: `workspace.usage.sc
 document: the selection changes as identifiers are typed (a prefix such as `i` matches imported
 names that `in` does not), and the context block comes first in the prompt, so every change would
 make the model compute the whole window after it again. A new selection is taken when the cursor
-enters another scope, or the scope's header line changes. Pure bookkeeping: selecting the context
+enters another scope, the scope's header line changes, or what the context is chosen from changed
+(the caller's `stamp`: another file edited or saved, the index rebuilt). Pure bookkeeping: selecting the context
 is `workspace.select`'s job, and this never reads the index.
 """
 
@@ -33,13 +34,15 @@ class ScopeContexts(Generic[T]):
     """Per document, the context chosen for the scope the cursor was last in."""
 
     def __init__(self, max_documents: int = MAX_DOCUMENTS) -> None:
-        self._held: OrderedDict[str, tuple[tuple[int, str], T]] = OrderedDict()
+        self._held: OrderedDict[str, tuple[tuple[int, str, object], T]] = OrderedDict()
         self.max_documents = max_documents
 
-    def get(self, snap: Snapshot, select: Callable[[], T], worth_holding: Callable[[T], bool] = bool) -> T:
+    def get(self, snap: Snapshot, select: Callable[[], T], worth_holding: Callable[[T], bool] = bool,
+            stamp: object = None) -> T:
         """The context held for `snap`'s scope, else `select()`'s, which is then held if it is
-        `worth_holding` (an empty one is not: the index may not have been ready)."""
-        key = scope_key(snap.text, snap.offset, snap.language, snap.tree)
+        `worth_holding` (an empty one is not: the index may not have been ready). A held context
+        is chosen again when `stamp` differs from the one it was held with."""
+        key = (*scope_key(snap.text, snap.offset, snap.language, snap.tree), stamp)
         held = self._held.get(snap.uri)
         if held is not None and held[0] == key:
             self._held.move_to_end(snap.uri)

@@ -26,7 +26,7 @@ from lsp_server.workspace.model import WILDCARD, Import, Outline, Symbol
 from lsp_server.workspace.outline import outline, parse_outline
 from lsp_server.workspace.resolve import Binding, implicit, resolve
 from lsp_server.workspace.similar import best_windows
-from lsp_server.workspace.usage import CHAIN, Usage, usage_at
+from lsp_server.workspace.usage import CHAIN, Usage, blank_code, usage_at
 
 CountTokens = Callable[[str], int]
 
@@ -37,7 +37,7 @@ MAX_CANDIDATES = 24
 REEXPORT_DEPTH = 2
 CHARS_PER_TOKEN = 3.5
 # scores (higher is picked first when the budget is short)
-TYPED, RECEIVER, USED, MEMBER_OF, WILDCARD_USED, NOT_YET_USED, SIMILAR = 100.0, 95.0, 80.0, 70.0, 60.0, 55.0, 50.0
+TYPED, RECEIVER, USED, MEMBER_OF, WILDCARD_USED, NOT_YET_USED, SIMILAR, INCLUDED = 100.0, 95.0, 80.0, 70.0, 60.0, 55.0, 50.0, 45.0
 SCOPE, CURSOR, RECENT = 1, 2, 0  # output groups, in prompt order: RECENT, SCOPE, CURSOR
 
 
@@ -173,6 +173,7 @@ class _Finder:
             return
         self._scope_names()
         self._not_yet_used()
+        self._included([b for b in bindings if b.local == WILDCARD])
         self._base_classes()
         self._cursor()
 
@@ -203,14 +204,25 @@ class _Finder:
         """Names the file imports and uses nowhere yet: what the user most likely imported to use
         next (the line being written is often a file's first use of an API). Ranked below every
         name the scope uses; the same for every cursor in the file until the name is used."""
+        code = blank_code(self.text, self.language)  # a mention in a comment or string is no use
         for name, binding in sorted(self.named.items()):
-            if "." in name or _used_outside(self.text, name, self.current.imports):
+            if "." in name or _used_outside(code, name, self.current.imports):
                 continue
             reason = f"`{name}` is imported and not used yet"
             if binding.symbol:
                 self._definition_of(binding, NOT_YET_USED, reason, SCOPE)
             else:  # a module: only a value of the same name in it (CommonJS), never its whole outline
                 self._symbols_in(binding.paths, name, NOT_YET_USED, reason, SCOPE)
+
+    def _included(self, wild: list[Binding]) -> None:
+        """Files whose every name the file sees (`#include "io.h"`, `from m import *`): their
+        outlines (the header's declarations), below the names the scope uses or the file imports
+        by name; the line being written may call any of them, and no use names them yet."""
+        for b in wild:
+            if len(b.paths) == 1 and (outline_ := self.root.outlines.get(b.paths[0])) is not None:
+                shown = {key[1] for key in self.found if key[0] == b.paths[0]}  # start lines already chosen
+                self._module_outline(b.paths[0], outline_, INCLUDED, f"`{b.paths[0]}` is included", SCOPE,
+                                     leave_out=shown)
 
     def _base_classes(self) -> None:
         """`self.x` / `this.x` in a method: the skeletons of the enclosing class's imported bases."""
@@ -321,7 +333,7 @@ class _Finder:
     def _skeleton(self, path: str, outline_: Outline, cls: Symbol) -> str:
         if cls.end_line - cls.start_line < MAX_DEFINITION_LINES // 2 and (whole := self._full_text(path, cls)):
             return whole
-        members = outline_.members(cls.name)[:MAX_SKELETON_MEMBERS]
+        members = _one_per_name(outline_.members(cls.name))[:MAX_SKELETON_MEMBERS]
         inside = [m for m in members if cls.start_line <= m.start_line <= cls.end_line]
         outside = [m for m in members if m not in inside]
         lines = [_header(cls, self.language, body=False)]
@@ -331,8 +343,11 @@ class _Finder:
         lines += [_member_line(m, self.language, outside=True) for m in outside]
         return "\n".join(lines)
 
-    def _module_outline(self, path: str, outline_: Outline, score: float, reason: str, group: int) -> None:
-        tops = [s for s in outline_.symbols if not s.container][:MAX_SKELETON_MEMBERS]
+    def _module_outline(self, path: str, outline_: Outline, score: float, reason: str, group: int,
+                        leave_out: set[int] = frozenset()) -> None:
+        """The top-level symbols of a file, one line each (those starting at a `leave_out` line:
+        not)."""
+        tops = [s for s in outline_.symbols if not s.container and s.start_line not in leave_out][:MAX_SKELETON_MEMBERS]
         if not tops:
             return
         text = "\n".join(_member_line(s, self.language, outside=True) for s in tops)
@@ -340,8 +355,8 @@ class _Finder:
 
 
 def _used_outside(text: str, name: str, imports: Sequence[Import]) -> bool:
-    """Whether the identifier `name` occurs in `text` outside its import statements (a mention in
-    a comment or string counts: blanking them costs a lexer pass over the whole file)."""
+    """Whether the identifier `name` occurs in `text` (its comments and strings blanked out)
+    outside its import statements."""
     for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text):
         line = text.count("\n", 0, m.start())
         if not any(imp.line <= line <= imp.end_line for imp in imports):
@@ -368,11 +383,39 @@ def _header(sym: Symbol, language: str, body: bool = True) -> str:
     return "\n".join(x for x in (lead, sig + (" { ... }" if body else " {")) if x)
 
 
+def _one_per_name(members: Sequence[Symbol]) -> list[Symbol]:
+    """A class's members with one entry per name: the first of a name's overloads (TypeScript's
+    `pipe` has eleven, each several lines; Python's `@overload`s likewise), in source order."""
+    seen: set[str] = set()
+    return [m for m in members if not (m.name in seen or seen.add(m.name))]
+
+
+def _one_line(signature: str) -> str:
+    """`signature` with the lines inside its brackets joined (a parameter list written over
+    several lines takes one); lines outside brackets, such as decorators, are kept."""
+    out: list[str] = []
+    depth = 0
+    for line in signature.splitlines():
+        piece = line.strip()
+        if depth > 0 and out:
+            if piece.startswith((")", "]", "}")):
+                out[-1] = out[-1].rstrip(",")
+            glue = "" if out[-1].endswith(("(", "[", "{")) or piece.startswith((")", "]", "}")) else " "
+            out[-1] += glue + piece
+        else:
+            out.append(line.rstrip())
+        depth = max(0, depth + sum(piece.count(c) for c in "([{") - sum(piece.count(c) for c in ")]}"))
+    return "\n".join(out)
+
+
 def _member_line(sym: Symbol, language: str, outside: bool = False) -> str:
+    signature = _one_line(sym.signature)
     if sym.kind in ("field", "variable", "type"):
-        return sym.signature
+        return signature
     if language == "python":
         first_doc = sym.doc.strip().splitlines()[0] if sym.doc.strip() else ""
-        inner = _indent(sym.signature.splitlines()[0]) + "    "
-        return "\n".join(x for x in (sym.signature, inner + first_doc if first_doc else "", inner + "...") if x)
-    return sym.signature + (";" if sym.signature.rstrip().endswith(")") and not outside else " { ... }" if outside else "")
+        inner = _indent(signature.splitlines()[0]) + "    "
+        return "\n".join(x for x in (signature, inner + first_doc if first_doc else "", inner + "...") if x)
+    if signature.rstrip().endswith(";"):  # a declaration (a C prototype)
+        return signature
+    return signature + (";" if signature.rstrip().endswith(")") and not outside else " { ... }" if outside else "")

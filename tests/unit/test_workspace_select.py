@@ -10,7 +10,7 @@ import pytest
 
 from lsp_server.syntax.languages import new_parser
 from lsp_server.workspace.index import WorkspaceIndex
-from lsp_server.workspace.select import estimate_tokens, select_context
+from lsp_server.workspace.select import _one_line, estimate_tokens, select_context
 from lsp_server.workspace.similar import best_windows, jaccard
 from lsp_server.workspace.usage import blank_code, usage_at
 
@@ -330,3 +330,53 @@ def test_a_file_outside_the_workspace_gets_only_similar_windows(tmp_path: Path) 
     index = _index(tmp_path / "ws", PY_PROJECT)
     ctx = _select(index, tmp_path, "elsewhere.py", APP, "python")
     assert ctx.path == "elsewhere.py" and ctx.snippets == ()
+
+
+@pytest.mark.parametrize(
+    ("signature", "expected"),
+    [
+        ("def f(a, b):", "def f(a, b):"),
+        ("def f(\n    a,\n    b,\n):", "def f(a, b):"),  # a parameter list over several lines
+        ("@property\ndef f(self):", "@property\ndef f(self):"),  # a decorator keeps its line
+        ("@cache(\n    size=1)\ndef f(\n        x: list[\n            int]):", "@cache(size=1)\ndef f(x: list[int]):"),
+        ("  pipe<A>(\n    op1: OperatorFunction<T, A>\n  ): Observable<A>", "  pipe<A>(op1: OperatorFunction<T, A>): Observable<A>"),
+        ("void *\nxalloc(size_t size);", "void *\nxalloc(size_t size);"),
+    ],
+)
+def test_one_line(signature, expected) -> None:
+    assert _one_line(signature) == expected
+
+
+def test_a_skeleton_shows_one_of_a_members_overloads_on_one_line(tmp_path: Path) -> None:
+    overloads = "".join(f"  pipe<A{i}>(\n    op{i}: Op<T, A{i}>,\n  ): Obs<A{i}>;\n" for i in range(12))
+    files = {"src/obs.ts": "export class Obs<T> {\n" + overloads + "  pipe(...ops: Op[]): Obs<any> {\n    return this;\n  }\n"
+                           + "".join(f"  m{i}(): void {{}}\n" for i in range(20)) + "}\n",
+             "src/app.ts": ""}
+    index = _index(tmp_path, files)
+    ctx = _select(index, tmp_path, "src/app.ts", "import { Obs } from './obs';\n\nfunction f(o: Obs<number>) {\n  o.‸\n}\n",
+                  "typescript")
+    skeleton = next(s.text for s in ctx.snippets if s.kind == "skeleton").splitlines()
+    assert skeleton[:2] == ["export class Obs<T> {", "  pipe<A0>(op0: Op<T, A0>): Obs<A0>"]
+    assert sum("pipe" in line for line in skeleton) == 1 and len(skeleton) == 2 + 20 + 1
+
+
+def test_a_name_mentioned_only_in_comments_or_strings_is_not_used_yet(tmp_path: Path) -> None:
+    index = _index(tmp_path, JS_PROJECT)
+    text = ("import { add } from './math';\n\n/** Use `add` like this: add(1, 2) */\nfunction f() {\n"
+            "  const s = 'add';\n  ‸\n}\n")
+    ctx = _select(index, tmp_path, "src/app.ts", text, "typescript")
+    assert [(s.path, s.reason) for s in ctx.snippets] == [("src/math.ts", "`add` is imported and not used yet")]
+
+
+def test_an_included_headers_declarations_come_when_none_is_used_yet(tmp_path: Path) -> None:
+    files = {k: v.replace("DIR", str(tmp_path)) for k, v in C_PROJECT.items()}
+    files["include/io.h"] = "void *\nxalloc(size_t size);\n\nint\nwrite_data(FILE *f, size_t size, const void *data);\n"
+    index = _index(tmp_path, files)
+    text = '#include <geo.h>\n#include "../include/io.h"\n\nint main(void) {\n    char *b = xalloc(8);\n    ‸\n}\n'
+    ctx = _select(index, tmp_path, "src/main.c", text, "c")
+    by_path = {(s.path, s.kind): s for s in ctx.snippets}
+    # io.h: xalloc is used (its definition), write_data not yet: the rest of the header's outline
+    assert by_path[("include/io.h", "definition")].text == "void *\nxalloc(size_t size);"
+    assert by_path[("include/io.h", "module")].text == "int\nwrite_data(FILE *f, size_t size, const void *data);"
+    assert by_path[("include/geo.h", "module")].reason == "`include/geo.h` is included"
+    assert by_path[("include/io.h", "module")].score < by_path[("include/io.h", "definition")].score

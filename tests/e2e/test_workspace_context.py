@@ -134,7 +134,7 @@ def report(w, h):
 
 
 @pytest.mark.parametrize("options, on", [
-    ({}, True),  # the default: on, in Python
+    ({}, True),  # the default: on, in Python (and C, C++, JavaScript)
     ({"crossFileContext": True}, True),
     ({"crossFileContext": True, "crossFileContextLanguages": ["javascript", "c"]}, False),  # not for this language
     ({"crossFileContext": True, "crossFileContextLanguages": ["*"]}, True),

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from benchmarks import output
 from benchmarks.latency.backends import ROOT, LspBackend, NaiveBackend, PeerBackend
-from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, Trace, autoclose_plan, load_traces
+from benchmarks.latency.traces import AUTOCLOSE_BEFORE, SOURCES, WORKSPACES, Trace, autoclose_plan, load_traces
 
 
 # our server on a remote backend, against a llama-server with the same GGUF (benchmarks/remote/engine.py)
@@ -429,7 +429,8 @@ def main() -> int:
                    choices=["ours", "ours-infile", "ours-naive", "embedded-naive", "llama-server", *REMOTE])
     p.add_argument("--remote-tokenizer", choices=["local", "server"], default="local",
                    help="ours-llama-server / ours-openai: tokenize with the GGUF's vocabulary here, or the engine's /tokenize")
-    p.add_argument("--traces", nargs="+", default=list(SOURCES), choices=list(SOURCES))
+    p.add_argument("--traces", nargs="+", default=[n for n in SOURCES if n not in WORKSPACES], choices=list(SOURCES),
+                   help="default: the traces typed outside a workspace")
     p.add_argument("--max-keys", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--debounce-ms", type=float, default=150.0)

@@ -25,6 +25,8 @@ from lsp_server.lsp.completion.autoclose import CLOSER_OF, QUOTES
 PY_LIB = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 ZLIB_EXAMPLES = Path("/usr/share/doc/zlib1g-dev/examples")  # Debian package zlib1g-dev
 SITE = Path(sysconfig.get_paths()["purelib"])  # this venv's packages: cattrs comes with pygls
+NPM = Path("/usr/lib/node_modules/npm/node_modules")  # Debian's npm: its bundled packages
+NETTLE_EXAMPLES = Path("/usr/share/doc/nettle-dev/examples")  # Debian package nettle-dev
 
 # name -> (file, language id). Token counts are for the Qwen2.5 tokenizer.
 SOURCES: dict[str, tuple[Path, str]] = {
@@ -33,10 +35,12 @@ SOURCES: dict[str, tuple[Path, str]] = {
     "c-1k": (ZLIB_EXAMPLES / "zpipe.c", "c"),  # ~1,600 tokens
     "c-4k": (ZLIB_EXAMPLES / "gzjoin.c", "c"),  # ~3,800 tokens
     "py-pkg": (SITE / "cattrs" / "gen" / "__init__.py", "python"),  # ~11k tokens; imports 10 modules of its package
+    "js-pkg": (NPM / "cacache" / "lib" / "entry-index.js", "javascript"),  # ~2.5k tokens; requires 6 files of its package
+    "c-pkg": (NETTLE_EXAMPLES / "nettle-benchmark.c", "c"),  # ~8k tokens; includes 3 headers of the examples
 }
 # Traces typed inside a project: the workspace folder the server is given, where the file's imports
 # resolve (its completions get cross-file context); the others are opened outside any workspace.
-WORKSPACES: dict[str, Path] = {"py-pkg": SITE / "cattrs"}
+WORKSPACES: dict[str, Path] = {"py-pkg": SITE / "cattrs", "js-pkg": NPM / "cacache", "c-pkg": NETTLE_EXAMPLES}
 
 
 @dataclass(frozen=True)

@@ -374,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-use", action="store_true",
                     help="only the holes that are their file's first use of the API (`holes.first_use`)")
     ap.add_argument("--holes", type=Path, default=holeset.DATA)
+    ap.add_argument("--option", nargs=2, action="append", default=[], metavar=("NAME", "JSON"),
+                    help="a server setting for every mode (camelCase name, JSON value), e.g. --option promptsDir "
+                         '\'"DIR"\'; the results file is named after the settings given')
     ap.add_argument("--retrieval-only", action="store_true", help="only ask localLlm.context at every hole (no completion)")
     ap.add_argument("--summarize", type=Path, metavar="RESULTS_JSON",
                     help="recompute the summary of a results file already recorded (no server, no model)")
@@ -399,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     options = {"precomputeNext": False}
     if args.settings == "budget-off":
         options.update(latencyTargetMs=0, maxTokens=64)
+    options.update({name: json.loads(value) for name, value in args.option})
     commit = common.git_commit()
     began = time.perf_counter()
     results = asyncio.run(run(rows, modes, model, options, prefill=args.settings == "shipped"))
@@ -407,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     label = Path(args.model).stem if args.model not in ("tiny", "small", "default") else args.model
     name = "repo-retrieval" if args.retrieval_only else f"repo-context-{label}-{args.settings}"
     name += "-first-use" if args.first_use else ""
+    name += "".join(f"-{n}" for n, _ in args.option)
     path = output.results_dir(args.record) / f"{name}.json"
     meta = {
         "title": "retrieval only: what `localLlm.context` selects at each hole" if args.retrieval_only

@@ -141,7 +141,7 @@ class Settings:
         "(`[\"*\"]`: every language); by default those where it was measured to help the bundled model "
         "(Python, C, JavaScript, and C++ whose includes work as C's; in TypeScript it did not)")
     prompts_dir: str = setting(
-        "", "a folder laid out as the package's `prompts/` (`fim/*.toml`, `chat/*.toml`) whose files replace "
+        "", "a folder holding `prompts/fim/*.toml` and `prompts/chat/*.toml` (as the package does) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "
         "folder (`~/.config/local-llm-lsp/prompts/`); a broken file gives a warning and the shipped one is used",
         machine=True)

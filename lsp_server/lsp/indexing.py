@@ -6,11 +6,12 @@ cancelled when the folder goes or the settings change), the events that feed it 
 folders, saves, watched-file changes, open documents' edits, whose live outlines are brought
 up to date lazily, when a context is asked for), the recent-files list (opens, edits and
 completion requests), a count of the changes to what contexts are chosen from (`stamp`: the
-completer holds a scope's context until another file changes), and its reports (begin, progress, end, warnings) through one callback
-that the server turns into `$/progress` and `window/showMessage`. Must not know LSP types or
-run the model; the selection itself is `workspace.select`. The passage search of "ask the
-workspace" (`workspace.search`) is fed by the same thread and events: a folder's passages after
-its outlines, a file's on save and on watched-file changes.
+completer holds a scope's context until another file changes), and its reports (begin,
+progress, end, warnings) through one callback that the server turns into `$/progress` and
+`window/showMessage`. Must not know LSP types or run the model; the selection itself is
+`workspace.select`. The passage search of "ask the workspace" (`workspace.search`) is fed by
+the same thread and events: a folder's passages after its outlines, a file's on save and on
+watched-file changes.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from lsp_server.workspace.similar import best_windows
 from lsp_server.workspace.usage import CHAIN, Usage, blank_code, usage_at
 
 CountTokens = Callable[[str], int]
+_IDENTIFIER = re.compile(r"[\w$]+")
 
 MAX_DEFINITION_LINES = 40  # a longer definition is shown as its signature and docstring
 MAX_SKELETON_MEMBERS = 40
@@ -204,9 +205,9 @@ class _Finder:
         """Names the file imports and uses nowhere yet: what the user most likely imported to use
         next (the line being written is often a file's first use of an API). Ranked below every
         name the scope uses; the same for every cursor in the file until the name is used."""
-        code = blank_code(self.text, self.language)  # a mention in a comment or string is no use
+        used = _identifiers_outside_imports(blank_code(self.text, self.language), self.current.imports)
         for name, binding in sorted(self.named.items()):
-            if "." in name or _used_outside(code, name, self.current.imports):
+            if "." in name or name in used:
                 continue
             reason = f"`{name}` is imported and not used yet"
             if binding.symbol:
@@ -354,14 +355,14 @@ class _Finder:
         _add(self.found, _Candidate(Snippet(path, text, reason, score, 0, "module"), group, tops[-1].end_line))
 
 
-def _used_outside(text: str, name: str, imports: Sequence[Import]) -> bool:
-    """Whether the identifier `name` occurs in `text` (its comments and strings blanked out)
-    outside its import statements."""
-    for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text):
-        line = text.count("\n", 0, m.start())
-        if not any(imp.line <= line <= imp.end_line for imp in imports):
-            return True
-    return False
+def _identifiers_outside_imports(code: str, imports: Sequence[Import]) -> set[str]:
+    """The identifiers of `code` (its comments and strings blanked out: a mention there is no use)
+    outside its import statements, in one pass over the file."""
+    lines = code.split("\n")
+    for imp in imports:
+        for i in range(imp.line, min(imp.end_line, len(lines) - 1) + 1):
+            lines[i] = ""
+    return set(_IDENTIFIER.findall("\n".join(lines)))
 
 
 def _short(paths: tuple[str, ...]) -> str:

@@ -6,8 +6,8 @@ document: the selection changes as identifiers are typed (a prefix such as `i` m
 names that `in` does not), and the context block comes first in the prompt, so every change would
 make the model compute the whole window after it again. A new selection is taken when the cursor
 enters another scope, the scope's header line changes, or what the context is chosen from changed
-(the caller's `stamp`: another file edited or saved, the index rebuilt). Pure bookkeeping: selecting the context
-is `workspace.select`'s job, and this never reads the index.
+(the caller's `stamp`: another file edited or saved, the index rebuilt). Pure bookkeeping:
+selecting the context is `workspace.select`'s job, and this never reads the index.
 """
 
 from __future__ import annotations
@@ -56,10 +56,3 @@ class ScopeContexts(Generic[T]):
         while len(self._held) > self.max_documents:
             self._held.popitem(last=False)
         return value
-
-    def forget(self, uri: str | None = None) -> None:
-        """Drop what is held for `uri` (None: for every document), e.g. when the index changed."""
-        if uri is None:
-            self._held.clear()
-        else:
-            self._held.pop(uri, None)

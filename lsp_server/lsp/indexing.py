@@ -258,7 +258,7 @@ class IndexService:
                 recent.append((str(other_path), other_doc.text))
         return select_context(self.index, str(path), doc.text, offset, doc.language, doc.tree,
                               budget=self._settings().context_tokens if budget is None else budget,
-                              count_tokens=count_tokens, recent=recent)
+                              count_tokens=count_tokens, recent=recent, search=self.search)
 
     # -- "ask the workspace" ----------------------------------------------------------------------------
     def passages(self, question: str, top: int, wait: float = 30.0) -> list[Hit] | None:

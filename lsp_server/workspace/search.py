@@ -34,6 +34,7 @@ from lsp_server.workspace.walk import DOC, DOC_SUFFIXES, read_source, walk
 log = logging.getLogger(__name__)
 
 MAX_PASSAGES = 40_000  # about 40 MB: /usr/lib/python3.11 (669 files) gives 30,370 passages in +28 MB RSS
+MAX_QUERY_TERMS = 256  # a question's first distinct terms (a long function's identifiers: the search stays a few ms)
 WEIGHTS = (4.0, 2.0, 1.0)  # bm25() weights of the title, path and text columns
 
 _WORD = re.compile(r"\w+")
@@ -141,9 +142,11 @@ class SearchIndex:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT root, path FROM passage)").fetchone()[0]
 
-    def search(self, question: str, top: int = 5, roots: list[str] | None = None) -> list[Hit]:
-        """The `top` passages that match `question` best (BM25), best first; [] if nothing matches."""
-        terms = query_terms(question)
+    def search(self, question: str, top: int = 5, roots: list[str] | None = None, *,
+               kinds: tuple[str, ...] | None = None, leave_out: tuple[str, str] | None = None) -> list[Hit]:
+        """The `top` passages that match `question` best (BM25), best first; [] if nothing matches.
+        Only passages of `roots` and of `kinds` (all: None), none of the file `leave_out` (root, path)."""
+        terms = query_terms(question)[:MAX_QUERY_TERMS]
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -151,6 +154,12 @@ class SearchIndex:
         if roots is not None:
             where = f" AND passage.root IN ({','.join('?' * len(roots))})"
             args += roots
+        if kinds is not None:
+            where += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args += kinds
+        if leave_out is not None:
+            where += " AND NOT (passage.root = ? AND passage.path = ?)"
+            args += leave_out
         sql = (f"SELECT passage.root, passage.path, start, end, passage.title, kind, passage.text, bm25(terms, {', '.join(map(str, WEIGHTS))}) AS rank "
                f"FROM terms JOIN passage ON passage.id = terms.rowid WHERE terms MATCH ?{where} "
                f"ORDER BY rank, passage.path, start LIMIT ?")

@@ -1,14 +1,15 @@
-"""Context selection: which definitions from other files, and which windows of recently used
-files, a completion at a cursor should see, within a token budget.
+"""Context selection: which definitions from other files, and which windows of other files,
+a completion at a cursor should see, within a token budget.
 
 Owns the ranking and the budget: definitions of the names the cursor's scope uses that its
 imports lead to (a function's whole text when short, a class's skeleton: its header and
-members' signatures), ahead of windows of recent files that look like the scope (Jaccard).
+members' signatures), ahead of windows that look like the scope (Jaccard): of recent files,
+and short ones of the functions the workspace's passage search finds for the scope's names.
 The order of the result is stable: snippets found from the scope's text (which a cursor move
 inside the function does not change) come first, sorted by path and line; those found from
-the identifier being typed or the chain before the cursor's `.` come after them; windows of
-recent files come before both. The same index, scope text and typed word give byte-identical
-output. Must not know about LSP, the model or the prompt format.
+the identifier being typed or the chain before the cursor's `.` come after them; the windows
+come before both. The same index, scope text and typed word give byte-identical output. Must
+not know about LSP, the model or the prompt format.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from lsp_server.workspace.index import Root, WorkspaceIndex
 from lsp_server.workspace.model import WILDCARD, Import, Outline, Symbol
 from lsp_server.workspace.outline import outline, parse_outline
 from lsp_server.workspace.resolve import Binding, implicit, resolve
-from lsp_server.workspace.similar import best_windows
+from lsp_server.workspace.search import SearchIndex
+from lsp_server.workspace.similar import Window, best_window, best_windows, identifiers
 from lsp_server.workspace.usage import CHAIN, Usage, blank_code, usage_at
 
 CountTokens = Callable[[str], int]
@@ -35,6 +37,7 @@ MAX_DEFINITION_LINES = 40  # a longer definition is shown as its signature and d
 MAX_SKELETON_MEMBERS = 40
 MAX_PREFIX_MATCHES = 3
 MAX_CANDIDATES = 24
+EXAMPLE_PASSAGES, EXAMPLE_LINES, EXAMPLE_STEP, MAX_EXAMPLES = 12, 12, 2, 3  # windows of the workspace like the scope
 REEXPORT_DEPTH = 2
 CHARS_PER_TOKEN = 3.5
 # scores (higher is picked first when the budget is short)
@@ -89,11 +92,12 @@ def _current_outline(language: str, text: str, tree: tree_sitter.Tree | None) ->
 
 def select_context(index: WorkspaceIndex, path: str, text: str, offset: int, language: str | None,
                    tree: tree_sitter.Tree | None = None, *, budget: int, count_tokens: CountTokens | None = None,
-                   recent: Sequence[tuple[str, str]] = ()) -> Context:
+                   recent: Sequence[tuple[str, str]] = (), search: SearchIndex | None = None) -> Context:
     """The snippets for a completion at `offset` of `text` (the file at `path`, absolute).
 
     `recent`: (absolute path, text) of recently used files, newest first (the current file
-    among them is ignored). `count_tokens` defaults to `estimate_tokens()`.
+    among them is ignored). `search`: the workspace's passages, for windows of other files like
+    the scope. `count_tokens` defaults to `estimate_tokens()`.
     """
     count = count_tokens or estimate_tokens()
     where = index.locate(path)
@@ -107,11 +111,51 @@ def select_context(index: WorkspaceIndex, path: str, text: str, offset: int, lan
             _Finder(index, root, rel, language, current, usage, found, cursor_line, text).run()
     scope_text = text[usage.scope[0]: usage.scope[1]]
     others = [(_relative(index, p), t) for p, t in recent if p != path]
-    for w in best_windows(scope_text, others):
-        _add(found, _Candidate(Snippet(w.path, w.text, f"similar to the scope (jaccard {w.score})",
+    windows = [(w, "") for w in best_windows(scope_text, others)]
+    if search is not None and root is not None:
+        windows += [(w, ", in the workspace") for w in _workspace_windows(index, search, root, rel, scope_text, language)]
+    for w, where in windows:
+        _add(found, _Candidate(Snippet(w.path, w.text, f"similar to the scope (jaccard {w.score}){where}",
                                        round(SIMILAR * w.score, 3), w.start_line, "similar"), RECENT,
                                w.start_line + w.text.count("\n")))
     return _fit(rel, list(found.values()), budget, count)
+
+
+def _workspace_windows(index: WorkspaceIndex, search: SearchIndex, root: Root, rel: str, scope_text: str,
+                       language: str | None) -> list[Window]:
+    """Short windows of the workspace's other files most like the cursor's scope: the functions
+    the passage search ranks best for the scope's identifiers (BM25), the best window of each
+    (Jaccard), overlapping ones left out. They show how the project calls its own APIs, which a
+    definition does not (the arguments, the variable the result goes to, the spacing)."""
+    code = blank_code(scope_text, language) if language else scope_text
+    names = list(dict.fromkeys(_IDENTIFIER.findall(code)))
+    wanted = identifiers(code)
+    if not wanted:
+        return []
+    hits = search.search(" ".join(names), EXAMPLE_PASSAGES, [str(root.path)], kinds=("symbol",),
+                         leave_out=(str(root.path), rel))
+    sources: dict[str, list[str] | None] = {}
+    found: list[Window] = []
+    for hit in hits:
+        p = hit.passage
+        if p.path not in sources:
+            source = index.source(root, p.path)
+            sources[p.path] = source.split("\n") if source is not None else None
+        lines = sources[p.path]
+        if lines is None or p.end_line >= len(lines):
+            continue  # unreadable, or changed since its passages were read
+        w = best_window(wanted, p.path, "\n".join(lines[p.start_line: p.end_line + 1]), p.start_line,
+                        EXAMPLE_LINES, EXAMPLE_STEP)
+        if w is not None:
+            found.append(w)
+    found.sort(key=lambda w: (-w.score, w.path, w.start_line))
+    chosen: list[Window] = []
+    for w in found:
+        end = w.start_line + w.text.count("\n")
+        if not any(c.path == w.path and c.start_line <= end and w.start_line <= c.start_line + c.text.count("\n")
+                   for c in chosen):
+            chosen.append(w)
+    return chosen[:MAX_EXAMPLES]
 
 
 def _relative(index: WorkspaceIndex, path: str) -> str:
@@ -140,6 +184,9 @@ def _fit(rel: str, candidates: list[_Candidate], budget: int, count: CountTokens
         if any(c.snippet.path == s.path and "similar" not in (c.snippet.kind, s.kind) and "module" not in (c.snippet.kind, s.kind)
                and c.snippet.start_line <= s.start_line and cand.end_line <= c.end_line for c in chosen):
             continue  # inside a snippet already chosen (a method of a class shown whole)
+        if s.kind == "similar" and any(c.snippet.path == s.path and c.snippet.kind != "module" and c.snippet.start_line <= cand.end_line
+                                       and s.start_line <= c.end_line for c in chosen):
+            continue  # a window showing lines already shown
         cost = count(f"{s.path}\n{s.text}\n")
         if used + cost > budget:
             continue

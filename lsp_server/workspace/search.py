@@ -90,6 +90,7 @@ class SearchIndex:
                                  title TEXT, kind TEXT, text TEXT);
             CREATE INDEX passage_file ON passage(root, path);
             CREATE VIRTUAL TABLE terms USING fts5(title, path, text, tokenize="unicode61 tokenchars '_'");
+            CREATE VIRTUAL TABLE vocab USING fts5vocab(terms, 'row');
         """)
         self._count = 0
         self.capped = False
@@ -138,15 +139,28 @@ class SearchIndex:
             self._count -= len(ids)
             self.capped = self.capped and self._count >= self.max_passages
 
+    def _rarest(self, terms: list[str], budget: int) -> list[str]:
+        if not terms:
+            return []
+        with self._lock:
+            counts = dict(self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
+        return _rarest_first(terms, counts, budget)
+
     def files(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT root, path FROM passage)").fetchone()[0]
 
     def search(self, question: str, top: int = 5, roots: list[str] | None = None, *,
-               kinds: tuple[str, ...] | None = None, leave_out: tuple[str, str] | None = None) -> list[Hit]:
+               kinds: tuple[str, ...] | None = None, leave_out: tuple[str, str] | None = None,
+               max_matches: int | None = None) -> list[Hit]:
         """The `top` passages that match `question` best (BM25), best first; [] if nothing matches.
-        Only passages of `roots` and of `kinds` (all: None), none of the file `leave_out` (root, path)."""
+        Only passages of `roots` and of `kinds` (all: None), none of the file `leave_out` (root, path).
+        `max_matches`: the question's rarest terms only, as many as match about that many passages
+        in all (ranking costs a few microseconds per passage a term matches; the commonest terms,
+        such as `self` or `return` in code, match most passages and weigh next to nothing)."""
         terms = query_terms(question)[:MAX_QUERY_TERMS]
+        if max_matches is not None:
+            terms = self._rarest(terms, max_matches)
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -167,6 +181,18 @@ class SearchIndex:
             rows = self._db.execute(sql, (*args, top)).fetchall()
         return [Hit(root, Passage(path, start, end, title, kind, text), round(-rank, 4))
                 for root, path, start, end, title, kind, text, rank in rows]
+
+
+def _rarest_first(terms: list[str], counts: dict[str, int], budget: int) -> list[str]:
+    """The rarest of `terms` (by their passage `counts`; absent: in none, left out) whose counts
+    sum to at most `budget`, the rarest always; in their order in `terms`."""
+    kept, total = set(), 0
+    for term in sorted((t for t in terms if counts.get(t)), key=lambda t: (counts[t], t)):
+        if kept and total + counts[term] > budget:
+            break
+        kept.add(term)
+        total += counts[term]
+    return [t for t in terms if t in kept]
 
 
 def file_passages(rel: str, data: bytes, language: str, outline=None) -> list[Passage]:

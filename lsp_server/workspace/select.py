@@ -38,6 +38,8 @@ MAX_SKELETON_MEMBERS = 40
 MAX_PREFIX_MATCHES = 3
 MAX_CANDIDATES = 24
 EXAMPLE_PASSAGES, EXAMPLE_LINES, EXAMPLE_STEP, MAX_EXAMPLES = 12, 12, 2, 3  # windows of the workspace like the scope
+MIN_EXAMPLE_NAMES = 4
+EXAMPLE_MATCHES = 4000  # the search's cost bound: its rarest terms up to about this many matches (a few ms)
 REEXPORT_DEPTH = 2
 CHARS_PER_TOKEN = 3.5
 # scores (higher is picked first when the budget is short)
@@ -130,10 +132,10 @@ def _workspace_windows(index: WorkspaceIndex, search: SearchIndex, root: Root, r
     code = blank_code(scope_text, language) if language else scope_text
     names = list(dict.fromkeys(_IDENTIFIER.findall(code)))
     wanted = identifiers(code)
-    if not wanted:
+    if len(wanted) < MIN_EXAMPLE_NAMES:  # too few names (an empty function) to tell what is alike
         return []
     hits = search.search(" ".join(names), EXAMPLE_PASSAGES, [str(root.path)], kinds=("symbol",),
-                         leave_out=(str(root.path), rel))
+                         leave_out=(str(root.path), rel), max_matches=EXAMPLE_MATCHES)
     sources: dict[str, list[str] | None] = {}
     found: list[Window] = []
     for hit in hits:

@@ -10,7 +10,7 @@ from lsp_server.fixes import ask
 from lsp_server.workspace.index import WorkspaceIndex
 from lsp_server.workspace.outline import parse_outline
 from lsp_server.workspace.passages import Passage, cap, doc_passages, source_passages
-from lsp_server.workspace.search import SearchIndex, index_root, query_terms, tokens, update_file
+from lsp_server.workspace.search import SearchIndex, _rarest_first, index_root, query_terms, tokens, update_file
 from lsp_server.workspace.walk import DOC, walk
 
 
@@ -177,6 +177,39 @@ def test_no_match_binary_skipped_and_empty(workspace):
     assert search.search("zebra quantum") == []
     assert "blob.txt" not in {h.passage.path for h in search.search("retry binary", top=20)}
     assert SearchIndex().search("anything") == []
+
+
+@pytest.mark.parametrize("kinds, leave_out, paths", [
+    (None, None, {"net/retry.py", "docs/config.md"}),
+    (("symbol",), None, {"net/retry.py"}),
+    (("doc",), None, {"docs/config.md"}),
+    (None, "net/retry.py", {"docs/config.md"}),
+    (("symbol",), "net/retry.py", set()),
+])
+def test_search_filters_by_kind_and_leaves_a_file_out(workspace, kinds, leave_out, paths):
+    _, search, root = workspace
+    hits = search.search("retry timeout", top=20, kinds=kinds, leave_out=(str(root), leave_out) if leave_out else None)
+    assert {h.passage.path for h in hits} == paths
+
+
+@pytest.mark.parametrize("terms, counts, budget, kept", [
+    (["self", "parse", "token"], {"self": 900, "parse": 40, "token": 12}, 100, ["parse", "token"]),
+    (["self", "parse", "token"], {"self": 900, "parse": 40, "token": 12}, 10_000, ["self", "parse", "token"]),
+    (["self", "parse"], {"self": 900, "parse": 400}, 10, ["parse"]),  # the rarest always, over the budget
+    (["ghost", "parse"], {"parse": 3}, 100, ["parse"]),  # a term in no passage matches nothing
+    (["b", "a"], {"a": 5, "b": 5}, 5, ["a"]),  # ties: by the term
+    ([], {}, 100, []),
+])
+def test_rarest_first(terms, counts, budget, kept):
+    assert _rarest_first(terms, counts, budget) == kept
+
+
+def test_max_matches_keeps_the_rarest_terms(workspace):
+    _, search, _ = workspace
+    assert {h.passage.path for h in search.search("retry draw", top=20)} == {"net/retry.py", "ui/Button.java"}
+    # "retry" is in every passage of net/retry.py (its path), "draw" in the Java class and its method
+    assert search._rarest(["retry", "draw", "nowhere"], 2) == ["draw"]
+    assert {h.passage.path for h in search.search("retry draw", top=20, max_matches=2)} == {"ui/Button.java"}
 
 
 def test_update_and_remove_files(workspace):

@@ -1,6 +1,6 @@
 """What a completion at a cursor sees of the rest of the workspace (`workspace.usage`,
 `workspace.similar`, `workspace.select`): names in scope, resolved definitions, skeletons,
-similar windows, the budget, and a stable order."""
+similar windows of recent files and of the workspace, the budget, and a stable order."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from lsp_server.syntax.languages import new_parser
 from lsp_server.workspace.index import WorkspaceIndex
+from lsp_server.workspace.search import SearchIndex, index_root
 from lsp_server.workspace.select import _one_line, estimate_tokens, select_context
 from lsp_server.workspace.similar import best_windows, jaccard
 from lsp_server.workspace.usage import blank_code, usage_at
@@ -380,3 +381,75 @@ def test_an_included_headers_declarations_come_when_none_is_used_yet(tmp_path: P
     assert by_path[("include/io.h", "module")].text == "int\nwrite_data(FILE *f, size_t size, const void *data);"
     assert by_path[("include/geo.h", "module")].reason == "`include/geo.h` is included"
     assert by_path[("include/io.h", "module")].score < by_path[("include/io.h", "definition")].score
+
+
+# -- windows of the workspace like the scope ------------------------------------------------------
+def _searched(index: WorkspaceIndex) -> SearchIndex:
+    search = SearchIndex()
+    index_root(search, index.roots()[0], 1000, 1_000_000)
+    return search
+
+
+def _main(name: str, lines: int = 20) -> str:
+    body = "".join(f"    step_{i}(input, {i});\n" for i in range(lines))
+    return (f'#include "io.h"\n\nint {name}(int argc, char **argv)\n{{\n    char *input = xalloc (CHUNK);\n{body}'
+            f'    if (!write_data (stdout, encoded_bytes, result))\n      return 1;\n    return 0;\n}}\n')
+
+
+C_SIBLINGS = {
+    "io.h": "void *\nxalloc(size_t size);\n\nint\nwrite_data(FILE *f, size_t size, const void *data);\n",
+    "enc.c": _main("main", lines=4),
+    "dec.c": _main("main", lines=4),  # on disk whole; the document open in the editor is cut at the hole
+    "other.c": "double\nhypotenuse(double a, double b)\n{\n    return sqrt(a * a + b * b);\n}\n",
+}
+DEC = _main("main", lines=4).replace("    if (!write_data (stdout, encoded_bytes, result))\n", "    if (!‸\n")
+
+
+def test_windows_of_the_workspace_show_how_the_project_calls_its_apis(tmp_path: Path) -> None:
+    index = _index(tmp_path, C_SIBLINGS)
+    ctx = _select(index, tmp_path, "dec.c", DEC, "c", search=_searched(index))
+    windows = [s for s in ctx.snippets if s.kind == "similar"]
+    assert [w.path for w in windows] == ["enc.c"]  # never the file itself, nor one that is not alike
+    w = windows[0]
+    assert "write_data (stdout, encoded_bytes, result)" in w.text  # what the line being written may be
+    assert w.reason.startswith("similar to the scope (jaccard ") and w.reason.endswith(", in the workspace")
+    assert w.text == "\n".join(C_SIBLINGS["enc.c"].splitlines()[w.start_line: w.start_line + 12])
+    assert ctx.snippets[0] == w  # windows come first in the prompt, and are ranked below every definition
+    assert all(w.score < s.score for s in ctx.snippets if s.kind != "similar")
+    # without the search (or with nothing like the scope): only what the imports lead to
+    assert all(s.kind != "similar" for s in _select(index, tmp_path, "dec.c", DEC, "c").snippets)
+    lonely = _select(index, tmp_path, "dec.c", "int f(void)\n{\n    ‸\n}\n", "c", search=_searched(index))
+    assert all(s.kind != "similar" for s in lonely.snippets)
+
+
+def test_workspace_windows_are_few_apart_and_stable_in_a_scope(tmp_path: Path) -> None:
+    files = dict(C_SIBLINGS) | {f"enc{i}.c": _main(f"main{i}", lines=40) for i in range(6)}
+    index = _index(tmp_path, files)
+    search = _searched(index)
+    text, _ = _at(DEC)
+    tree = new_parser("c").parse(text.encode())
+    start, end = text.index("{\n"), text.rindex("}")
+    results = {select_context(index, str(tmp_path / "dec.c"), text, offset, "c", tree, budget=4000, search=search)
+               for offset in range(start + 2, end) if text[offset - 1] in " \n(,"}
+    assert len(results) == 1
+    windows = [s for s in results.pop().snippets if s.kind == "similar"]
+    assert len(windows) == 3 and all(len(w.text.splitlines()) <= 12 for w in windows)
+    spans = [(w.path, w.start_line, w.start_line + 11) for w in windows]
+    assert not any(a != b and a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2] for a in spans for b in spans)
+
+
+def test_a_workspace_window_does_not_repeat_a_definition_shown(tmp_path: Path) -> None:
+    files = {"util.py": "def helper(data, size):\n" + "".join(f"    data = data + {i}\n" for i in range(6))
+             + "    return data\n", "app.py": ""}
+    index = _index(tmp_path, files)
+    text = "from util import helper\n\n\ndef run(data, size):\n    data = data + 1\n    ‸\n"
+    ctx = _select(index, tmp_path, "app.py", text, "python", search=_searched(index))
+    assert [(s.path, s.kind) for s in ctx.snippets] == [("util.py", "definition")]
+
+
+def test_a_file_changed_since_its_passages_were_read_gives_no_window(tmp_path: Path) -> None:
+    index = _index(tmp_path, C_SIBLINGS)
+    search = _searched(index)
+    (tmp_path / "enc.c").write_text("int main(void)\n{\n}\n")  # shorter: its passages point past the end
+    ctx = _select(index, tmp_path, "dec.c", DEC, "c", search=search)
+    assert all(s.kind != "similar" for s in ctx.snippets)

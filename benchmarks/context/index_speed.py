@@ -1,7 +1,8 @@
 """Speed and memory of the workspace index: index whole folders (by default every
 /usr/lib/python3*/ in place, read-only, and a copy of this interpreter's standard library with
-its tests but without site-packages), re-index one file, select a completion's context. No
-model is loaded.
+its tests but without site-packages), then their passages (the search that "ask the workspace"
+and the context's windows of the workspace use), re-index one file, select a completion's
+context (with the search, as the server does, and without it). No model is loaded.
 
 Run: .venv/bin/python -m benchmarks.context.index_speed [FOLDER ...] [--record]
 Writes index-speed.json (benchmarks/work/results/, or benchmarks/results/ with --record) and
@@ -44,6 +45,7 @@ def measure(folder: str) -> dict:
     """Index `folder` in this process and measure it (run in a child process)."""
     from lsp_server.syntax.languages import new_parser  # deferred: the parent process only spawns children
     from lsp_server.workspace.index import WorkspaceIndex
+    from lsp_server.workspace.search import SearchIndex, index_root
     from lsp_server.workspace.select import select_context
 
     new_parser("python")  # the grammar's own memory is not the index's
@@ -54,6 +56,11 @@ def measure(folder: str) -> dict:
     seconds = time.perf_counter() - began
     after = proc_status_mb("VmRSS")
     root = index.roots()[0]
+    search = SearchIndex()
+    began = time.perf_counter()
+    index_root(search, root, index.limits.max_files, index.limits.max_file_bytes)
+    passages = {"passages": len(search), "capped": search.capped, "seconds": round(time.perf_counter() - began, 2),
+                "rss_extra_mb": round(proc_status_mb("VmRSS") - after, 1)}
     sizes = sorted((os.path.getsize(root.path / rel), rel) for rel in root.outlines)
     typical = sizes[len(sizes) // 2][1] if sizes else None
     largest = sizes[-1][1] if sizes else None
@@ -73,18 +80,20 @@ def measure(folder: str) -> dict:
         text = (root.path / typical).read_text(encoding="utf-8", errors="replace")
         tree = new_parser("python").parse(text.encode("utf-8", "surrogatepass")) if typical.endswith(".py") else None
         offsets = [len(text) * k // 10 for k in range(1, 10)]
-        times = []
-        for offset in offsets * 3:
-            t0 = time.perf_counter()
-            select_context(index, str(root.path / typical), text, offset, "python", tree, budget=1024)
-            times.append((time.perf_counter() - t0) * 1000)
-        select_ms = {"path": typical, "median_ms": round(statistics.median(times), 2), "max_ms": round(max(times), 2)}
+        select_ms = {"path": typical}
+        for name, with_search in (("", search), ("_without_search", None)):
+            times = []
+            for offset in offsets * 3:
+                t0 = time.perf_counter()
+                select_context(index, str(root.path / typical), text, offset, "python", tree, budget=1024, search=with_search)
+                times.append((time.perf_counter() - t0) * 1000)
+            select_ms |= {f"median_ms{name}": round(statistics.median(times), 2), f"max_ms{name}": round(max(times), 2)}
     return {
         "folder": folder, "files": stats.files, "symbols": stats.symbols, "megabytes_read": round(stats.bytes / 1e6, 1),
         "seconds": round(seconds, 2), "files_per_second": round(stats.files / seconds, 1) if seconds else None,
         "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1), "rss_extra_mb": round(after - before, 1),
         "peak_rss_mb": round(proc_status_mb("VmHWM"), 1), "capped": stats.capped, "skipped": stats.as_dict()["skipped"],
-        "reindex": reindex, "select_context": select_ms,
+        "passages": passages, "reindex": reindex, "select_context": select_ms,
     }
 
 
@@ -119,7 +128,10 @@ def main() -> None:
         print(f"{folder}: {run['files']} files, {run['megabytes_read']} MB, {run['symbols']} symbols in {run['seconds']} s "
               f"(+{run['rss_extra_mb']} MB RSS){' CAPPED' if run['capped'] else ''}; re-index median file "
               f"{reindex.get('median_ms')} ms, largest {run['reindex'].get('largest_file', {}).get('median_ms')} ms; "
-              f"select_context {run['select_context'] and run['select_context']['median_ms']} ms")
+              f"{run['passages']['passages']} passages in {run['passages']['seconds']} s "
+              f"(+{run['passages']['rss_extra_mb']} MB RSS); select_context "
+              f"{run['select_context'] and run['select_context']['median_ms']} ms "
+              f"({run['select_context'] and run['select_context']['median_ms_without_search']} ms without the search)")
     shutil.rmtree(scratch, ignore_errors=True)
     result = {"benchmark": "index-speed", "cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(),
               "machine": platform.machine(), "runs": runs}

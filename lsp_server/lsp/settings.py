@@ -121,25 +121,26 @@ class Settings:
         1000000, "files larger than this many bytes are left out of the workspace index", minimum=1000,
         maximum=100000000)
     context_tokens: int = setting(
-        1024, "the tokens of the prompt given to definitions from other files and similar code from recent files "
+        1024, "the tokens of the prompt given to definitions from other files and similar code from recent files and "
+        "the workspace "
         "(`localLlm.context` shows what a position gets; 0: none)", minimum=0, maximum=32768)
     # On: the repository-level benchmark measured more exact matches with it in Python, and typing
     # with it costs no keystroke latency (benchmarks/RESULTS.md, "Repository context while typing").
     cross_file_context: bool = setting(
         True, "put the workspace context of the cursor (definitions its code uses from other files, similar code "
-        "from recent files; up to `contextTokens`) into completion prompts of the languages in "
+        "from recent files and the workspace; up to `contextTokens`) into completion prompts of the languages in "
         "`crossFileContextLanguages`, in the model's repository-level form where it has one; a changed context is "
         "computed while the model is idle, the previous one answering meanwhile; it is held while the cursor stays in "
         "one function (false: no language gets it)")
     # The languages where the repository-level benchmark measured the context raising exact matches,
     # API hits or edit similarity on the holes that are their file's first use of an API
-    # (benchmarks/RESULTS.md, issue 19): Python, C (and C++, whose includes work alike), JavaScript;
-    # not TypeScript, where all three fell.
+    # (benchmarks/RESULTS.md, issue 19): Python, C (and C++, whose includes work alike), JavaScript,
+    # TypeScript (since the windows of the workspace; with definitions alone all three fell there).
     cross_file_context_languages: tuple[str, ...] = setting(
-        ("python", "c", "cpp", "javascript"),
+        ("python", "c", "cpp", "javascript", "typescript"),
         "the `languageId`s whose completions get the workspace context when `crossFileContext` is on "
         "(`[\"*\"]`: every language); by default those where it was measured to help the bundled model "
-        "(Python, C, JavaScript, and C++ whose includes work as C's; in TypeScript it did not)")
+        "(Python, C, JavaScript, TypeScript, and C++ whose includes work as C's)")
     prompts_dir: str = setting(
         "", "a folder holding `prompts/fim/*.toml` and `prompts/chat/*.toml` (as the package does) whose files replace "
         "the shipped templates of the same name (and add FIM templates), before those in the user config "

@@ -175,7 +175,7 @@ def report(w, h):
 
 
 @pytest.mark.parametrize("options, on", [
-    ({}, True),  # the default: on, in Python (and C, C++, JavaScript)
+    ({}, True),  # the default: on, in Python (and C, C++, JavaScript, TypeScript)
     ({"crossFileContext": True}, True),
     ({"crossFileContext": True, "crossFileContextLanguages": ["javascript", "c"]}, False),  # not for this language
     ({"crossFileContext": True, "crossFileContextLanguages": ["*"]}, True),

@@ -116,8 +116,8 @@ def select_context(index: WorkspaceIndex, path: str, text: str, offset: int, lan
     windows = [(w, "") for w in best_windows(scope_text, others)]
     if search is not None and root is not None:
         windows += [(w, ", in the workspace") for w in _workspace_windows(index, search, root, rel, scope_text, language)]
-    for w, where in windows:
-        _add(found, _Candidate(Snippet(w.path, w.text, f"similar to the scope (jaccard {w.score}){where}",
+    for w, found_in in windows:
+        _add(found, _Candidate(Snippet(w.path, w.text, f"similar to the scope (jaccard {w.score}){found_in}",
                                        round(SIMILAR * w.score, 3), w.start_line, "similar"), RECENT,
                                w.start_line + w.text.count("\n")))
     return _fit(rel, list(found.values()), budget, count)

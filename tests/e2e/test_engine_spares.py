@@ -89,6 +89,25 @@ def test_an_interrupted_warm_keeps_its_progress_and_resumes(engine, fresh):
     np.testing.assert_allclose(engine.kv.logits(), exact_logits(fresh, b), atol=1e-3, rtol=1e-3)
 
 
+def test_prompts_computed_ahead_measure_the_prompt_speed(tiny_model_path):
+    # a server whose requests find their prompts computed ahead knows its speed all the same
+    e = Engine(str(tiny_model_path), n_ctx=2048)
+    try:
+        assert e.rates.prompt_tps == 0
+        assert e.warm(fim(e, A), lambda: False)[1]
+        assert e.rates.prompt_tps > 0
+        e.rates.prompt_tps = 0.0
+        e.warm(fim(e, A), lambda: False)  # nothing left to compute: no measurement
+        assert e.rates.prompt_tps == 0
+        e.adopt(fim(e, A))
+        evaluate(e, fim(e, A))
+        evaluate(e, fim(e, A.replace("result = 0", "result = 10", 1)))  # the suffix moves
+        assert e.needs_refresh and e.refresh(lambda: False) > 0
+        assert e.rates.prompt_tps > 0
+    finally:
+        e.close()
+
+
 def test_a_half_warmed_prompt_is_adopted_for_what_it_holds(engine):
     engine.reset()
     evaluate(engine, fim(engine, A))

@@ -17,6 +17,7 @@ about LSP or documents.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 from lsp_server.worker.engine.chat import ChatTemplateError, format_chat
@@ -98,7 +99,10 @@ class Engine:
     def refresh(self, cancelled: Cancelled) -> int:
         """Recompute moved KV entries until done or `cancelled()` (`KVCache.refresh`); returns the
         tokens computed."""
-        return self.kv.refresh(cancelled)
+        started = time.perf_counter()
+        done = self.kv.refresh(cancelled)
+        self._measure_ahead(done, started)
+        return done
 
     def reset(self) -> None:
         """Forget the KV cache."""
@@ -107,7 +111,18 @@ class Engine:
     def warm(self, tokens: list[int], cancelled: Cancelled) -> tuple[int, bool]:
         """Compute a prompt ahead of its request into a spare sequence, leaving the prompt in use
         alone (`KVCache.warm`): (tokens computed, finished)."""
-        return self.kv.warm(tokens, cancelled)
+        started = time.perf_counter()
+        done, finished = self.kv.warm(tokens, cancelled)
+        self._measure_ahead(done, started)
+        return done, finished
+
+    def _measure_ahead(self, computed: int, started: float) -> None:
+        """Tokens computed while the worker was idle count toward the measured prompt speed
+        (`Rates`), so that a request whose prompt was computed ahead (the cursor revealed, a
+        prefill on opening) still leaves the speed known to the next one, which would otherwise
+        judge what it can afford without it (`prompts.affordable_tokens`). Idle work decodes small
+        batches, so its speed errs on the slow side."""
+        self.rates.update(EvalStats(evaluated_tokens=computed, prompt_ms=(time.perf_counter() - started) * 1000))
 
     def held(self, tokens: list[int]) -> int:
         """How many of a prompt's tokens the cache would not compute, from the prompt in use or a

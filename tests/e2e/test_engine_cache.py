@@ -13,13 +13,15 @@ from lsp_server.worker.engine import Engine, EvalStats, Interrupted
 from lsp_server.worker.engine.kv import REFRESH_CHUNK
 from lsp_server.worker.engine.layout import FRESH_SUFFIX_HEAD
 
+CHUNK = 32  # small batches, so that these short prompts take several
+
 PREFIX = "def total(values):\n    result = 0\n    for v in values:\n        "
 SUFFIX = "\n    return result\n\n\nprint(total([1, 2, 3]))\n" * 3
 
 
 @pytest.fixture(scope="module")
 def engine(tiny_model_path):
-    e = Engine(str(tiny_model_path), n_ctx=2048)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK)
     yield e
     e.close()
 
@@ -51,7 +53,7 @@ def test_keystrokes_move_the_suffix_instead_of_recomputing_it(engine, typed):
 
 
 def test_without_shift_the_suffix_is_recomputed(tiny_model_path):
-    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK, reuse_shifted=False)
     try:
         complete(e, fim(e, PREFIX))
         stats = complete(e, fim(e, PREFIX + "r"))
@@ -99,7 +101,7 @@ def last_logits(engine: Engine, tokens: list[int]):
 
 @pytest.fixture(scope="module")
 def fresh(tiny_model_path):
-    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK, reuse_shifted=False)
     yield e
     e.close()
 

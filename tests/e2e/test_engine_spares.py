@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from lsp_server.worker.engine import Engine, EvalStats
-from lsp_server.worker.engine.kv import REFRESH_CHUNK
+
+CHUNK, IDLE_CHUNK = 32, 16  # small batches, so that these short prompts take several
 
 A = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n" * 4
 B = "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n" * 4
@@ -21,14 +22,14 @@ B = "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        se
 
 @pytest.fixture(scope="module")
 def engine(tiny_model_path):
-    e = Engine(str(tiny_model_path), n_ctx=2048)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK, idle_chunk=IDLE_CHUNK)
     yield e
     e.close()
 
 
 @pytest.fixture(scope="module")
 def fresh(tiny_model_path):
-    e = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK, idle_chunk=IDLE_CHUNK, reuse_shifted=False)
     yield e
     e.close()
 
@@ -82,16 +83,16 @@ def test_an_interrupted_warm_keeps_its_progress_and_resumes(engine, fresh):
     b = fim(engine, B)
     calls = iter(range(100))
     done, finished = engine.warm(b, lambda: next(calls) >= 2)  # two batches, then a job arrives
-    assert (done, finished) == (2 * REFRESH_CHUNK, False)
+    assert (done, finished) == (2 * IDLE_CHUNK, False)
     done, finished = engine.warm(b, lambda: False)
-    assert finished and done == len(b) - 2 * REFRESH_CHUNK
+    assert finished and done == len(b) - 2 * IDLE_CHUNK
     assert engine.adopt(b) and evaluate(engine, b).evaluated_tokens == 1
     np.testing.assert_allclose(engine.kv.logits(), exact_logits(fresh, b), atol=1e-3, rtol=1e-3)
 
 
 def test_prompts_computed_ahead_measure_the_prompt_speed(tiny_model_path):
     # a server whose requests find their prompts computed ahead knows its speed all the same
-    e = Engine(str(tiny_model_path), n_ctx=2048)
+    e = Engine(str(tiny_model_path), n_ctx=2048, chunk=CHUNK, idle_chunk=IDLE_CHUNK)
     try:
         assert e.rates.prompt_tps == 0
         assert e.warm(fim(e, A), lambda: False)[1]
@@ -115,7 +116,7 @@ def test_a_half_warmed_prompt_is_adopted_for_what_it_holds(engine):
     calls = iter(range(100))
     engine.warm(b, lambda: next(calls) >= 3)
     assert engine.adopt(b)
-    assert evaluate(engine, b).evaluated_tokens == len(b) - 3 * REFRESH_CHUNK
+    assert evaluate(engine, b).evaluated_tokens == len(b) - 3 * IDLE_CHUNK
 
 
 def test_generation_after_adoption_and_a_keystroke_stays_decodable(engine):
@@ -176,3 +177,36 @@ def test_a_spare_of_an_older_keystroke_is_adopted_with_its_suffix_moved(engine):
     assert cost < 24, cost  # not the whole suffix after the cursor
     assert engine.adopt(newer)
     assert evaluate(engine, newer).evaluated_tokens == cost
+
+
+def once_then_stop():
+    """A `cancelled()` that says go at the check before the first batch and stop from then on: in a
+    batch that asks while it computes, the stop comes inside the batch."""
+    calls = iter(range(1_000_000))
+    return lambda: next(calls) >= 1
+
+
+def test_a_batch_computed_ahead_is_aborted_while_it_computes_and_leaves_nothing(tiny_model_path):
+    import llama_cpp
+
+    e = Engine(str(tiny_model_path), n_ctx=2048)  # the shipped batch sizes
+    fresh_engine = Engine(str(tiny_model_path), n_ctx=2048, reuse_shifted=False)
+    try:
+        e.kv.abort.after_s = 0.0  # ask at once (a real model's batch takes long enough)
+        a, b = fim(e, A), fim(e, B[:30], suffix="\n")
+        assert len(b) <= e.kv.idle_chunk
+        evaluate(e, a)
+        # aborted inside its only batch: nothing warmed, the spare holds nothing
+        assert e.warm(b, once_then_stop()) == (0, False)
+        assert all(llama_cpp.llama_memory_seq_pos_max(e.kv.memory, s) == -1 for s in (2, 3))
+        # the prompt in use is untouched, and generation runs on after it
+        assert evaluate(e, a).evaluated_tokens == 1
+        np.testing.assert_allclose(e.kv.logits(), exact_logits(fresh_engine, a), atol=1e-3, rtol=1e-3)
+        stats = EvalStats()
+        assert len(list(e.generate(a, max_tokens=4, cancelled=lambda: False, stats=stats))) == 4
+        # warmed again, then adopted: exact
+        assert e.warm(b, lambda: False)[1] and e.adopt(b) and evaluate(e, b).evaluated_tokens == 1
+        np.testing.assert_allclose(e.kv.logits(), exact_logits(fresh_engine, b), atol=1e-3, rtol=1e-3)
+    finally:
+        e.close()
+        fresh_engine.close()

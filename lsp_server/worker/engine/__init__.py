@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 
 from lsp_server.worker.engine.chat import ChatTemplateError, format_chat
-from lsp_server.worker.engine.kv import Cancelled, Interrupted, KVCache
+from lsp_server.worker.engine.kv import CHUNK, IDLE_CHUNK, Cancelled, Interrupted, KVCache
 from lsp_server.worker.engine.sampling import Sampler
 from lsp_server.worker.engine.stats import EvalStats, Rates
 from lsp_server.worker.engine.vocab import ModelInfo, Vocabulary
@@ -38,13 +38,15 @@ def default_threads() -> int:
 
 
 class Engine:
-    """A loaded model. `chunk` is the prompt batch size between cancellation checks;
-    `reuse_shifted=False` computes the FIM suffix again after every edit instead of moving it."""
+    """A loaded model. `chunk` and `idle_chunk` are the prompt batch sizes of a request and of
+    work done while idle (`KVCache`); `reuse_shifted=False` computes the FIM suffix again after
+    every edit instead of moving it."""
 
     has_spares = True  # spare KV sequences: prompts computed ahead beside the one in use
 
     def __init__(
-        self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = 32, reuse_shifted: bool = True
+        self, path: str, *, n_ctx: int = 4096, threads: int = 0, chunk: int = CHUNK, idle_chunk: int = IDLE_CHUNK,
+        reuse_shifted: bool = True,
     ) -> None:
         import llama_cpp  # deferred: a heavy import, needed only where a model is loaded
 
@@ -61,7 +63,7 @@ class Engine:
             verbose=False,
         )
         self.vocab = Vocabulary(self.llm)
-        self.kv = KVCache(self.llm, n_ctx=n_ctx, chunk=chunk, reuse_shifted=reuse_shifted,
+        self.kv = KVCache(self.llm, n_ctx=n_ctx, chunk=chunk, idle_chunk=idle_chunk, reuse_shifted=reuse_shifted,
                           fim_suf=self.vocab.roles.get("fim_suf"))
         self.sampler = Sampler(self.kv, self.vocab)
         self.info = self.vocab.info(path, self.kv.n_ctx)

@@ -8,7 +8,8 @@ batch, and the record of what sequence 0 holds: `cached` (the tokens at position
 `prompt_len` (how many of them were the last prompt; the rest was generated) and `moved` (which
 entries were moved rather than computed where they are). Evaluates a prompt, appends generated
 tokens, hands out the last token's logits and recomputes moved entries when the worker is idle,
-checking `cancelled()` between batches and leaving a valid cache when it says stop. Uses
+checking `cancelled()` between batches (a prompt computed ahead also within a batch, through
+llama.cpp's abort callback: `_Abort`) and leaving a valid cache when it says stop. Uses
 llama-cpp-python's public API only (`Llama.model`, `Llama.context_params`, `llama_*` functions).
 Must not decide what to keep or move (`layout` does) nor choose tokens (`sampling` does). Not
 thread-safe (llama.cpp is not).
@@ -28,7 +29,20 @@ from lsp_server.worker.engine.stats import EvalStats
 
 Cancelled = Callable[[], bool]
 
-REFRESH_CHUNK = 16  # an idle refresh decodes small batches: a request waits at most one of them
+# Prompt batch sizes. Larger batches compute a prompt faster on a CPU (1.5B, 2 cores, tokens/s
+# at batch 16 / 32 / 64 / 128: 74 / 84 / 92 / 95).
+# - A live request's prompt (CHUNK): its batch is finished even when the request is cancelled
+#   meanwhile, since the next keystroke's prompt mostly starts with the same tokens.
+# - A prompt computed ahead while idle (IDLE_CHUNK): a request waits for none of its batches (a
+#   batch still computing after ABORT_AFTER_S asks `cancelled()` every ABORT_EVERY_S, and is
+#   dropped when it says stop).
+# - The idle refresh of moved entries (REFRESH_CHUNK) decodes small batches between a typing
+#   user's requests: a request waits at most one of them.
+CHUNK = 128
+IDLE_CHUNK = 64
+REFRESH_CHUNK = 16
+ABORT_AFTER_S = 0.1
+ABORT_EVERY_S = 0.05
 SPARES = (2, 3)  # the sequences that hold spare prompts (`warm`, `adopt`)
 ADOPT_MARGIN = 16  # a spare replaces sequence 0 only when it holds this many more of the prompt
 GENERATION_ROOM = 512  # cells kept free for the prompt in use to generate into (a spare gives way)
@@ -38,31 +52,71 @@ class Interrupted(Exception):
     """Prompt evaluation was stopped by `cancelled()`."""
 
 
-class KVCache:
-    """The KV cache of `llm` (a loaded `llama_cpp.Llama`). `chunk` is the prompt batch size
-    between cancellation checks; `fim_suf` the FIM suffix marker (see `layout.FINISH_SUFFIX`)."""
+class _Abort:
+    """llama.cpp's abort callback for one context: while a batch that may be cancelled is decoded,
+    asks its `cancelled()` (at most every ABORT_EVERY_S, from ABORT_AFTER_S after the batch began,
+    so that short batches never ask), and tells llama.cpp to stop when it says so: `llama_decode`
+    then returns 2 and drops what it computed of that batch. Set only around such batches: it is
+    called between every two graph nodes, and generation does not need it."""
 
-    def __init__(self, llm, *, n_ctx: int, chunk: int, reuse_shifted: bool, fim_suf: int | None) -> None:
+    def __init__(self, lib, ctx) -> None:
+        self._lib, self._ctx = lib, ctx
+        self._callback = lib.ggml_abort_callback(self._ask)  # kept alive: llama.cpp holds the pointer
+        self._none = lib.ggml_abort_callback()
+        self._cancelled: Cancelled | None = None
+        self._next = 0.0
+        self.after_s = ABORT_AFTER_S
+
+    def _ask(self, _data) -> bool:
+        cancelled = self._cancelled
+        if cancelled is None:
+            return False
+        now = time.perf_counter()
+        if now < self._next:
+            return False
+        self._next = now + ABORT_EVERY_S
+        try:
+            return bool(cancelled())
+        except Exception:  # an exception must not cross into C; the batch goes on
+            return False
+
+    def arm(self, cancelled: Cancelled) -> None:
+        self._cancelled, self._next = cancelled, time.perf_counter() + self.after_s
+        self._lib.llama_set_abort_callback(self._ctx, self._callback, None)
+
+    def disarm(self) -> None:
+        self._cancelled = None
+        self._lib.llama_set_abort_callback(self._ctx, self._none, None)
+
+
+class KVCache:
+    """The KV cache of `llm` (a loaded `llama_cpp.Llama`). `chunk` is a live prompt's batch size and
+    `idle_chunk` that of a prompt computed ahead (`cancelled()` is asked between two batches, and
+    within one computed ahead); `fim_suf` the FIM suffix marker (see `layout.FINISH_SUFFIX`)."""
+
+    def __init__(self, llm, *, n_ctx: int, chunk: int, reuse_shifted: bool, fim_suf: int | None,
+                 idle_chunk: int = IDLE_CHUNK) -> None:
         import llama_cpp  # deferred: a heavy import, needed only where a model is loaded
 
         self._lib = llama_cpp
         # The Llama object's own context stays small and unused: ours has room for two sequences.
         params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
         params.n_ctx = n_ctx
-        params.n_batch = max(chunk, 64)
-        params.n_ubatch = max(chunk, 64)
+        # one batch is one micro-batch: an aborted batch leaves nothing of itself in the cache
+        params.n_batch = params.n_ubatch = max(chunk, idle_chunk, 64)
         params.n_seq_max = 2 + len(SPARES)
         params.kv_unified = True
         self.ctx = llama_cpp.llama_init_from_model(llm.model, params)
         if self.ctx is None:
             raise RuntimeError("llama.cpp could not create a context (out of memory?)")
-        self.chunk = chunk
+        self.chunk, self.idle_chunk = chunk, idle_chunk
+        self.abort = _Abort(llama_cpp, self.ctx)
         self.fim_suf = fim_suf
         self.n_vocab = llm.n_vocab()
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory)) and reuse_shifted
         self.n_ctx = llama_cpp.llama_n_ctx(self.ctx)
-        self._batch = llama_cpp.llama_batch_init(max(chunk, 64), 0, 2 + len(SPARES))
+        self._batch = llama_cpp.llama_batch_init(params.n_batch, 0, 2 + len(SPARES))
         self.cached: list[int] = []  # tokens whose KV entries sit at positions 0..len-1 of seq 0
         self.prompt_len = 0  # how many of `cached` were the last prompt (the rest was generated)
         self.moved = Moved()  # `refresh` recomputes these entries when the worker is idle
@@ -132,8 +186,11 @@ class KVCache:
         held = self.spares[seq] = list(tokens[:keep])
         done = 0
         while len(held) < len(tokens) and not cancelled():
-            part = tokens[len(held) : len(held) + REFRESH_CHUNK]
-            self._decode(part, len(held), seq)
+            part = tokens[len(held) : len(held) + self.idle_chunk]
+            try:
+                self._decode(part, len(held), seq, cancelled)
+            except Interrupted:
+                break
             held.extend(part)
             done += len(part)
         return done, len(held) >= len(tokens)
@@ -300,7 +357,10 @@ class KVCache:
             pos += len(part)
             stats.evaluated_tokens += len(part)
 
-    def _decode(self, tokens: list[int], start_pos: int, seq: int = 0) -> None:
+    def _decode(self, tokens: list[int], start_pos: int, seq: int = 0, cancelled: Cancelled | None = None) -> None:
+        """Decode one batch at `start_pos` in `seq`. With `cancelled`, a batch still computing
+        after ABORT_AFTER_S is aborted when it says stop (`_Abort`): Interrupted, and nothing of
+        the batch is left in the cache."""
         b = self._batch
         b.n_tokens = len(tokens)
         for i, tok in enumerate(tokens):
@@ -309,11 +369,19 @@ class KVCache:
             b.n_seq_id[i] = 1
             b.seq_id[i][0] = seq
             b.logits[i] = i == len(tokens) - 1
-        rc = self._lib.llama_decode(self.ctx, b)
-        if rc == 1 and seq not in SPARES and any(self.spares.values()):  # no free cells: the spares give way
-            for spare in SPARES:
-                self._lib.llama_memory_seq_rm(self.memory, spare, -1, -1)
-                self.spares[spare] = []
+        if cancelled is not None:
+            self.abort.arm(cancelled)
+        try:
             rc = self._lib.llama_decode(self.ctx, b)
+            if rc == 1 and seq not in SPARES and any(self.spares.values()):  # no free cells: the spares give way
+                for spare in SPARES:
+                    self._lib.llama_memory_seq_rm(self.memory, spare, -1, -1)
+                    self.spares[spare] = []
+                rc = self._lib.llama_decode(self.ctx, b)
+        finally:
+            if cancelled is not None:
+                self.abort.disarm()
+        if rc == 2 and cancelled is not None:
+            raise Interrupted()
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc} (context full or out of memory)")

@@ -174,7 +174,9 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings, 
         shipped: bool = False) -> list[dict]:
     """`shipped`: the server's answer is asked first, on the hole's cold prompt, with `settings` as
     they are (the latency budget on), as the first suggestion in a newly opened file; the raw
-    output comes after it without a budget. Otherwise the raw call comes first (caching the prompt)."""
+    output comes after it without a budget, and the server's answer without a budget last
+    (`budget-off`: what the shipped answer is held to). Otherwise the raw call comes first
+    (caching the prompt)."""
     store = DocumentStore()
     rows = []
     for i, h in enumerate(holes):
@@ -192,6 +194,10 @@ def run(language: str, holes: list[dict], engine, template, settings: Settings, 
                if split == "multi" else {}),
             "syntax-aware": early.text if early is not None else "",
         }
+        if shipped:
+            off = (run_completion(engine, template, attrs.evolve(request, latency_target_ms=0), lambda: False)
+                   if gate.complete else None)
+            completions["budget-off"] = off.text if off is not None else ""
         base_errors = common.ts_errors(language, h["original"])
         scores = {mode: score(language, snap.text, snap.offset, completion, h["hole"], base_errors, split)
                   for mode, completion in completions.items()}
@@ -348,10 +354,21 @@ def main(argv: list[str] | None = None) -> int:
         fl, sa = agg["first-line"], agg["syntax-aware"]
         worse = sa["exact"] < fl["exact"] or sa["edit_sim"] < fl["edit_sim"] or sa["breaks"] > fl["breaks"]
         summary[l] = {"n": n, "gated_out": gated, **{m: agg[m] for m in modes}}
+        if all("budget-off" in r["scores"] for r in rows):  # shipped: the same answer without a budget
+            summary[l]["budget-off"] = {k: sum(r["scores"]["budget-off"][k] for r in rows) / n for k in ("exact", "edit_sim", "breaks")}
         cells = ([l, str(n), str(gated)] + [f"{100 * agg[m]['exact']:.0f}%" for m in shown]
                  + [f"{agg[m]['edit_sim']:.3f}" for m in shown] + [f"{100 * agg[m]['breaks']:.0f}%" for m in ("raw", *shown)]
                  + ["yes" if worse else "no"])
         lines.append("| " + " | ".join(cells) + " |")
+    if any("budget-off" in v for v in summary.values()):
+        lines += ["", "The shipped answer (syntax-aware above) against the server's answer without a budget, same holes:", "",
+                  "| language | exact: shipped / budget off (holes) | edit sim: shipped / budget off | breaks file: shipped / budget off |",
+                  "| --- | --- | --- | --- |"]
+        for l, v in summary.items():
+            if "budget-off" in v:
+                sa, off = v["syntax-aware"], v["budget-off"]
+                lines.append(f"| {l} | {round(sa['exact'] * v['n'])} / {round(off['exact'] * v['n'])} ({v['n']}) "
+                             f"| {sa['edit_sim']:.3f} / {off['edit_sim']:.3f} | {100 * sa['breaks']:.0f}% / {100 * off['breaks']:.0f}% |")
     md = "\n".join(lines)
     print(md)
     for rows in results.values():

@@ -122,8 +122,8 @@ class Engine:
         """Tokens computed while the worker was idle count toward the measured prompt speed
         (`Rates`), so that a request whose prompt was computed ahead (the cursor revealed, a
         prefill on opening) still leaves the speed known to the next one, which would otherwise
-        judge what it can afford without it (`prompts.affordable_tokens`). Idle work decodes small
-        batches, so its speed errs on the slow side."""
+        judge what it can afford without it (`prompts.affordable_tokens`). Idle work decodes smaller
+        batches than a request's, so its speed errs on the slow side."""
         self.rates.update(EvalStats(evaluated_tokens=computed, prompt_ms=(time.perf_counter() - started) * 1000))
 
     def held(self, tokens: list[int]) -> int:

@@ -6,8 +6,9 @@ re-pointed at stderr for everything else, so nothing llama.cpp prints can corrup
 A reader thread takes commands as they come, so a `cancel` or `follow` lands while a generation
 runs; one engine thread runs jobs one at a time, completions before chats, and a chat yields to a
 waiting completion between tokens and resumes after it. With no job waiting it does idle work,
-which any new job interrupts after one small batch: recomputing moved KV entries, then computing
-prompts expected next into spare sequences (a `prefill`, or the full window of a cold request
+which any new job interrupts (the refresh after one small batch, a prompt computed ahead within
+its batch: `kv`): recomputing moved KV entries, then computing prompts expected next into spare
+sequences (a `prefill`, or the full window of a cold request
 answered from the small one; that one goes on through what is left of the cold request's latency
 target even when the next request waits). A line that is not a command is logged
 and answered with an `error` event (for its id when it has a usable one, else with id null); the
@@ -204,7 +205,7 @@ class Worker:
 
     def _warm_while_idle(self) -> None:
         """Compute the prompts expected next into spare sequences (`Engine.warm`), the newest
-        prefill's first; any new job or prefill interrupts it after one small batch."""
+        prefill's first; any new job or prefill interrupts it, within the batch being computed."""
         engine = self.engine
         with self.cond:
             req, self.prefill = self.prefill, None

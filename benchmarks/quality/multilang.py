@@ -332,9 +332,10 @@ def main(argv: list[str] | None = None) -> int:
         + (f" of {what}" if split == "multi" else ""),
         "",
         f"- command: `{meta['command']}`",
-        f"- model: {meta['model_file']} ({template_name} template), max_tokens {meta['max_tokens']}, prompt windows "
-        f"{meta['prefix_tokens']} prefix / {meta['suffix_tokens']} suffix tokens"
-        + (" (the server's)" if meta.get("settings") == "shipped" else " (reduced from the server's 1024/256 to fit the time box)") + ", greedy",
+        (f"- model: {meta['model_file']} ({template_name} template), max_tokens {meta['max_tokens']}, prompt windows "
+         f"{meta['prefix_tokens']} prefix / {meta['suffix_tokens']} suffix tokens"
+         + (" (the server's)" if meta.get("settings") == "shipped" else " (reduced from the server's 1024/256 to fit the time box)")
+         + ", greedy"),
         f"- machine: {meta['machine']}",
         f"- date: {meta['date']}; git commit: {meta['commit']}; generation took {meta['generation_s']:.0f} s",
         *([f"- {meta['rescored']}"] if meta.get("rescored") else []),

@@ -8,9 +8,9 @@ runs; one engine thread runs jobs one at a time, completions before chats, and a
 waiting completion between tokens and resumes after it. With no job waiting it does idle work,
 which any new job interrupts (the refresh after one small batch, a prompt computed ahead within
 its batch: `kv`): recomputing moved KV entries, then computing prompts expected next into spare
-sequences (a `prefill`, or the full window of a cold request
-answered from the small one; that one goes on through what is left of the cold request's latency
-target even when the next request waits). A line that is not a command is logged
+sequences (a `prefill`, or the full window of a cold request answered from the small one; that one
+goes on through what is left of the cold request's latency target even when the next request
+waits). A line that is not a command is logged
 and answered with an `error` event (for its id when it has a usable one, else with id null); the
 worker goes on. A GGML_ASSERT abort kills only this process; the server notices and restarts it.
 """

@@ -381,7 +381,7 @@ class KVCache:
         finally:
             if cancelled is not None:
                 self.abort.disarm()
-        if rc == 2 and cancelled is not None:
+        if rc == 2:  # aborted: only an armed batch can be
             raise Interrupted()
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc} (context full or out of memory)")
